@@ -1,0 +1,94 @@
+/**
+ * Backend discovery. The loader tries cuda → cpu → js and records why each one was skipped, so that
+ * `backends()` (and `stochastic-smoothing info`) can say exactly what runs and why.
+ * The environment variable STOCHASTIC_SMOOTHING_BACKEND (js | cpu | cuda) forces the choice of 'auto'.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { invalid, SmoothingError } from './errors.js';
+import { jsBackend } from './js/backend.js';
+import type { Backend } from './plan.js';
+import type { BackendName } from './types.js';
+
+export interface BackendInfo {
+  name: BackendName;
+  available: boolean;
+  reason?: string;
+  device?: string;
+}
+
+export const BACKEND_NAMES: readonly BackendName[] = ['js', 'cpu', 'cuda'];
+export const BACKEND_ENV = 'STOCHASTIC_SMOOTHING_BACKEND';
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where native addons are looked for, in order (cmake-js output first, node-gyp's second). */
+function addonCandidates(file: string): string[] {
+  return [join(packageRoot, 'build-cmake', 'Release', file), join(packageRoot, 'build', 'Release', file)];
+}
+
+interface Loaded {
+  backend?: Backend;
+  info: BackendInfo;
+}
+
+let registry: Map<BackendName, Loaded> | undefined;
+
+function probeNative(name: 'cpu' | 'cuda', file: string): Loaded {
+  const found = addonCandidates(file).find((p) => existsSync(p));
+  if (found === undefined) {
+    return {
+      info: {
+        name,
+        available: false,
+        reason: `native ${name} addon not built: no ${file} in build-cmake/Release or build/Release (this release ships the js backend only; native backends are in development)`,
+      },
+    };
+  }
+  return { info: { name, available: false, reason: `found ${found}, but this version of the library has no loader for it yet` } };
+}
+
+function load(): Map<BackendName, Loaded> {
+  if (registry) return registry;
+  registry = new Map();
+  registry.set('cuda', probeNative('cuda', 'stochastic_smoothing_cuda.node'));
+  registry.set('cpu', probeNative('cpu', 'stochastic_smoothing_cpu.node'));
+  registry.set('js', { backend: jsBackend, info: { name: 'js', available: true, device: 'TypeScript reference implementation' } });
+  return registry;
+}
+
+/** Every backend, whether it can run here, and why not. Order of preference: cuda, cpu, js. */
+export function backends(): BackendInfo[] {
+  return [...load().values()].map((l) => ({ ...l.info }));
+}
+
+/** Resolve 'auto' (honouring the environment override) or a named backend to an implementation. */
+export function selectBackend(requested: 'auto' | BackendName, argument = 'options.backend'): Backend {
+  const reg = load();
+  let name = requested;
+  if (requested === 'auto') {
+    const forced = process.env[BACKEND_ENV];
+    if (forced !== undefined && forced !== '' && forced !== 'auto') {
+      if (!(BACKEND_NAMES as readonly string[]).includes(forced)) {
+        throw invalid(`environment ${BACKEND_ENV}`, forced, `${BACKEND_ENV} must be js, cpu, cuda or auto.`, `unset ${BACKEND_ENV} or set it to one of js, cpu, cuda`);
+      }
+      name = forced as BackendName;
+      argument = `environment ${BACKEND_ENV}`;
+    } else {
+      for (const candidate of ['cuda', 'cpu', 'js'] as const) {
+        const l = reg.get(candidate)!;
+        if (l.info.available && l.backend) return l.backend;
+      }
+    }
+  }
+  const l = reg.get(name as BackendName)!;
+  if (!l.info.available || !l.backend) {
+    throw new SmoothingError('ERR_BACKEND_UNAVAILABLE', `the ${name} backend is not available: ${l.info.reason}.`, {
+      argument,
+      value: name,
+      fix: "use backend: 'auto' (or 'js'); `npx stochastic-smoothing info` lists what is available and why",
+    });
+  }
+  return l.backend;
+}

@@ -1,0 +1,150 @@
+/**
+ * The js backend: the reference implementation of every estimate (paper-notes §1, §3). Each method
+ * streams the same samples (same seed) through streamSamples and feeds one accumulator per batch element.
+ */
+import { CrossSums, MomentSums } from '../accumulate.js';
+import type { Backend, ForwardState, Plan, RunControl } from '../plan.js';
+import {
+  applyInverseLeft,
+  applyInverseRight,
+  finishScaleGradient,
+  scaleGradientSize,
+  scaleStatistic,
+  scaleStatisticSize,
+} from '../scale.js';
+import { evaluateChecked, streamSamples } from './stream.js';
+
+/** f(x_b) for every b, in double: the `fx` covariate's baseline. */
+async function evaluateAtX(plan: Plan, x: Float32Array, batch: number): Promise<Float64Array> {
+  const out = new Float32Array(batch * plan.m);
+  const index = Uint32Array.from({ length: batch }, (_, b) => b);
+  await evaluateChecked(plan.f, Float32Array.from(x), batch, out, index);
+  return Float64Array.from(out);
+}
+
+/** ⟨v_b, f_i⟩ for every row of a chunk. */
+function project(v: Float32Array, b: number, m: number, outputs: Float32Array, count: number, out: Float64Array): void {
+  for (let i = 0; i < count; i++) {
+    let acc = 0;
+    for (let k = 0; k < m; k++) acc += v[b * m + k] * outputs[i * m + k];
+    out[i] = acc;
+  }
+}
+
+function projectFx(plan: Plan, state: ForwardState, v: Float32Array, b: number): number[] | undefined {
+  if (plan.covariate !== 'fx') return undefined;
+  let acc = 0;
+  for (let k = 0; k < plan.m; k++) acc += v[b * plan.m + k] * state.fx![b * plan.m + k];
+  return [acc];
+}
+
+export const jsBackend: Backend = {
+  name: 'js',
+
+  async forward(plan, x, batch, seed, control) {
+    const value = new Float32Array(batch * plan.m);
+    const stderr = new Float32Array(batch * plan.m);
+    const fx = plan.covariate === 'fx' ? await evaluateAtX(plan, x, batch) : undefined;
+    let sums = new MomentSums(plan.m);
+    await streamSamples(plan, x, batch, seed, 'forward', control, {
+      begin: () => (sums = new MomentSums(plan.m)),
+      chunk: (_b, count, _eps, _score, outputs) => {
+        for (let i = 0; i < count; i++) sums.add(outputs, i * plan.m);
+      },
+      end: (b) => sums.finish(value, stderr, b * plan.m),
+    });
+    return { value, stderr, fx };
+  },
+
+  async vjp(plan, state, v, control) {
+    const { n, m } = plan;
+    const out = new Float64Array(state.batch * n);
+    const g = new Float64Array(plan.chunkSize);
+    const mean = new Float64Array(n);
+    let sums = new CrossSums(1, n);
+    await streamSamples(plan, state.x, state.batch, state.seed, 'vjp', control, {
+      begin: () => (sums = new CrossSums(1, n)),
+      chunk: (b, count, _eps, score, outputs) => {
+        project(v, b, m, outputs, count, g);
+        for (let i = 0; i < count; i++) sums.add(g, i, score, i * n);
+      },
+      end: (b) => {
+        sums.finish(plan.covariate, projectFx(plan, state, v, b), mean);
+        applyInverseRight(plan.scale, mean, 0, out, b * n);
+      },
+    });
+    return Float32Array.from(out);
+  },
+
+  async jacobian(plan, state, control) {
+    const { n, m } = plan;
+    const out = new Float64Array(state.batch * m * n);
+    const mean = new Float64Array(m * n);
+    let sums = new CrossSums(m, n);
+    await streamSamples(plan, state.x, state.batch, state.seed, 'jacobian', control, {
+      begin: () => (sums = new CrossSums(m, n)),
+      chunk: (_b, count, _eps, score, outputs) => {
+        for (let i = 0; i < count; i++) sums.add(outputs, i * m, score, i * n);
+      },
+      end: (b) => {
+        sums.finish(plan.covariate, state.fx?.subarray(b * m, (b + 1) * m), mean);
+        for (let r = 0; r < m; r++) applyInverseRight(plan.scale, mean, r * n, out, (b * m + r) * n);
+      },
+    });
+    return Float32Array.from(out);
+  },
+
+  async jvp(plan, state, t, control) {
+    const { n, m } = plan;
+    const out = new Float32Array(state.batch * m);
+    const direction = new Float64Array(n);
+    const h = new Float64Array(plan.chunkSize);
+    const mean = new Float64Array(m);
+    let sums = new CrossSums(m, 1);
+    await streamSamples(plan, state.x, state.batch, state.seed, 'jvp', control, {
+      begin: (b) => {
+        sums = new CrossSums(m, 1);
+        applyInverseLeft(plan.scale, t, b * n, direction);
+      },
+      chunk: (_b, count, _eps, score, outputs) => {
+        for (let i = 0; i < count; i++) {
+          let acc = 0;
+          for (let j = 0; j < n; j++) acc += score[i * n + j] * direction[j];
+          h[i] = acc;
+        }
+        for (let i = 0; i < count; i++) sums.add(outputs, i * m, h, i);
+      },
+      end: (b) => {
+        sums.finish(plan.covariate, state.fx?.subarray(b * m, (b + 1) * m), mean);
+        out.set(mean, b * m);
+      },
+    });
+    return out;
+  },
+
+  async scaleGradient(plan, state, v, control) {
+    const { n, m, scale } = plan;
+    const q = scaleStatisticSize(scale);
+    const size = scaleGradientSize(scale);
+    const out = new Float32Array(state.batch * size);
+    const g = new Float64Array(plan.chunkSize);
+    const h = new Float64Array(q);
+    const mean = new Float64Array(q);
+    let sums = new CrossSums(1, q);
+    await streamSamples(plan, state.x, state.batch, state.seed, 'scaleGradient', control, {
+      begin: () => (sums = new CrossSums(1, q)),
+      chunk: (b, count, eps, score, outputs) => {
+        project(v, b, m, outputs, count, g);
+        for (let i = 0; i < count; i++) {
+          scaleStatistic(scale, score, eps, i * n, h);
+          sums.add(g, i, h, 0);
+        }
+      },
+      end: (b) => {
+        sums.finish(plan.covariate, projectFx(plan, state, v, b), mean);
+        finishScaleGradient(scale, mean, out, b * size);
+      },
+    });
+    return out;
+  },
+};

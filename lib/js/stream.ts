@@ -1,0 +1,116 @@
+/**
+ * The js backend's streaming loop: for each batch element b, in chunks of samples,
+ * generate u → ε = F⁻¹(u), s = score(u) → z = x_b + Lε → evaluate f → hand the chunk to a visitor.
+ * Memory is O(chunk · (n + m)) whatever S is; nothing of size S survives a chunk.
+ */
+import { clipU } from '../distributions.js';
+import { SmoothingError } from '../errors.js';
+import type { Plan, RunControl } from '../plan.js';
+import { createSampler } from '../samplers.js';
+import { perturb } from '../scale.js';
+import { abortError } from '../validate.js';
+import type { BlackBox } from '../types.js';
+
+export interface ChunkVisitor {
+  /** Called once per batch element before its first chunk. */
+  begin?(b: number): void;
+  /** eps and score are count×n (double), outputs count×m (float32). */
+  chunk(b: number, count: number, eps: Float64Array, score: Float64Array, outputs: Float32Array): void;
+  /** Called once per batch element after its last chunk. */
+  end?(b: number): void;
+}
+
+/** Give the event loop a turn this often, so AbortSignals fire and timers run during long calls. */
+const YIELD_EVERY_MS = 15;
+
+export async function streamSamples(plan: Plan, x: Float32Array, batch: number, seed: number, phase: string, control: RunControl, visitor: ChunkVisitor): Promise<void> {
+  const { n, m, samples: S, distribution } = plan;
+  const source = createSampler({ sampler: plan.sampler, samples: S, dims: n, seed, antithetic: plan.antithetic });
+  const chunk = Math.min(plan.chunkSize, S);
+  const u = new Float64Array(chunk * n);
+  const eps = new Float64Array(chunk * n);
+  const score = new Float64Array(chunk * n);
+  const inputs = new Float32Array(chunk * n);
+  const outputs = new Float32Array(chunk * m);
+  const batchIndex = new Uint32Array(chunk);
+  const custom = !plan.builtinDistribution;
+  const total = batch * S;
+  let done = 0;
+  let lastYield = Date.now();
+
+  checkAbort(control);
+  for (let b = 0; b < batch; b++) {
+    visitor.begin?.(b);
+    for (let start = 0; start < S; start += chunk) {
+      const count = Math.min(chunk, S - start);
+      source.fill(b, start, count, u);
+      for (let k = 0; k < count * n; k++) {
+        const uk = clipU(u[k]);
+        eps[k] = distribution.icdf(uk);
+        score[k] = distribution.scoreFromU(uk);
+      }
+      if (custom) checkCustomNoise(plan, eps, score, count * n);
+      for (let i = 0; i < count; i++) perturb(plan.scale, x, b * n, eps, i * n, inputs, i * n);
+      batchIndex.fill(b);
+      await evaluateChecked(plan.f, inputs, count, outputs, batchIndex);
+      visitor.chunk(b, count, eps, score, outputs);
+      done += count;
+      control.onProgress?.({ phase, done, total });
+      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = Date.now();
+      }
+      checkAbort(control);
+    }
+    visitor.end?.(b);
+  }
+}
+
+function checkAbort(control: RunControl): void {
+  if (control.signal?.aborted) throw abortError(control.signal.reason);
+}
+
+/**
+ * Evaluate a black box on `count` rows, turning anything it throws into ERR_BLACKBOX, and refusing
+ * outputs it did not write or wrote as NaN/Infinity (the outputs are pre-filled with NaN so that a
+ * black box writing too few values is caught).
+ */
+export async function evaluateChecked(f: BlackBox, inputs: Float32Array, count: number, outputs: Float32Array, batchIndex?: Uint32Array): Promise<void> {
+  const m = f.outputSize;
+  const view = outputs.length === count * m ? outputs : outputs.subarray(0, count * m);
+  const inView = inputs.length === count * f.inputSize ? inputs : inputs.subarray(0, count * f.inputSize);
+  view.fill(Number.NaN);
+  try {
+    const ret = f.evaluate(inView, count, view, batchIndex?.subarray(0, count));
+    if (ret !== undefined && typeof (ret as Promise<void>).then === 'function') await ret;
+  } catch (err) {
+    if (err instanceof SmoothingError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new SmoothingError('ERR_BLACKBOX', `black box '${f.name}' threw while evaluating ${count} inputs: ${message}`, {
+      fix: 'fix the black box; it must accept any finite float32 input (noise can be huge for cauchy)',
+      cause: err,
+    });
+  }
+  for (let k = 0; k < count * m; k++) {
+    if (!Number.isFinite(view[k])) {
+      const row = Math.floor(k / m);
+      throw new SmoothingError(
+        'ERR_BLACKBOX',
+        `black box '${f.name}' left output ${k % m} of row ${row} as ${view[k]}: it must write exactly count×outputSize = ${count}×${m} finite numbers.`,
+        { fix: 'write every entry of outputs (row-major count×outputSize) with a finite value; check outputSize' },
+      );
+    }
+  }
+}
+
+function checkCustomNoise(plan: Plan, eps: Float64Array, score: Float64Array, len: number): void {
+  for (let k = 0; k < len; k++) {
+    if (!Number.isFinite(eps[k]) || !Number.isFinite(score[k])) {
+      throw new SmoothingError('ERR_INVALID_ARGUMENT', `the custom distribution '${plan.distribution.name}' returned a non-finite icdf or scoreFromU (${eps[k]}, ${score[k]}).`, {
+        argument: 'options.distribution',
+        value: plan.distribution.name,
+        fix: 'make icdf(u) and scoreFromU(u) finite for every u in [2^-33, 1 - 2^-33]',
+      });
+    }
+  }
+}
