@@ -1,0 +1,58 @@
+/** The README's quick start runs as written against the built package, and the CLI works end to end. */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = new URL('..', import.meta.url).pathname;
+const cli = join(root, 'dist', 'cli.js');
+
+test('the README quick start runs as written (importing the package by name after the build)', async (t) => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const block = /## Quick start\s+```js\n([\s\S]*?)```/.exec(readme);
+  t.truthy(block, 'README has a js quick-start block');
+  // Written inside the repository so that `import 'stochastic-smoothing'` resolves through package "exports".
+  const file = join(root, 'dist', '.readme-quickstart.mjs');
+  writeFileSync(file, block![1]);
+  const { stdout } = await run(process.execPath, [file], { cwd: root });
+  t.regex(stdout, /^js Float32Array\(25\)/m);
+  t.regex(stdout, /Float32Array\(5\)/);
+});
+
+test('cli info --json lists the backends and the version', async (t) => {
+  const { stdout } = await run(process.execPath, [cli, 'info', '--json']);
+  const info = JSON.parse(stdout);
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  t.is(info.version, pkg.version);
+  t.deepEqual(info.backends.map((b: { name: string }) => b.name).sort(), ['cpu', 'cuda', 'js']);
+  t.true(info.backends.find((b: { name: string }) => b.name === 'js').available);
+});
+
+test('cli estimate --json prints value, stderr, jacobian and vjp of the right shapes', async (t) => {
+  const { stdout } = await run(process.execPath, [cli, 'estimate', 'permutation', '--n', '3', '--x', '0.3,0.1,0.2', '--samples', '512', '--jacobian', '--vjp', '1,0,0,0,1,0,0,0,1', '--json']);
+  const out = JSON.parse(stdout);
+  t.is(out.value.length, 9);
+  t.is(out.stderr.length, 9);
+  t.is(out.jacobian.length, 27);
+  t.is(out.vjp.length, 3);
+  // rows of the expected permutation matrix sum to 1
+  for (let i = 0; i < 3; i++) t.true(Math.abs(out.value[3 * i] + out.value[3 * i + 1] + out.value[3 * i + 2] - 1) < 1e-5);
+});
+
+test('cli estimate reads x from a file and rejects bad flags with a SmoothingError message and exit code 1', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-cli-'));
+  const file = join(dir, 'costs.json');
+  writeFileSync(file, JSON.stringify([1, 5, 1, 1, 5, 1, 1, 1, 1]));
+  const { stdout } = await run(process.execPath, [cli, 'estimate', 'shortest-path', '--rows', '3', '--cols', '3', '--x-file', file, '--samples', '256', '--json']);
+  const out = JSON.parse(stdout);
+  t.is(out.value.length, 9);
+  t.true(out.value[0] > 0.999 && out.value[8] > 0.999, 'start and target are always on the path');
+  const err = await t.throwsAsync(run(process.execPath, [cli, 'estimate', 'permutation', '--n', '3', '--x', '1,2,3', '--samples', '1.5']));
+  t.is((err as { code?: number }).code, 1);
+  t.regex((err as { stderr?: string }).stderr ?? '', /ERR_INVALID_ARGUMENT/);
+  const err2 = await t.throwsAsync(run(process.execPath, [cli, 'estimate', 'permutation', '--n', '3', '--x', '1,2,3', '--distribution', 'uniform']));
+  t.regex((err2 as { stderr?: string }).stderr ?? '', /ERR_UNSUPPORTED.*absolutely continuous/s);
+});
