@@ -9,7 +9,7 @@ const x = new Float32Array([0.1, 0.2, 0.3]);
 function expectError(t: import('ava').ExecutionContext, fn: () => unknown, code: string, mention?: RegExp): void {
   const err = t.throws(fn as () => void);
   t.true(err instanceof SmoothingError, `not a SmoothingError: ${String(err)}`);
-  t.is((err as SmoothingError).code, code, (err as Error).message);
+  t.is((err as SmoothingError).code as string, code, (err as Error).message);
   if (mention) t.regex((err as Error).message, mention);
 }
 
