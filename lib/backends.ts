@@ -3,11 +3,10 @@
  * `backends()` (and `stochastic-smoothing info`) can say exactly what runs and why.
  * The environment variable STOCHASTIC_SMOOTHING_BACKEND (js | cpu | cuda) forces the choice of 'auto'.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { invalid, SmoothingError } from './errors.js';
 import { jsBackend } from './js/backend.js';
+import { loadAddon, type CpuAddon } from './native/addon.js';
+import { cpuBackend } from './native/cpu.js';
 import type { Backend } from './plan.js';
 import type { BackendName } from './types.js';
 
@@ -21,13 +20,6 @@ export interface BackendInfo {
 export const BACKEND_NAMES: readonly BackendName[] = ['js', 'cpu', 'cuda'];
 export const BACKEND_ENV = 'STOCHASTIC_SMOOTHING_BACKEND';
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Where native addons are looked for, in order (cmake-js output first, node-gyp's second). */
-function addonCandidates(file: string): string[] {
-  return [join(packageRoot, 'build-cmake', 'Release', file), join(packageRoot, 'build', 'Release', file)];
-}
-
 interface Loaded {
   backend?: Backend;
   info: BackendInfo;
@@ -35,25 +27,26 @@ interface Loaded {
 
 let registry: Map<BackendName, Loaded> | undefined;
 
-function probeNative(name: 'cpu' | 'cuda', file: string): Loaded {
-  const found = addonCandidates(file).find((p) => existsSync(p));
-  if (found === undefined) {
-    return {
-      info: {
-        name,
-        available: false,
-        reason: `native ${name} addon not built: no ${file} in build-cmake/Release or build/Release (this release ships the js backend only; native backends are in development)`,
-      },
-    };
-  }
-  return { info: { name, available: false, reason: `found ${found}, but this version of the library has no loader for it yet` } };
+function loadCpu(): Loaded {
+  const r = loadAddon<CpuAddon>('stochastic_smoothing_cpu.node');
+  if ('reason' in r) return { info: { name: 'cpu', available: false, reason: `native cpu addon not loaded: ${r.reason}` } };
+  return {
+    backend: cpuBackend(r.addon),
+    info: { name: 'cpu', available: true, device: `${r.addon.hardwareConcurrency} hardware threads (${r.path})` },
+  };
+}
+
+function loadCuda(): Loaded {
+  const r = loadAddon<unknown>('stochastic_smoothing_cuda.node');
+  const reason = 'reason' in r ? r.reason : 'this version of the library has no loader for the cuda addon yet';
+  return { info: { name: 'cuda', available: false, reason: `native cuda addon not loaded: ${reason}` } };
 }
 
 function load(): Map<BackendName, Loaded> {
   if (registry) return registry;
   registry = new Map();
-  registry.set('cuda', probeNative('cuda', 'stochastic_smoothing_cuda.node'));
-  registry.set('cpu', probeNative('cpu', 'stochastic_smoothing_cpu.node'));
+  registry.set('cuda', loadCuda());
+  registry.set('cpu', loadCpu());
   registry.set('js', { backend: jsBackend, info: { name: 'js', available: true, device: 'TypeScript reference implementation' } });
   return registry;
 }

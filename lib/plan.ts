@@ -16,6 +16,8 @@ export interface Plan {
   readonly covariate: CovariateName;
   /** Perturbed inputs evaluated per black-box call. */
   readonly chunkSize: number;
+  /** Native worker threads (cpu backend); undefined: STOCHASTIC_SMOOTHING_THREADS or all cores. */
+  readonly threads?: number;
 }
 
 export interface Progress {

@@ -35,6 +35,8 @@ export interface SmoothOptions {
   backend?: 'auto' | BackendName;
   /** Perturbed inputs per black-box call (memory is O(chunkSize·(n+m))). Default: about 64k numbers per chunk. */
   chunkSize?: number;
+  /** Worker threads of the cpu backend (results do not depend on it). Default: STOCHASTIC_SMOOTHING_THREADS, else all cores. */
+  threads?: number;
 }
 
 export interface CallOptions {
@@ -50,7 +52,7 @@ export interface ForwardOptions extends CallOptions {
 }
 
 const COVARIATES: readonly CovariateName[] = ['none', 'fx', 'loo'];
-const OPTION_KEYS = ['distribution', 'scale', 'samples', 'sampler', 'antithetic', 'covariate', 'seed', 'backend', 'chunkSize'] as const;
+const OPTION_KEYS = ['distribution', 'scale', 'samples', 'sampler', 'antithetic', 'covariate', 'seed', 'backend', 'chunkSize', 'threads'] as const;
 
 export function smooth(f: BlackBox, options: SmoothOptions): Smoother {
   validateBlackBox(f);
@@ -70,6 +72,7 @@ export function smooth(f: BlackBox, options: SmoothOptions): Smoother {
   const seed = o.seed === undefined ? 0 : requireSeed(o.seed, 'options.seed');
   const backendName = o.backend === undefined ? 'auto' : requireOneOf(o.backend, ['auto', ...BACKEND_NAMES] as const, 'options.backend');
   const chunkSize = o.chunkSize === undefined ? defaultChunk(n, m) : requirePositiveInteger(o.chunkSize, 'options.chunkSize');
+  const threads = o.threads === undefined ? undefined : requirePositiveInteger(o.threads, 'options.threads', 'pass a thread count such as 2, or omit it');
   const scale = resolveScale(o.scale, n, 'options.scale');
 
   if (covariate === 'loo' && samples < 2) {
@@ -87,7 +90,7 @@ export function smooth(f: BlackBox, options: SmoothOptions): Smoother {
       fix: `use backend: 'js' for a custom distribution, or one of ${DISTRIBUTION_NAMES.join(', ')}`,
     });
   }
-  const plan: Plan = { f, n, m, distribution, builtinDistribution, scale, samples, sampler, antithetic, covariate, chunkSize };
+  const plan: Plan = { f, n, m, distribution, builtinDistribution, scale, samples, sampler, antithetic, covariate, chunkSize, threads };
   return new Smoother(plan, backend, seed);
 }
 

@@ -1,0 +1,178 @@
+/**
+ * The cpu backend: the native addon runs noise, built-in black boxes and sums (fused, multi-threaded, off
+ * the event loop); user JS black boxes get native noise and sums with evaluation in JS, chunk by chunk.
+ * The once-per-input transforms (L⁻¹, the scale-gradient finish) are the shared ones in lib/scale.ts.
+ */
+import { builtinSpec } from '../blackboxes/index.js';
+import { DISTRIBUTION_NAMES } from '../distributions.js';
+import { SmoothingError } from '../errors.js';
+import { evaluateChecked } from '../js/stream.js';
+import type { Backend, ForwardState, Plan, RunControl } from '../plan.js';
+import { sobolDirections } from '../random/sobol.js';
+import { SAMPLER_NAMES } from '../samplers.js';
+import { applyInverseLeft, applyInverseRight, finishScaleGradient, scaleGradientSize } from '../scale.js';
+import type { DistributionName } from '../types.js';
+import { abortError } from '../validate.js';
+import type { CpuAddon, NativeJob, NativePlan, NativeResult } from './addon.js';
+
+const OP = { forward: 0, vjp: 1, jacobian: 2, jvp: 3, scaleGradient: 4 } as const;
+const BOX_KINDS = { permutation: 0, ranks: 1, argmax: 2, topk: 3, shortestPath: 4 } as const;
+const COVARIATES = { none: 0, fx: 1, loo: 2 } as const;
+const SCALES = { scalar: 0, diagonal: 1, matrix: 2 } as const;
+
+/** Threads for the cpu backend: smooth({ threads }) > STOCHASTIC_SMOOTHING_THREADS > all cores. */
+export const THREADS_ENV = 'STOCHASTIC_SMOOTHING_THREADS';
+
+const planCache = new WeakMap<Plan, NativePlan>();
+
+function cartesianK(samples: number, n: number): number {
+  let k = Math.max(2, Math.round(Math.pow(samples, 1 / n)));
+  while (k ** n > samples) k--;
+  while ((k + 1) ** n <= samples) k++;
+  return k;
+}
+
+export function nativePlan(plan: Plan): NativePlan {
+  const cached = planCache.get(plan);
+  if (cached) return cached;
+  const spec = builtinSpec(plan.f);
+  const sobol = plan.sampler === 'sobol' || plan.sampler === 'rqmc-sobol';
+  const native: NativePlan = {
+    n: plan.n,
+    m: plan.m,
+    builtin: spec !== undefined,
+    box: spec && {
+      kind: BOX_KINDS[spec.kind],
+      n: plan.n,
+      k: spec.kind === 'topk' ? spec.k : 0,
+      rows: spec.kind === 'shortestPath' ? spec.rows : 0,
+      cols: spec.kind === 'shortestPath' ? spec.cols : 0,
+    },
+    dist: DISTRIBUTION_NAMES.indexOf(plan.distribution.name as DistributionName),
+    covariate: COVARIATES[plan.covariate],
+    sampler: {
+      kind: SAMPLER_NAMES.indexOf(plan.sampler),
+      samples: plan.samples,
+      antithetic: plan.antithetic,
+      cartesianK: plan.sampler === 'rqmc-cartesian' ? cartesianK(plan.samples, plan.n) : 0,
+      sobolV: sobol ? sobolDirections(plan.n) : undefined,
+    },
+    scale: { kind: SCALES[plan.scale.kind], sigma: plan.scale.sigma, matrix: plan.scale.matrix },
+  };
+  planCache.set(plan, native);
+  return native;
+}
+
+function threads(plan: Plan): number {
+  if (plan.threads !== undefined) return plan.threads;
+  const env = Number(process.env[THREADS_ENV]);
+  return Number.isSafeInteger(env) && env > 0 ? env : 0;
+}
+
+/** Run one fused job, wiring AbortSignal → native abort and native progress → onProgress. */
+async function runFused(addon: CpuAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Promise<NativeResult> {
+  if (control.signal?.aborted) throw abortError(control.signal.reason);
+  const total = job.batch * plan.samples;
+  const handle = addon.run(nativePlan(plan), job, control.onProgress && ((done) => control.onProgress!({ phase, done, total })));
+  const onAbort = () => handle.abort();
+  control.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await handle.promise;
+  } catch (err) {
+    if ((err as { aborted?: boolean }).aborted) throw abortError(control.signal?.reason);
+    throw new SmoothingError('ERR_INTERNAL', `the cpu backend failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    control.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** A user black box: native noise and sums, evaluation in JS between them, chunk by chunk. */
+async function runUser(addon: CpuAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Promise<NativeResult> {
+  const { n, m, samples: S } = plan;
+  const chunk = Math.min(plan.chunkSize, S);
+  const stream = new addon.UserStream(nativePlan(plan), job, chunk);
+  const inputs = new Float32Array(chunk * n);
+  const outputs = new Float32Array(chunk * m);
+  const batchIndex = new Uint32Array(chunk);
+  const total = job.batch * S;
+  let done = 0;
+  let lastYield = Date.now();
+  if (control.signal?.aborted) throw abortError(control.signal.reason);
+  for (let b = 0; b < job.batch; b++) {
+    batchIndex.fill(b);
+    for (let start = 0; start < S; start += chunk) {
+      const count = Math.min(chunk, S - start);
+      stream.noise(b, start, count, inputs);
+      await evaluateChecked(plan.f, inputs, count, outputs, batchIndex);
+      stream.accumulate(outputs);
+      done += count;
+      control.onProgress?.({ phase, done, total });
+      if (Date.now() - lastYield >= 15) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = Date.now();
+      }
+      if (control.signal?.aborted) throw abortError(control.signal.reason);
+    }
+  }
+  return stream.finish();
+}
+
+function run(addon: CpuAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Promise<NativeResult> {
+  return nativePlan(plan).builtin ? runFused(addon, plan, job, phase, control) : runUser(addon, plan, job, phase, control);
+}
+
+function baseJob(plan: Plan, state: ForwardState, op: number): NativeJob {
+  return { op, batch: state.batch, seed: state.seed, x: state.x, fx: state.fx, threads: threads(plan) };
+}
+
+export function cpuBackend(addon: CpuAddon): Backend {
+  return {
+    name: 'cpu',
+
+    async forward(plan, x, batch, seed, control) {
+      let fx: Float64Array | undefined;
+      if (plan.covariate === 'fx' && !nativePlan(plan).builtin) {
+        // User boxes: f(x) once here, reused by every backward pass (built-ins compute it natively).
+        const out = new Float32Array(batch * plan.m);
+        await evaluateChecked(plan.f, Float32Array.from(x), batch, out, Uint32Array.from({ length: batch }, (_, b) => b));
+        fx = Float64Array.from(out);
+      }
+      const r = await run(addon, plan, { op: OP.forward, batch, seed, x, threads: threads(plan) }, 'forward', control);
+      return { value: r.value!, stderr: r.stderr!, fx };
+    },
+
+    async vjp(plan, state, v, control) {
+      const r = await run(addon, plan, { ...baseJob(plan, state, OP.vjp), v }, 'vjp', control);
+      const out = new Float64Array(state.batch * plan.n);
+      for (let b = 0; b < state.batch; b++) applyInverseRight(plan.scale, r.mean!, b * plan.n, out, b * plan.n);
+      return Float32Array.from(out);
+    },
+
+    async jacobian(plan, state, control) {
+      const r = await run(addon, plan, baseJob(plan, state, OP.jacobian), 'jacobian', control);
+      const out = new Float64Array(state.batch * plan.m * plan.n);
+      for (let row = 0; row < state.batch * plan.m; row++) applyInverseRight(plan.scale, r.mean!, row * plan.n, out, row * plan.n);
+      return Float32Array.from(out);
+    },
+
+    async jvp(plan, state, t, control) {
+      const dir = new Float64Array(state.batch * plan.n);
+      const tmp = new Float64Array(plan.n);
+      for (let b = 0; b < state.batch; b++) {
+        applyInverseLeft(plan.scale, t, b * plan.n, tmp);
+        dir.set(tmp, b * plan.n);
+      }
+      const r = await run(addon, plan, { ...baseJob(plan, state, OP.jvp), dir }, 'jvp', control);
+      return Float32Array.from(r.mean!);
+    },
+
+    async scaleGradient(plan, state, v, control) {
+      const r = await run(addon, plan, { ...baseJob(plan, state, OP.scaleGradient), v }, 'scaleGradient', control);
+      const size = scaleGradientSize(plan.scale);
+      const q = r.mean!.length / state.batch;
+      const out = new Float32Array(state.batch * size);
+      for (let b = 0; b < state.batch; b++) finishScaleGradient(plan.scale, r.mean!.subarray(b * q, (b + 1) * q), out, b * size);
+      return out;
+    },
+  };
+}

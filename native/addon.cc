@@ -1,0 +1,219 @@
+// The N-API surface of the CPU backend (node-addon-api). JS (lib/native/cpu.ts) validates everything first;
+// this file only converts plain JS objects into an EnginePlan / JobInput, runs the engine off the event loop
+// (AsyncProgressWorker → Promise), and turns every C++ failure into a JS Error (never an abort).
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "engine.h"
+#include "samplers.h"
+
+namespace {
+
+using ss::EnginePlan;
+using ss::JobInput;
+using ss::JobOutput;
+
+uint32_t u32(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Uint32Value(); }
+int i32(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Int32Value(); }
+
+template <typename T, typename Arr>
+std::vector<T> copy_array(const Napi::Value& value) {
+  if (value.IsUndefined() || value.IsNull()) return {};
+  Arr arr = value.As<Arr>();
+  return std::vector<T>(arr.Data(), arr.Data() + arr.ElementLength());
+}
+
+EnginePlan parse_plan(const Napi::Object& o) {
+  EnginePlan p;
+  p.n = u32(o, "n");
+  p.m = u32(o, "m");
+  p.builtin = o.Get("builtin").ToBoolean();
+  if (p.builtin) {
+    Napi::Object box = o.Get("box").As<Napi::Object>();
+    p.box = ss::BoxSpec{i32(box, "kind"), u32(box, "n"), u32(box, "k"), u32(box, "rows"), u32(box, "cols")};
+  }
+  p.dist = i32(o, "dist");
+  p.covariate = i32(o, "covariate");
+  Napi::Object s = o.Get("sampler").As<Napi::Object>();
+  p.sampler.sampler = i32(s, "kind");
+  p.sampler.samples = u32(s, "samples");
+  p.sampler.dims = p.n;
+  p.sampler.seed = 0;
+  p.sampler.antithetic = s.Get("antithetic").ToBoolean();
+  p.sampler.cartesian_k = u32(s, "cartesianK");
+  p.sobol_v = copy_array<uint32_t, Napi::Uint32Array>(s.Get("sobolV"));
+  Napi::Object sc = o.Get("scale").As<Napi::Object>();
+  p.scale.kind = i32(sc, "kind");
+  p.scale.n = p.n;
+  p.sigma = copy_array<double, Napi::Float64Array>(sc.Get("sigma"));
+  p.matrix = copy_array<double, Napi::Float64Array>(sc.Get("matrix"));
+  p.bind();
+  return p;
+}
+
+JobInput parse_job(const Napi::Object& o) {
+  JobInput j;
+  j.op = i32(o, "op");
+  j.batch = u32(o, "batch");
+  j.seed = static_cast<uint64_t>(o.Get("seed").As<Napi::Number>().DoubleValue());
+  j.x = copy_array<float, Napi::Float32Array>(o.Get("x"));
+  j.v = copy_array<float, Napi::Float32Array>(o.Get("v"));
+  j.dir = copy_array<double, Napi::Float64Array>(o.Get("dir"));
+  j.fx = copy_array<double, Napi::Float64Array>(o.Get("fx"));
+  j.threads = o.Has("threads") ? u32(o, "threads") : 0;
+  return j;
+}
+
+Napi::Object result_object(Napi::Env env, const JobOutput& out) {
+  Napi::Object r = Napi::Object::New(env);
+  if (!out.value.empty()) {
+    auto value = Napi::Float32Array::New(env, out.value.size());
+    auto err = Napi::Float32Array::New(env, out.stderr_.size());
+    std::copy(out.value.begin(), out.value.end(), value.Data());
+    std::copy(out.stderr_.begin(), out.stderr_.end(), err.Data());
+    r.Set("value", value);
+    r.Set("stderr", err);
+  } else {
+    auto mean = Napi::Float64Array::New(env, out.mean.size());
+    std::copy(out.mean.begin(), out.mean.end(), mean.Data());
+    r.Set("mean", mean);
+  }
+  return r;
+}
+
+// Shared between the worker and the JS-side abort handle.
+struct AbortFlag {
+  std::atomic<bool> aborted{false};
+};
+
+class RunWorker : public Napi::AsyncProgressWorker<uint64_t> {
+ public:
+  RunWorker(Napi::Env env, EnginePlan plan, JobInput job, std::shared_ptr<AbortFlag> flag, Napi::Function progress)
+      : Napi::AsyncProgressWorker<uint64_t>(env, "stochastic-smoothing:cpu"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        plan_(std::move(plan)),
+        job_(std::move(job)),
+        flag_(std::move(flag)) {
+    plan_.bind();
+    if (!progress.IsEmpty() && progress.IsFunction()) progress_ = Napi::Persistent(progress);
+  }
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute(const ExecutionProgress& progress) override {
+    try {
+      if (!ss::run_job(plan_, job_, out_, flag_->aborted, [&](uint64_t done) { progress.Send(&done, 1); }, error_)) {
+        SetError(error_);
+      }
+    } catch (const std::bad_alloc&) {
+      SetError("out of memory in the cpu backend");
+    } catch (const std::exception& e) {
+      SetError(std::string("cpu backend: ") + e.what());
+    }
+  }
+  void OnProgress(const uint64_t* data, size_t count) override {
+    if (count == 0 || progress_.IsEmpty()) return;
+    Napi::HandleScope scope(Env());
+    progress_.Call({Napi::Number::New(Env(), static_cast<double>(data[count - 1]))});
+  }
+  void OnOK() override { deferred_.Resolve(result_object(Env(), out_)); }
+  void OnError(const Napi::Error& e) override {
+    Napi::Error err = Napi::Error::New(Env(), e.Message());
+    err.Set("aborted", Napi::Boolean::New(Env(), flag_->aborted.load()));
+    deferred_.Reject(err.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  EnginePlan plan_;
+  JobInput job_;
+  JobOutput out_;
+  std::shared_ptr<AbortFlag> flag_;
+  Napi::FunctionReference progress_;
+  std::string error_;
+};
+
+// run(plan, job, onProgress?) → { promise, abort() }
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
+  JobInput job = parse_job(info[1].As<Napi::Object>());
+  Napi::Function progress = info.Length() > 2 && info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
+  auto flag = std::make_shared<AbortFlag>();
+  auto* worker = new RunWorker(env, std::move(plan), std::move(job), flag, progress);
+  Napi::Object handle = Napi::Object::New(env);
+  handle.Set("promise", worker->Promise());
+  handle.Set("abort", Napi::Function::New(env, [flag](const Napi::CallbackInfo&) { flag->aborted.store(true); }));
+  worker->Queue();
+  return handle;
+}
+
+// uniforms(plan, seed, b, start, count) → Float64Array count×n: the raw u, for parity tests.
+Napi::Value Uniforms(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
+  plan.sampler.seed = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  const uint32_t b = info[2].As<Napi::Number>().Uint32Value();
+  const uint32_t start = info[3].As<Napi::Number>().Uint32Value();
+  const uint32_t count = info[4].As<Napi::Number>().Uint32Value();
+  std::vector<uint32_t> keys(std::max<uint32_t>(1, ss::batch_key_words(plan.sampler)));
+  ss::prepare_batch_keys(plan.sampler, b, keys.data());
+  auto out = Napi::Float64Array::New(env, static_cast<size_t>(count) * plan.n);
+  for (uint32_t r = 0; r < count; r++) ss::sample_row(plan.sampler, keys.data(), b, start + r, out.Data() + static_cast<size_t>(r) * plan.n);
+  return out;
+}
+
+// A user JS black box: native noise and sums, evaluation in JS between noise() and accumulate().
+class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "UserStream",
+                       {InstanceMethod("noise", &UserStreamWrap::Noise), InstanceMethod("accumulate", &UserStreamWrap::Accumulate),
+                        InstanceMethod("finish", &UserStreamWrap::Finish)});
+  }
+  explicit UserStreamWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UserStreamWrap>(info) {
+    EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
+    JobInput job = parse_job(info[1].As<Napi::Object>());
+    const uint32_t chunk = info[2].As<Napi::Number>().Uint32Value();
+    stream_ = std::make_unique<ss::UserStream>(plan, std::move(job), chunk);
+  }
+
+ private:
+  Napi::Value Noise(const Napi::CallbackInfo& info) {
+    const uint32_t b = info[0].As<Napi::Number>().Uint32Value();
+    const uint32_t start = info[1].As<Napi::Number>().Uint32Value();
+    const uint32_t count = info[2].As<Napi::Number>().Uint32Value();
+    Napi::Float32Array z = info[3].As<Napi::Float32Array>();
+    if (count > stream_->chunk()) {
+      Napi::RangeError::New(info.Env(), "noise: count exceeds the stream's chunk").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    stream_->noise(b, start, count, z.Data());
+    return info.Env().Undefined();
+  }
+  Napi::Value Accumulate(const Napi::CallbackInfo& info) {
+    stream_->accumulate(info[0].As<Napi::Float32Array>().Data());
+    return info.Env().Undefined();
+  }
+  Napi::Value Finish(const Napi::CallbackInfo& info) {
+    JobOutput out;
+    stream_->finish(out);
+    return result_object(info.Env(), out);
+  }
+  std::unique_ptr<ss::UserStream> stream_;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("run", Napi::Function::New(env, Run));
+  exports.Set("uniforms", Napi::Function::New(env, Uniforms));
+  exports.Set("UserStream", UserStreamWrap::Define(env));
+  exports.Set("hardwareConcurrency", Napi::Number::New(env, std::max(1u, std::thread::hardware_concurrency())));
+  exports.Set("samplesPerItem", Napi::Number::New(env, ss::SAMPLES_PER_ITEM));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(stochastic_smoothing_cpu, Init)

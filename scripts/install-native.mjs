@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// Builds the native backends at `npm install`: cmake-js first (build-cmake/), then node-gyp (build/, CPU
+// addon only). If neither works the install still succeeds and the library runs on the js backend; one
+// notice says why. Nothing is downloaded: cmake-js uses node-api-headers, node-gyp the local Node headers.
+//   STOCHASTIC_SMOOTHING_SKIP_NATIVE=1   skip the native build
+//   --force                              rebuild even when an addon exists (npm run build:native)
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const force = process.argv.includes('--force');
+const log = (msg) => console.log(`[stochastic-smoothing] ${msg}`);
+
+if (process.env.STOCHASTIC_SMOOTHING_SKIP_NATIVE === '1') {
+  log('STOCHASTIC_SMOOTHING_SKIP_NATIVE=1: native build skipped; the js backend will be used.');
+  process.exit(0);
+}
+const cpuAddon = ['build-cmake/Release/stochastic_smoothing_cpu.node', 'build/Release/stochastic_smoothing_cpu.node'].find((p) => existsSync(join(root, p)));
+if (cpuAddon && !force) {
+  log(`native addon present (${cpuAddon}); run \`npm run build:native\` to rebuild.`);
+  process.exit(0);
+}
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  return r.status === 0;
+}
+
+const failures = [];
+let cmakeJs;
+try {
+  cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
+} catch {
+  failures.push('cmake-js is not installed');
+}
+if (cmakeJs) {
+  const hasCmake = spawnSync('cmake', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!hasCmake) failures.push('cmake not found');
+  else if (run(process.execPath, [cmakeJs, 'build', '--out', 'build-cmake', '--log-level', 'warn', '--parallel', '2'])) {
+    log('native backends built with cmake-js into build-cmake/Release.');
+    process.exit(0);
+  } else failures.push('cmake-js build failed (see above)');
+}
+
+// node-gyp: the copy bundled with npm (npm_config_node_gyp), else one on the PATH.
+const nodeGyp = process.env.npm_config_node_gyp;
+const gypOk = nodeGyp ? run(process.execPath, [nodeGyp, 'rebuild']) : run('node-gyp', ['rebuild']);
+if (gypOk) {
+  log('CPU addon built with node-gyp into build/Release (the CUDA addon needs cmake).');
+  process.exit(0);
+}
+failures.push('node-gyp rebuild failed');
+log(`no native addon could be built (${failures.join('; ')}). The library works on the js backend; see \`npx stochastic-smoothing info\`.`);
+process.exit(0);
