@@ -1,0 +1,27 @@
+/** The benchmark workloads of the native-backend issue, shared by bench/run.ts and bench/rss.ts. */
+import { blackboxes, type BlackBox, type DistributionName } from '../lib/index.js';
+
+export interface Workload {
+  id: string;
+  title: string;
+  box: () => BlackBox;
+  batch: number;
+  samples: number;
+  distribution: DistributionName;
+  /** forward + vjp, or forward + jacobian */
+  mode: 'vjp' | 'jacobian';
+}
+
+export const workloads: Workload[] = [
+  { id: 'a-ranks100', title: '(a) ranks(100), B = 64, S = 4096, forward + vjp', box: () => blackboxes.ranks(100), batch: 64, samples: 4096, distribution: 'logistic', mode: 'vjp' },
+  { id: 'a-perm5', title: '(a) permutation(5), B = 64, S = 4096, forward + vjp', box: () => blackboxes.permutation(5), batch: 64, samples: 4096, distribution: 'logistic', mode: 'vjp' },
+  { id: 'b-path12', title: '(b) shortestPath(12, 12), B = 16, S = 1024, forward + vjp', box: () => blackboxes.shortestPath(12, 12), batch: 16, samples: 1024, distribution: 'logistic', mode: 'vjp' },
+  { id: 'c-perm5-jac', title: '(c) permutation(5) Jacobian, B = 100, S = 256', box: () => blackboxes.permutation(5), batch: 100, samples: 256, distribution: 'laplace', mode: 'jacobian' },
+];
+
+/** Deterministic inputs: scores in (−1, 1), path costs in (0.5, 1.5). */
+export function inputs(w: Workload, n: number): Float32Array {
+  const x = new Float32Array(w.batch * n);
+  for (let k = 0; k < x.length; k++) x[k] = Math.sin(12.9898 * k) * (w.id.startsWith('b') ? 0.5 : 1) + (w.id.startsWith('b') ? 1 : 0);
+  return x;
+}
