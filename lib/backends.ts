@@ -6,7 +6,7 @@
 import { invalid, SmoothingError } from './errors.js';
 import { jsBackend } from './js/backend.js';
 import { loadAddon, type CpuAddon } from './native/addon.js';
-import { cpuBackend } from './native/cpu.js';
+import { nativeBackend } from './native/backend.js';
 import type { Backend } from './plan.js';
 import type { BackendName } from './types.js';
 
@@ -31,7 +31,7 @@ function loadCpu(): Loaded {
   const r = loadAddon<CpuAddon>('stochastic_smoothing_cpu.node');
   if ('reason' in r) return { info: { name: 'cpu', available: false, reason: `native cpu addon not loaded: ${r.reason}` } };
   return {
-    backend: cpuBackend(r.addon),
+    backend: nativeBackend('cpu', r.addon),
     info: { name: 'cpu', available: true, device: `${r.addon.hardwareConcurrency} hardware threads (${r.path})` },
   };
 }

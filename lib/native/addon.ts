@@ -43,13 +43,16 @@ export interface NativeUserStream {
   finish(): NativeResult;
 }
 
-export interface CpuAddon {
+/** The interface of every native addon (cpu: native/addon.cc). */
+export interface NativeAddon {
   run(plan: NativePlan, job: NativeJob, onProgress?: (done: number) => void): { promise: Promise<NativeResult>; abort(): void };
   uniforms(plan: NativePlan, seed: number, b: number, start: number, count: number): Float64Array;
   UserStream: new (plan: NativePlan, job: NativeJob, chunk: number) => NativeUserStream;
   hardwareConcurrency: number;
   samplesPerItem: number;
 }
+
+export type CpuAddon = NativeAddon;
 
 export type LoadResult<T> = { addon: T; path: string } | { reason: string };
 

@@ -1,7 +1,8 @@
 /**
- * The cpu backend: the native addon runs noise, built-in black boxes and sums (fused, multi-threaded, off
- * the event loop); user JS black boxes get native noise and sums with evaluation in JS, chunk by chunk.
- * The once-per-input transforms (L⁻¹, the scale-gradient finish) are the shared ones in lib/scale.ts.
+ * The native backends (cpu, and cuda through an addon with the same interface): the addon runs noise,
+ * built-in black boxes and sums (fused, off the event loop); user JS black boxes get native noise and sums
+ * with evaluation in JS, chunk by chunk. The once-per-input transforms (L⁻¹, the scale-gradient finish)
+ * are the shared ones in lib/scale.ts.
  */
 import { builtinSpec } from '../blackboxes/index.js';
 import { DISTRIBUTION_NAMES } from '../distributions.js';
@@ -13,7 +14,7 @@ import { SAMPLER_NAMES } from '../samplers.js';
 import { applyInverseLeft, applyInverseRight, finishScaleGradient, scaleGradientSize } from '../scale.js';
 import type { DistributionName } from '../types.js';
 import { abortError } from '../validate.js';
-import type { CpuAddon, NativeJob, NativePlan, NativeResult } from './addon.js';
+import type { NativeAddon, NativeJob, NativePlan, NativeResult } from './addon.js';
 
 const OP = { forward: 0, vjp: 1, jacobian: 2, jvp: 3, scaleGradient: 4 } as const;
 const BOX_KINDS = { permutation: 0, ranks: 1, argmax: 2, topk: 3, shortestPath: 4 } as const;
@@ -70,7 +71,7 @@ function threads(plan: Plan): number {
 }
 
 /** Run one fused job, wiring AbortSignal → native abort and native progress → onProgress. */
-async function runFused(addon: CpuAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Promise<NativeResult> {
+async function runFused(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Promise<NativeResult> {
   if (control.signal?.aborted) throw abortError(control.signal.reason);
   const total = job.batch * plan.samples;
   const handle = addon.run(nativePlan(plan), job, control.onProgress && ((done) => control.onProgress!({ phase, done, total })));
@@ -80,14 +81,15 @@ async function runFused(addon: CpuAddon, plan: Plan, job: NativeJob, phase: stri
     return await handle.promise;
   } catch (err) {
     if ((err as { aborted?: boolean }).aborted) throw abortError(control.signal?.reason);
-    throw new SmoothingError('ERR_INTERNAL', `the cpu backend failed: ${(err as Error).message}`, { cause: err });
+    const code = (err as { code?: string }).code === 'ERR_CUDA' ? 'ERR_CUDA' : 'ERR_INTERNAL';
+    throw new SmoothingError(code, `the ${name} backend failed: ${(err as Error).message}`, { cause: err });
   } finally {
     control.signal?.removeEventListener('abort', onAbort);
   }
 }
 
 /** A user black box: native noise and sums, evaluation in JS between them, chunk by chunk. */
-async function runUser(addon: CpuAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Promise<NativeResult> {
+async function runUser(addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Promise<NativeResult> {
   const { n, m, samples: S } = plan;
   const chunk = Math.min(plan.chunkSize, S);
   const stream = new addon.UserStream(nativePlan(plan), job, chunk);
@@ -117,17 +119,19 @@ async function runUser(addon: CpuAddon, plan: Plan, job: NativeJob, phase: strin
   return stream.finish();
 }
 
-function run(addon: CpuAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Promise<NativeResult> {
-  return nativePlan(plan).builtin ? runFused(addon, plan, job, phase, control) : runUser(addon, plan, job, phase, control);
+function runJob(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Promise<NativeResult> {
+  return nativePlan(plan).builtin ? runFused(name, addon, plan, job, phase, control) : runUser(addon, plan, job, phase, control);
 }
 
 function baseJob(plan: Plan, state: ForwardState, op: number): NativeJob {
   return { op, batch: state.batch, seed: state.seed, x: state.x, fx: state.fx, threads: threads(plan) };
 }
 
-export function cpuBackend(addon: CpuAddon): Backend {
+/** A Backend over a native addon (native/addon.cc's interface); `name` is 'cpu' or 'cuda'. */
+export function nativeBackend(name: 'cpu' | 'cuda', addon: NativeAddon): Backend {
+  const run = (plan: Plan, job: NativeJob, phase: string, control: RunControl) => runJob(name, addon, plan, job, phase, control);
   return {
-    name: 'cpu',
+    name,
 
     async forward(plan, x, batch, seed, control) {
       let fx: Float64Array | undefined;
@@ -137,19 +141,19 @@ export function cpuBackend(addon: CpuAddon): Backend {
         await evaluateChecked(plan.f, Float32Array.from(x), batch, out, Uint32Array.from({ length: batch }, (_, b) => b));
         fx = Float64Array.from(out);
       }
-      const r = await run(addon, plan, { op: OP.forward, batch, seed, x, threads: threads(plan) }, 'forward', control);
+      const r = await run(plan, { op: OP.forward, batch, seed, x, threads: threads(plan) }, 'forward', control);
       return { value: r.value!, stderr: r.stderr!, fx };
     },
 
     async vjp(plan, state, v, control) {
-      const r = await run(addon, plan, { ...baseJob(plan, state, OP.vjp), v }, 'vjp', control);
+      const r = await run(plan, { ...baseJob(plan, state, OP.vjp), v }, 'vjp', control);
       const out = new Float64Array(state.batch * plan.n);
       for (let b = 0; b < state.batch; b++) applyInverseRight(plan.scale, r.mean!, b * plan.n, out, b * plan.n);
       return Float32Array.from(out);
     },
 
     async jacobian(plan, state, control) {
-      const r = await run(addon, plan, baseJob(plan, state, OP.jacobian), 'jacobian', control);
+      const r = await run(plan, baseJob(plan, state, OP.jacobian), 'jacobian', control);
       const out = new Float64Array(state.batch * plan.m * plan.n);
       for (let row = 0; row < state.batch * plan.m; row++) applyInverseRight(plan.scale, r.mean!, row * plan.n, out, row * plan.n);
       return Float32Array.from(out);
@@ -162,12 +166,12 @@ export function cpuBackend(addon: CpuAddon): Backend {
         applyInverseLeft(plan.scale, t, b * plan.n, tmp);
         dir.set(tmp, b * plan.n);
       }
-      const r = await run(addon, plan, { ...baseJob(plan, state, OP.jvp), dir }, 'jvp', control);
+      const r = await run(plan, { ...baseJob(plan, state, OP.jvp), dir }, 'jvp', control);
       return Float32Array.from(r.mean!);
     },
 
     async scaleGradient(plan, state, v, control) {
-      const r = await run(addon, plan, { ...baseJob(plan, state, OP.scaleGradient), v }, 'scaleGradient', control);
+      const r = await run(plan, { ...baseJob(plan, state, OP.scaleGradient), v }, 'scaleGradient', control);
       const size = scaleGradientSize(plan.scale);
       const q = r.mean!.length / state.batch;
       const out = new Float32Array(state.batch * size);
