@@ -10,6 +10,7 @@ import { backends } from './backends.js';
 import { blackboxes } from './blackboxes/index.js';
 import { SmoothingError } from './errors.js';
 import { smooth, type SmoothOptions } from './smooth.js';
+import { varianceCommand } from './variance-command.js';
 import type { BlackBox } from './types.js';
 
 const HELP = `Usage: stochastic-smoothing <command> [options]
@@ -17,6 +18,7 @@ const HELP = `Usage: stochastic-smoothing <command> [options]
 Commands:
   info [--json]                 version, backends, and why each is or is not available
   estimate <box> [options]      smooth a built-in black box at x
+  variance [options]            the paper's estimator benchmark (what \`npm start\` runs); variance --help
   demo                          a short tour of the library
   help                          this text
 
@@ -195,6 +197,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'demo':
         await demo();
         return 0;
+      case 'variance':
+        return await varianceCommand(rest);
       case undefined:
       case 'help':
       case '--help':
