@@ -10,9 +10,10 @@ type Metric = 'jacobianMse' | 'vjpMse';
 
 const fmt = (x: number) => x.toExponential(2);
 
-function bestPerDistribution(cells: Cell[], metric: Metric): Map<string, Cell> {
+function bestPerDistribution(cells: Cell[], metric: Metric, paperOnly = false): Map<string, Cell> {
   const best = new Map<string, Cell>();
   for (const c of cells) {
+    if (paperOnly && !STRATEGIES.find((s) => s.id === c.strategy)!.paper) continue;
     const v = c[metric];
     if (!c.feasible || v === undefined) continue;
     const b = best.get(c.distribution);
@@ -21,9 +22,13 @@ function bestPerDistribution(cells: Cell[], metric: Metric): Map<string, Cell> {
   return best;
 }
 
-/** Rows = strategies, columns = distributions; best per column in bold; infeasible cells say n/a, never dropped. */
+/**
+ * Rows = strategies, columns = distributions; best per column in bold, best of the paper's 24 strategies
+ * marked ◆ when an extension beats them; infeasible cells say n/a, never dropped.
+ */
 export function markdownTable(cells: Cell[], metric: Metric): string {
   const best = bestPerDistribution(cells, metric);
+  const bestPaper = bestPerDistribution(cells, metric, true);
   const lines = [`| strategy | ${DISTRIBUTIONS.join(' | ')} |`, `|---|${DISTRIBUTIONS.map(() => '---').join('|')}|`];
   for (const st of STRATEGIES) {
     const row = DISTRIBUTIONS.map((d) => {
@@ -31,7 +36,8 @@ export function markdownTable(cells: Cell[], metric: Metric): string {
       if (!c) return '…';
       if (!c.feasible) return 'n/a';
       const text = fmt(c[metric]!);
-      return best.get(d) === c ? `**${text}**` : text;
+      if (best.get(d) === c) return `**${text}**`;
+      return bestPaper.get(d) === c ? `${text} ◆` : text;
     });
     lines.push(`| ${st.id}${st.paper ? '' : ' †'} | ${row.join(' | ')} |`);
   }
@@ -76,13 +82,13 @@ function bestSpec(run: VarianceRun): TopLevelSpec {
   const values: Array<Record<string, unknown>> = [];
   for (const setting of SETTINGS) {
     const best = bestPerDistribution(run.cells.filter((c) => c.setting === setting.id), 'jacobianMse');
-    for (const [distribution, c] of best) values.push({ setting: setting.title, distribution, strategy: c.strategy, log10mse: Math.log10(c.jacobianMse!) });
+    for (const [distribution, c] of best) values.push({ setting: setting.title, distribution, strategy: c.strategy, score: -Math.log10(c.jacobianMse!) });
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: 'Best strategy per distribution (lowest Jacobian MSE)',
     data: { values },
-    facet: { row: { field: 'setting', type: 'nominal', title: null } },
+    facet: { row: { field: 'setting', type: 'nominal', title: null, sort: SETTINGS.map((s) => s.title) } },
     spec: {
       width: 420,
       height: 150,
@@ -91,29 +97,32 @@ function bestSpec(run: VarianceRun): TopLevelSpec {
           mark: 'bar',
           encoding: {
             y: { field: 'distribution', type: 'nominal', sort: [...DISTRIBUTIONS] },
-            x: { field: 'log10mse', type: 'quantitative', title: 'log10 MSE' },
+            x: { field: 'score', type: 'quantitative', title: '−log10 MSE (longer is better)' },
             color: { field: 'strategy', type: 'nominal' },
           },
         },
         {
           mark: { type: 'text', align: 'left', dx: 4, fontSize: 9 },
-          encoding: { y: { field: 'distribution', type: 'nominal', sort: [...DISTRIBUTIONS] }, x: { value: 0 }, text: { field: 'strategy', type: 'nominal' } },
+          encoding: { y: { field: 'distribution', type: 'nominal', sort: [...DISTRIBUTIONS] }, x: { field: 'score', type: 'quantitative' }, text: { field: 'strategy', type: 'nominal' } },
         },
       ],
     },
-    resolve: { scale: { x: 'independent' } },
+    resolve: { scale: { x: 'shared' } },
   };
 }
 
 /** Write every output file; returns the terminal summary. */
 export async function writeReport(out: string, run: VarianceRun): Promise<string> {
   const settings = SETTINGS.filter((s) => run.cells.some((c) => c.setting === s.id));
+  // Wall time of this invocation, and the time all measured cells took (across --resume runs).
+  const cellSeconds = run.cells.reduce((acc, c) => acc + (c.seconds ?? 0), 0);
+  const timing = `${run.seconds.toFixed(0)} s wall this run, ${cellSeconds.toFixed(0)} s in measured cells (references excluded)`;
   const md: string[] = [
     '# Estimator benchmark (paper §4.1)',
     '',
-    `Backend ${run.backend}; ${run.seconds.toFixed(0)} s${run.completed ? '' : ' (stopped early: missing cells show …)'}; γ = ${run.meta.gamma}; S = ${run.meta.samples} (Cartesian: the nearest k^n); ` +
+    `Backend ${run.backend}; ${timing}${run.completed ? '' : ' (stopped early: missing cells show …)'}; γ = ${run.meta.gamma}; S = ${run.meta.samples} (Cartesian: the nearest k^n); ` +
       `R = ${run.meta.repeats} repeats × ${run.meta.inputs} inputs; reference: rqmc-sobol + loo with ${run.meta.referenceSamples} samples.`,
-    'Cells: mean squared error per entry against the reference; **bold** = lowest in its column; n/a = infeasible; † = beyond the paper.',
+    'Cells: mean squared error per entry against the reference; **bold** = lowest in its column; ◆ = lowest of the paper\'s 24 strategies when † beats it; n/a = infeasible; † = beyond the paper.',
     '',
   ];
   for (const s of settings) {
@@ -128,13 +137,15 @@ export async function writeReport(out: string, run: VarianceRun): Promise<string
   if (run.cells.some((c) => c.jacobianMse !== undefined)) writeFileSync(join(out, 'best-strategy.svg'), await renderSvg(bestSpec(run)));
   writeFileSync(join(out, 'summary.md'), `${md.join('\n')}\n`);
 
-  const lines = [`Estimator benchmark on the ${run.backend} backend in ${run.seconds.toFixed(0)} s${run.completed ? '' : ' (stopped early; run again with --resume)'}:`];
+  const lines = [`Estimator benchmark on the ${run.backend} backend (${timing})${run.completed ? '' : ' (stopped early; run again with --resume)'}:`];
   for (const s of settings) {
     lines.push(`  ${s.title}: best strategy per distribution (Jacobian MSE)`);
     const best = bestPerDistribution(run.cells.filter((c) => c.setting === s.id), 'jacobianMse');
+    const bestPaper = bestPerDistribution(run.cells.filter((c) => c.setting === s.id), 'jacobianMse', true);
     for (const d of DISTRIBUTIONS) {
       const c = best.get(d);
-      if (c) lines.push(`    ${d.padEnd(11)} ${c.strategy.padEnd(24)} ${fmt(c.jacobianMse!)}`);
+      const p = bestPaper.get(d);
+      if (c) lines.push(`    ${d.padEnd(11)} ${c.strategy.padEnd(24)} ${fmt(c.jacobianMse!)}${p && p !== c ? `   (paper's 24: ${p.strategy} ${fmt(p.jacobianMse!)})` : ''}`);
     }
   }
   lines.push(`Tables, CSV and SVG plots in ${out}/ (summary.md first).`);
