@@ -18,7 +18,7 @@ test('the README quick start runs as written (importing the package by name afte
   const file = join(root, 'dist', '.readme-quickstart.mjs');
   writeFileSync(file, block![1]);
   const { stdout } = await run(process.execPath, [file], { cwd: root });
-  t.regex(stdout, /^js Float32Array\(25\)/m);
+  t.regex(stdout, /^(js|cpu|cuda) Float32Array\(25\)/m);
   t.regex(stdout, /Float32Array\(5\)/);
 });
 
