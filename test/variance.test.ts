@@ -56,7 +56,7 @@ test('variance --quick: CSV, Markdown and SVG for every setting; feasible cells 
   t.is(readFileSync(join(out, 'cells.jsonl'), 'utf8'), before);
   // --resume with different flags is refused.
   const err = await t.throwsAsync(run(process.execPath, [cli, 'variance', '--quick', '--samples', '128', '--out', out, '--resume']));
-  t.regex((err as { stderr: string }).stderr, /ERR_INVALID_ARGUMENT/);
+  t.regex((err as unknown as { stderr: string }).stderr, /ERR_INVALID_ARGUMENT/);
   t.true(existsSync(join(out, 'summary.md')));
 });
 
