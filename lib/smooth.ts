@@ -2,7 +2,7 @@
  * smooth(f, options) → Smoother → forward(x) → Smoothed { value, stderr, vjp, jacobian, jvp, scaleGradient }.
  * All validation happens here, before any backend work starts.
  */
-import { BACKEND_NAMES, selectBackend } from './backends.js';
+import { BACKEND_ENV, BACKEND_NAMES, selectBackend } from './backends.js';
 import { DISTRIBUTION_NAMES, distributions, resolveDistribution } from './distributions.js';
 import { invalid, SmoothingError } from './errors.js';
 import type { Backend, ForwardState, Plan, Progress, RunControl } from './plan.js';
@@ -82,7 +82,8 @@ export function smooth(f: BlackBox, options: SmoothOptions): Smoother {
     throw invalid('options.antithetic', true, `antithetic pairs (u, 1 − u) give (ε, −ε) only for a symmetric distribution; '${distribution.name}' is not symmetric (gumbel's mean is 0.5772).`, 'set antithetic: false, or pick a symmetric distribution');
   }
   validateSamplerSpec({ sampler, samples, dims: n, seed, antithetic }, 'options');
-  const backend = selectBackend(backendName, 'options.backend');
+  // 'auto' with a custom (JavaScript) distribution picks js: native backends compute noise natively.
+  const backend = selectBackend(backendName === 'auto' && !builtinDistribution && !process.env[BACKEND_ENV] ? 'js' : backendName, 'options.backend');
   if (backend.name !== 'js' && !builtinDistribution) {
     throw new SmoothingError('ERR_UNSUPPORTED', `the ${backend.name} backend computes noise natively and cannot call a JavaScript distribution ('${distribution.name}').`, {
       argument: 'options.distribution',
