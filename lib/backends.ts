@@ -7,6 +7,7 @@ import { invalid, SmoothingError } from './errors.js';
 import { jsBackend } from './js/backend.js';
 import { loadAddon, type CpuAddon } from './native/addon.js';
 import { nativeBackend } from './native/backend.js';
+import { loadCudaBackend } from './native/cuda.js';
 import type { Backend } from './plan.js';
 import type { BackendName } from './types.js';
 
@@ -37,9 +38,8 @@ function loadCpu(): Loaded {
 }
 
 function loadCuda(): Loaded {
-  const r = loadAddon<unknown>('stochastic_smoothing_cuda.node');
-  const reason = 'reason' in r ? r.reason : 'this version of the library has no loader for the cuda addon yet';
-  return { info: { name: 'cuda', available: false, reason: `native cuda addon not loaded: ${reason}` } };
+  // lib/native/cuda.ts: device discovery, and after a sticky CUDA error a fallback to the cpu backend.
+  return loadCudaBackend(() => load().get('cpu')?.backend);
 }
 
 function load(): Map<BackendName, Loaded> {

@@ -1,0 +1,11 @@
+// Fused kernels of argmax (warp-wide key minimum) and the grid shortest path (Jacobi relaxation, grid_relax.h).
+#include "fused_kernel.cuh"
+
+namespace ss {
+namespace gpu {
+
+FusedLauncher fused_launcher_argmax() { return make_fused_launcher<TB_ARGMAX>(); }
+FusedLauncher fused_launcher_path() { return make_fused_launcher<TB_PATH>(); }
+
+}  // namespace gpu
+}  // namespace ss

@@ -1,0 +1,12 @@
+// Fused kernels of the sorting boxes (permutation, ranks, top-k): see fused_kernel.cuh and tile.h.
+#include "fused_kernel.cuh"
+
+namespace ss {
+namespace gpu {
+
+FusedLauncher fused_launcher_permutation() { return make_fused_launcher<TB_PERMUTATION>(); }
+FusedLauncher fused_launcher_ranks() { return make_fused_launcher<TB_RANKS>(); }
+FusedLauncher fused_launcher_topk() { return make_fused_launcher<TB_TOPK>(); }
+
+}  // namespace gpu
+}  // namespace ss

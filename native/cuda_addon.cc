@@ -1,0 +1,252 @@
+// The N-API surface of the CUDA backend: the cpu addon's interface (native/addon.cc: run, uniforms,
+// UserStream, hardwareConcurrency, samplesPerItem) over the CUDA engine (cuda/cuda_engine.h), plus
+// deviceInfo(), curandCheck(), bytesInUse() and testFault() for the loader, the tests and the GPU check.
+//
+// The CUDA runtime is linked statically, so this addon loads on a machine without a driver or a GPU;
+// deviceInfo() then says why the backend is unavailable (CUDA's own message). CUDA failures reject (or throw)
+// an Error with code 'ERR_CUDA', CUDA's message, `cudaError` (its name) and `sticky` (the context is lost and
+// the backend must be disabled: lib/native/cuda.ts falls back to the cpu backend).
+#include <napi.h>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "addon_common.h"
+#include "cuda_engine.h"
+#include "engine.h"
+#include "samplers.h"
+
+namespace {
+
+using ss::EnginePlan;
+using ss::JobInput;
+using ss::JobOutput;
+using ss::addon::AbortFlag;
+using ss::addon::parse_job;
+using ss::addon::parse_plan;
+using ss::addon::result_object;
+
+
+/** A JS Error for a CUDA failure: code 'ERR_CUDA', CUDA's message, its error name and stickiness. */
+Napi::Error cuda_error(Napi::Env env, const std::string& message, const std::string& name, bool sticky) {
+  Napi::Error err = Napi::Error::New(env, message);
+  err.Set("code", Napi::String::New(env, "ERR_CUDA"));
+  err.Set("cudaError", Napi::String::New(env, name));
+  err.Set("sticky", Napi::Boolean::New(env, sticky));
+  return err;
+}
+
+/** Runs f, turning CudaError into an ERR_CUDA exception and other C++ exceptions into plain JS errors. */
+template <typename F>
+auto guarded(Napi::Env env, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const ss::cuda::CudaError& e) {
+    throw cuda_error(env, e.what(), e.name(), e.sticky());
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, "out of host memory in the cuda backend");
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("cuda backend: ") + e.what());
+  }
+}
+
+class RunWorker : public Napi::AsyncProgressWorker<uint64_t> {
+ public:
+  RunWorker(Napi::Env env, EnginePlan plan, JobInput job, std::shared_ptr<AbortFlag> flag, Napi::Function progress)
+      : Napi::AsyncProgressWorker<uint64_t>(env, "stochastic-smoothing:cuda"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        plan_(std::move(plan)),
+        job_(std::move(job)),
+        flag_(std::move(flag)) {
+    plan_.bind();
+    if (!progress.IsEmpty() && progress.IsFunction()) progress_ = Napi::Persistent(progress);
+  }
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute(const ExecutionProgress& progress) override {
+    try {
+      if (!ss::cuda::run_job(plan_, job_, out_, flag_->aborted, [&](uint64_t done) { progress.Send(&done, 1); }, error_)) {
+        SetError(error_);
+      }
+    } catch (const ss::cuda::CudaError& e) {
+      cuda_failed_ = true;
+      cuda_name_ = e.name();
+      sticky_ = e.sticky();
+      SetError(std::string("CUDA error: ") + e.what());
+    } catch (const std::bad_alloc&) {
+      SetError("out of host memory in the cuda backend");
+    } catch (const std::exception& e) {
+      SetError(std::string("cuda backend: ") + e.what());
+    }
+  }
+  void OnProgress(const uint64_t* data, size_t count) override {
+    if (count == 0 || progress_.IsEmpty()) return;
+    Napi::HandleScope scope(Env());
+    progress_.Call({Napi::Number::New(Env(), static_cast<double>(data[count - 1]))});
+  }
+  void OnOK() override { deferred_.Resolve(result_object(Env(), out_)); }
+  void OnError(const Napi::Error& e) override {
+    Napi::Error err = cuda_failed_ ? cuda_error(Env(), e.Message(), cuda_name_, sticky_) : Napi::Error::New(Env(), e.Message());
+    err.Set("aborted", Napi::Boolean::New(Env(), flag_->aborted.load() && !cuda_failed_));
+    deferred_.Reject(err.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  EnginePlan plan_;
+  JobInput job_;
+  JobOutput out_;
+  std::shared_ptr<AbortFlag> flag_;
+  Napi::FunctionReference progress_;
+  std::string error_;
+  bool cuda_failed_ = false;
+  bool sticky_ = false;
+  std::string cuda_name_;
+};
+
+// run(plan, job, onProgress?) → { promise, abort() }
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
+  JobInput job = parse_job(info[1].As<Napi::Object>());
+  Napi::Function progress = info.Length() > 2 && info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
+  auto flag = std::make_shared<AbortFlag>();
+  auto* worker = new RunWorker(env, std::move(plan), std::move(job), flag, progress);
+  Napi::Object handle = Napi::Object::New(env);
+  handle.Set("promise", worker->Promise());
+  handle.Set("abort", Napi::Function::New(env, [flag](const Napi::CallbackInfo&) { flag->aborted.store(true); }));
+  worker->Queue();
+  return handle;
+}
+
+// uniforms(plan, seed, b, start, count) → Float64Array count×n, computed on the device (throws ERR_CUDA without one).
+Napi::Value Uniforms(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
+  const uint64_t seed = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  const uint32_t b = info[2].As<Napi::Number>().Uint32Value();
+  const uint32_t start = info[3].As<Napi::Number>().Uint32Value();
+  const uint32_t count = info[4].As<Napi::Number>().Uint32Value();
+  std::vector<double> u = guarded(env, [&] { return ss::cuda::uniforms(plan, seed, b, start, count); });
+  auto out = Napi::Float64Array::New(env, u.size());
+  std::copy(u.begin(), u.end(), out.Data());
+  return out;
+}
+
+// curandCheck(plan, seed, b, start, count) → { curand, compared, mismatches, first }: cuRAND vs the core, on the device.
+Napi::Value CurandCheck(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
+  const uint64_t seed = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  const uint32_t b = info[2].As<Napi::Number>().Uint32Value();
+  const uint32_t start = info[3].As<Napi::Number>().Uint32Value();
+  const uint32_t count = info[4].As<Napi::Number>().Uint32Value();
+  const ss::cuda::CurandCheck r = guarded(env, [&] { return ss::cuda::curand_check(plan, seed, b, start, count); });
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("curand", Napi::Boolean::New(env, r.curand));
+  o.Set("compared", Napi::Number::New(env, static_cast<double>(r.compared)));
+  o.Set("mismatches", Napi::Number::New(env, static_cast<double>(r.mismatches)));
+  o.Set("first", Napi::Number::New(env, static_cast<double>(r.first)));
+  return o;
+}
+
+// deviceInfo() → { available, reason?, name?, totalMemory?, freeMemory?, computeCapability?, multiProcessors?,
+//                  driverVersion, runtimeVersion, curand, noiseSource, architectures }
+Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ss::cuda::DeviceInfo d = ss::cuda::device_info();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("available", Napi::Boolean::New(env, d.available));
+  if (!d.reason.empty()) o.Set("reason", Napi::String::New(env, d.reason));
+  if (!d.name.empty()) {
+    o.Set("name", Napi::String::New(env, d.name));
+    o.Set("totalMemory", Napi::Number::New(env, static_cast<double>(d.total_memory)));
+    o.Set("computeCapability", Napi::String::New(env, std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor)));
+    o.Set("multiProcessors", Napi::Number::New(env, d.sm_count));
+  }
+  if (d.available) o.Set("freeMemory", Napi::Number::New(env, static_cast<double>(d.free_memory)));
+  auto version = [](int v) { return v == 0 ? std::string("none") : std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); };
+  o.Set("driverVersion", Napi::String::New(env, version(d.driver_version)));
+  o.Set("runtimeVersion", Napi::String::New(env, version(d.runtime_version)));
+  o.Set("curand", Napi::Boolean::New(env, d.curand));
+  o.Set("noiseSource", Napi::String::New(env, d.curand ? "cuRAND device API (Philox4_32_10, Sobol32) + native/core" : "native/core generators (built without cuRAND headers: SS_NO_CURAND)"));
+  o.Set("architectures", Napi::String::New(env, d.architectures));
+  return o;
+}
+
+Napi::Value BytesInUse(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(ss::cuda::bytes_in_use()));
+}
+
+// testFault(kind): 'oom' | 'launch' | 'sticky' — always throws the resulting ERR_CUDA error ('sticky' disables the backend).
+Napi::Value TestFault(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string kind = info[0].As<Napi::String>().Utf8Value();
+  guarded(env, [&] { ss::cuda::inject_fault(kind); });
+  return env.Undefined();
+}
+
+class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "UserStream",
+                       {InstanceMethod("noise", &UserStreamWrap::Noise), InstanceMethod("accumulate", &UserStreamWrap::Accumulate),
+                        InstanceMethod("finish", &UserStreamWrap::Finish)});
+  }
+  explicit UserStreamWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UserStreamWrap>(info) {
+    Napi::Env env = info.Env();
+    EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
+    JobInput job = parse_job(info[1].As<Napi::Object>());
+    const uint32_t chunk = info[2].As<Napi::Number>().Uint32Value();
+    guarded(env, [&] { stream_ = std::make_unique<ss::cuda::UserStream>(plan, std::move(job), chunk); });
+  }
+
+ private:
+  Napi::Value Noise(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t b = info[0].As<Napi::Number>().Uint32Value();
+    const uint32_t start = info[1].As<Napi::Number>().Uint32Value();
+    const uint32_t count = info[2].As<Napi::Number>().Uint32Value();
+    Napi::Float32Array z = info[3].As<Napi::Float32Array>();
+    if (count > stream_->chunk()) {
+      Napi::RangeError::New(env, "noise: count exceeds the stream's chunk").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    guarded(env, [&] { stream_->noise(b, start, count, z.Data()); });
+    return env.Undefined();
+  }
+  Napi::Value Accumulate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Float32Array outputs = info[0].As<Napi::Float32Array>();
+    guarded(env, [&] { stream_->accumulate(outputs.Data()); });
+    return env.Undefined();
+  }
+  Napi::Value Finish(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    JobOutput out;
+    guarded(env, [&] { stream_->finish(out); });
+    return result_object(env, out);
+  }
+  std::unique_ptr<ss::cuda::UserStream> stream_;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("run", Napi::Function::New(env, Run));
+  exports.Set("uniforms", Napi::Function::New(env, Uniforms));
+  exports.Set("UserStream", UserStreamWrap::Define(env));
+  exports.Set("hardwareConcurrency", Napi::Number::New(env, std::max(1u, std::thread::hardware_concurrency())));
+  exports.Set("samplesPerItem", Napi::Number::New(env, ss::SAMPLES_PER_ITEM));
+  exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo));
+  exports.Set("curandCheck", Napi::Function::New(env, CurandCheck));
+  exports.Set("bytesInUse", Napi::Function::New(env, BytesInUse));
+  exports.Set("testFault", Napi::Function::New(env, TestFault));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(stochastic_smoothing_cuda, Init)
