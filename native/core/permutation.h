@@ -82,6 +82,60 @@ SS_HD uint32_t permute(uint32_t i, uint32_t size, const uint32_t* keys) {
 }
 
 /**
+ * π(i0 + r) for r < count into out[r] (an extension for the CPU's block sampler): exactly
+ * permute(i0 + r, size, keys) per r (i0 + count ≤ size). Written so that the compiler vectorises it: the mix
+ * runs branch-free on every lane (the key words are loaded once, pre-masked: (x ^ k) & mask == x ^ (k & mask)
+ * and (x + k) & mask == (x + (k & mask)) & mask for x < 2^w), then cycle walking re-mixes, again on every
+ * lane, only while some lane is still ≥ size (never when size is a power of two), then the rotation.
+ */
+SS_HD void permute_rows(uint32_t i0, uint32_t count, uint32_t size, const uint32_t* keys, uint32_t* out) {
+  const uint32_t w = permutation_bits(size);
+  const uint32_t mask = 0xffffffffu >> (32u - w);
+  const uint32_t shift = (w + 1u) >> 1;
+  const uint32_t kx0 = keys[0] & mask, ka0 = keys[1] & mask, kx1 = keys[2] & mask, ka1 = keys[3] & mask;
+  const uint32_t kx2 = keys[4] & mask, ka2 = keys[5] & mask, kx3 = keys[6] & mask, ka3 = keys[7] & mask;
+  const uint32_t kx4 = keys[8] & mask, ka4 = keys[9] & mask, kx5 = keys[10] & mask, ka5 = keys[11] & mask;
+#define SS_PR(x, m, kx, ka) \
+  x ^= kx;                  \
+  x = (x * (m)) & mask;     \
+  x ^= x >> shift;          \
+  x = (x + ka) & mask;
+#define SS_MIX(x)                        \
+  SS_PR(x, PERMUTATION_M0, kx0, ka0)     \
+  SS_PR(x, PERMUTATION_M1, kx1, ka1)     \
+  SS_PR(x, PERMUTATION_M2, kx2, ka2)     \
+  SS_PR(x, PERMUTATION_M3, kx3, ka3)     \
+  SS_PR(x, PERMUTATION_M4, kx4, ka4)     \
+  SS_PR(x, PERMUTATION_M5, kx5, ka5)
+  for (uint32_t r = 0; r < count; r++) {
+    uint32_t x = i0 + r;  // < size ≤ 2^w: already inside the mask
+    SS_MIX(x)
+    out[r] = x;
+  }
+  if (size <= mask) {  // not a power of two: cycle walking
+    for (;;) {
+      uint32_t pending = 0;
+      for (uint32_t r = 0; r < count; r++) pending |= out[r] >= size;
+      if (!pending) break;
+      for (uint32_t r = 0; r < count; r++) {
+        uint32_t x = out[r];
+        const uint32_t y0 = x;
+        SS_MIX(x)
+        out[r] = y0 >= size ? x : y0;
+      }
+    }
+  }
+#undef SS_MIX
+#undef SS_PR
+  const uint32_t c = mulhi32(keys[PERMUTATION_ROTATION_WORD], size);
+  const uint32_t t = size - c;
+  for (uint32_t r = 0; r < count; r++) {
+    const uint32_t x = out[r];
+    out[r] = x >= t ? x - t : x + c;
+  }
+}
+
+/**
  * Latin permutation keys for batch element b (latinKeys): PERMUTATION_KEY_WORDS words per dimension d, the
  * Philox blocks (c0 = d, c1 = 0..3) of stream STREAM_LATIN_KEY (subsequence b + 2·2³²). `keys` has 16·dims words.
  */

@@ -76,6 +76,37 @@ SS_HD void philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uin
   out[3] = x3;
 }
 
+/**
+ * Philox4x32-10 for `count` consecutive counters (c0, c1 + r, c2, c3), r < count, with words w of block r
+ * written to out_w[r] (an extension for the CPU's block sampler): exactly philox4x32_10(c0, c1 + r, c2, c3, ...)
+ * per r, written as independent lanes so that the compiler vectorises it (32×32→64 products are pmuludq on
+ * x86). c1 + r must not wrap (callers pass row indices < 2³²).
+ */
+SS_HD void philox4x32_10_rows(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1,
+                              uint32_t count, uint32_t* out0, uint32_t* out1, uint32_t* out2, uint32_t* out3) {
+  for (uint32_t r = 0; r < count; r++) {
+    uint32_t x0 = c0, x1 = c1 + r, x2 = c2, x3 = c3;
+    uint32_t key0 = k0, key1 = k1;
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+    for (int round = 0; round < 10; round++) {
+      const uint64_t p0 = static_cast<uint64_t>(PHILOX_M0) * x0;
+      const uint64_t p1 = static_cast<uint64_t>(PHILOX_M1) * x2;
+      x0 = static_cast<uint32_t>(p1 >> 32) ^ x1 ^ key0;
+      x1 = static_cast<uint32_t>(p1);
+      x2 = static_cast<uint32_t>(p0 >> 32) ^ x3 ^ key1;
+      x3 = static_cast<uint32_t>(p0);
+      key0 += PHILOX_W0;
+      key1 += PHILOX_W1;
+    }
+    out0[r] = x0;
+    out1[r] = x1;
+    out2[r] = x2;
+    out3[r] = x3;
+  }
+}
+
 /** Low 32 bits of the seed: key word 0, as cuRAND's curand_init takes it (seedLo). */
 SS_HD uint32_t seed_lo(uint64_t seed) { return static_cast<uint32_t>(seed); }
 /** High 32 bits of the seed: key word 1 (seedHi). */

@@ -245,6 +245,149 @@ SS_HD void sample_row(const SamplerConfig& c, const uint32_t* keys, uint32_t b, 
   }
 }
 
+/** uint32 words of scratch sample_block needs for `count` rows. */
+SS_HD uint64_t sample_block_scratch_words(uint32_t count) { return 5 * static_cast<uint64_t>(count); }
+
+namespace detail {
+
+/**
+ * Philox uniforms of `stream` for rows j0 + r, r < count, column-major: out[d·ld + r] = word_to_uniform(word d mod 4
+ * of block (⌊d/4⌋, j0 + r)), i.e. philox_row(seed, stream, b, j0 + r, dims, ·)[d]. `words` = 4·count scratch.
+ */
+SS_HD void philox_block_columns(uint64_t seed, uint32_t stream, uint32_t b, uint32_t j0, uint32_t count, uint32_t dims,
+                                double* out, uint64_t ld, uint32_t* words) {
+  const uint32_t k0 = seed_lo(seed), k1 = seed_hi(seed);
+  const uint32_t blocks = row_blocks(dims);
+  uint32_t* w[4] = {words, words + count, words + 2 * static_cast<uint64_t>(count), words + 3 * static_cast<uint64_t>(count)};
+  for (uint32_t q = 0; q < blocks; q++) {
+    philox4x32_10_rows(q, j0, b, stream, k0, k1, count, w[0], w[1], w[2], w[3]);
+    const uint32_t n = block_words(dims, q);
+    for (uint32_t k = 0; k < n; k++) {
+      double* col = out + static_cast<uint64_t>(4 * q + k) * ld;
+      const uint32_t* src = w[k];
+      for (uint32_t r = 0; r < count; r++) col[r] = word_to_uniform(src[r]);
+    }
+  }
+}
+
+/**
+ * Base rows j0 .. j0 + count − 1 (samples, or pairs when antithetic), column-major: out[d·ld + r] =
+ * base_row(c, keys, b, j0 + r, ·)[d], bit for bit. `scratch` = sample_block_scratch_words(count) words.
+ */
+SS_HD void base_block(const SamplerConfig& c, const uint32_t* keys, uint32_t b, uint32_t j0, uint32_t count, double* out,
+                      uint64_t ld, uint32_t* scratch) {
+  const uint32_t dims = c.dims;
+  switch (c.sampler) {
+    case SAMPLER_MC: philox_block_columns(c.seed, STREAM_MC, b, j0, count, dims, out, ld, scratch); break;
+    case SAMPLER_QMC_LATIN:
+    case SAMPLER_RQMC_LATIN: {
+      const bool jitter = c.sampler == SAMPLER_RQMC_LATIN;
+      uint32_t* perm = scratch + 4 * static_cast<uint64_t>(count);
+      if (jitter) philox_block_columns(c.seed, STREAM_JITTER, b, j0, count, dims, out, ld, scratch);
+      if (!c.antithetic) {
+        const double S = static_cast<double>(c.samples);
+        for (uint32_t d = 0; d < dims; d++) {
+          permute_rows(j0, count, c.samples, keys + static_cast<uint64_t>(d) * PERMUTATION_KEY_WORDS, perm);
+          double* col = out + static_cast<uint64_t>(d) * ld;
+          if (jitter) {
+            for (uint32_t r = 0; r < count; r++) col[r] = (static_cast<double>(perm[r]) + col[r]) / S;
+          } else {
+            for (uint32_t r = 0; r < count; r++) col[r] = (static_cast<double>(perm[r]) + 0.5) / S;
+          }
+        }
+      } else {
+        // antithetic_latin_row: stratum p of {0..S/2−1}, flipped to S−1−p by the top bit of the flip word.
+        const uint32_t S = c.samples;
+        const uint32_t half = S / 2;
+        const double Sd = static_cast<double>(S);
+        const uint32_t k0 = seed_lo(c.seed), k1 = seed_hi(c.seed);
+        uint32_t* w[4] = {scratch, scratch + count, scratch + 2 * static_cast<uint64_t>(count), scratch + 3 * static_cast<uint64_t>(count)};
+        // The jitter columns are already in `out`; the flip words go through the scratch, one block at a time.
+        for (uint32_t q = 0; q < row_blocks(dims); q++) {
+          philox4x32_10_rows(q, j0, b, STREAM_ANTITHETIC_FLIP, k0, k1, count, w[0], w[1], w[2], w[3]);
+          const uint32_t n = block_words(dims, q);
+          for (uint32_t k = 0; k < n; k++) {
+            const uint32_t d = 4 * q + k;
+            permute_rows(j0, count, half, keys + static_cast<uint64_t>(d) * PERMUTATION_KEY_WORDS, perm);
+            double* col = out + static_cast<uint64_t>(d) * ld;
+            const uint32_t* flip = w[k];
+            for (uint32_t r = 0; r < count; r++) {
+              const uint32_t p = perm[r];
+              const uint32_t st = (flip[r] >> 31) == 1u ? S - 1u - p : p;
+              const double U = jitter ? col[r] : 0.5;
+              col[r] = (static_cast<double>(st) + U) / Sd;
+            }
+          }
+        }
+      }
+      break;
+    }
+    case SAMPLER_RQMC_CARTESIAN: {
+      const uint32_t k = c.cartesian_k;
+      const double kd = static_cast<double>(k);
+      philox_block_columns(c.seed, STREAM_JITTER, b, j0, count, dims, out, ld, scratch);
+      for (uint32_t r = 0; r < count; r++) {
+        const uint32_t j = j0 + r;
+        uint32_t rest = j;
+        uint32_t d0 = 0;
+        if (c.antithetic) {  // antithetic_cartesian_row: c_0 = j mod (k/2), higher digits from ⌊j/(k/2)⌋
+          const uint32_t h = k / 2;
+          out[r] = (static_cast<double>(j % h) + out[r]) / kd;
+          rest = j / h;
+          d0 = 1;
+        }
+        for (uint32_t d = d0; d < dims; d++) {
+          const uint32_t digit = rest % k;
+          rest /= k;
+          double* v = out + static_cast<uint64_t>(d) * ld + r;
+          *v = (static_cast<double>(digit) + *v) / kd;
+        }
+      }
+      break;
+    }
+    case SAMPLER_SOBOL:
+      for (uint32_t d = 0; d < dims; d++)
+        for (uint32_t r = 0; r < count; r++) out[static_cast<uint64_t>(d) * ld + r] = sobol_point(c.sobol_v, j0 + r, d);
+      break;
+    case SAMPLER_RQMC_SOBOL:
+      for (uint32_t d = 0; d < dims; d++)
+        for (uint32_t r = 0; r < count; r++)
+          out[static_cast<uint64_t>(d) * ld + r] = word_to_uniform(owen_scramble(sobol_int(c.sobol_v, j0 + r, d), keys[d]));
+      break;
+    default: break;
+  }
+}
+
+}  // namespace detail
+
+/**
+ * Rows i0 .. i0 + count − 1 of batch element b, column-major (an extension for the CPU backend, which computes
+ * a block of rows per dimension so that the Philox rounds, the Latin mixing and the conversions vectorise):
+ * out[d·ld + r] == sample_row(c, keys, b, i0 + r, ·)[d] bit for bit, for r < count ≤ ld, d < dims.
+ * i0 + count ≤ samples. `scratch` holds sample_block_scratch_words(count) uint32 words.
+ */
+SS_HD void sample_block(const SamplerConfig& c, const uint32_t* keys, uint32_t b, uint32_t i0, uint32_t count, double* out,
+                        uint64_t ld, uint32_t* scratch) {
+  if (count == 0) return;
+  if (!c.antithetic) {
+    detail::base_block(c, keys, b, i0, count, out, ld, scratch);
+    return;
+  }
+  // Pairs j0 .. j1 cover the rows; their base rows go to the front of each column, then each column is expanded
+  // in place from the back (row r reads pair slot (i0 + r)/2 − j0 ≤ r, not yet overwritten).
+  const uint32_t j0 = i0 >> 1;
+  const uint32_t j1 = (i0 + count - 1) >> 1;
+  detail::base_block(c, keys, b, j0, j1 - j0 + 1, out, ld, scratch);
+  for (uint32_t d = 0; d < c.dims; d++) {
+    double* col = out + static_cast<uint64_t>(d) * ld;
+    for (uint32_t r = count; r-- > 0;) {
+      const uint32_t i = i0 + r;
+      const double v = col[(i >> 1) - j0];
+      col[r] = (i & 1u) ? 1.0 - v : v;
+    }
+  }
+}
+
 /**
  * One value u(b, i, d), equal to sample_row(c, keys, b, i, ·)[d] (an extension for one-thread-per-value
  * kernels; sample_row is cheaper per value when a whole row is needed: it shares Philox blocks and digits).

@@ -18,9 +18,24 @@ namespace ss {
 /** uint64 keys of scratch the sorting rows need for n items: the keys and the merge buffer. */
 SS_HD uint64_t sort_scratch_keys(uint32_t n) { return 2 * static_cast<uint64_t>(n); }
 
+/**
+ * keys[i] = asc_key(row[i], i) for i < n, written branch-free (order_key's two special cases as selects) so that
+ * the loop vectorises; the same keys bit for bit.
+ */
+SS_HD void asc_keys_of_row(const float* row, uint32_t n, uint64_t* keys) {
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t b = float_bits(row[i]);
+    const uint32_t mag = b & 0x7FFFFFFFu;
+    b = mag == 0 ? 0u : b;  // -0 -> +0
+    uint32_t k = b ^ (static_cast<uint32_t>(static_cast<int32_t>(b) >> 31) | 0x80000000u);
+    k = mag > 0x7F800000u ? 0xFFFFFFFFu : k;  // NaN, any sign or payload
+    keys[i] = (static_cast<uint64_t>(k) << 32) | i;
+  }
+}
+
 /** Sorts the ascending keys of row[0, n) into keys[0, n) (keys[n, 2n) is the merge buffer). */
 SS_HD void sort_row_ascending(const float* row, uint32_t n, uint64_t* keys) {
-  for (uint32_t i = 0; i < n; i++) keys[i] = asc_key(row[i], i);
+  asc_keys_of_row(row, n, keys);
   sort_keys(keys, keys + n, n);
 }
 
@@ -28,7 +43,34 @@ SS_HD void sort_row_ascending(const float* row, uint32_t n, uint64_t* keys) {
  * Sparse ranks: rank[i] = 0-based position of item i in the ascending order of row[0, n) (the inverse of the
  * sorting permutation; what ranks() outputs, as integers; permutation() puts its 1 of row i in column rank[i]).
  */
+template <uint32_t N>
+SS_HD void ranks_of_small_row(const float* row, uint32_t* rank) {
+  uint64_t v[SS_NETWORK_BLOCK];  // only v[0, N) is written or read: the pruned network skips the rest
+  asc_keys_of_row(row, N, v);
+  sort_network<N>(v);
+  for (uint32_t r = 0; r < N; r++) rank[key_index(v[r])] = r;
+}
+
 SS_HD void ranks_of_row(const float* row, uint32_t n, uint32_t* rank, uint64_t* keys) {
+  switch (n) {  // n <= 16: one network in registers, keys never stored (the same order, so the same ranks)
+    case 1: rank[0] = 0; return;
+    case 2: ranks_of_small_row<2>(row, rank); return;
+    case 3: ranks_of_small_row<3>(row, rank); return;
+    case 4: ranks_of_small_row<4>(row, rank); return;
+    case 5: ranks_of_small_row<5>(row, rank); return;
+    case 6: ranks_of_small_row<6>(row, rank); return;
+    case 7: ranks_of_small_row<7>(row, rank); return;
+    case 8: ranks_of_small_row<8>(row, rank); return;
+    case 9: ranks_of_small_row<9>(row, rank); return;
+    case 10: ranks_of_small_row<10>(row, rank); return;
+    case 11: ranks_of_small_row<11>(row, rank); return;
+    case 12: ranks_of_small_row<12>(row, rank); return;
+    case 13: ranks_of_small_row<13>(row, rank); return;
+    case 14: ranks_of_small_row<14>(row, rank); return;
+    case 15: ranks_of_small_row<15>(row, rank); return;
+    case 16: ranks_of_small_row<16>(row, rank); return;
+    default: break;
+  }
   sort_row_ascending(row, n, keys);
   for (uint32_t r = 0; r < n; r++) rank[key_index(keys[r])] = r;
 }

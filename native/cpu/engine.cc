@@ -5,8 +5,10 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <thread>
+
 
 #include "distributions.h"
 
@@ -30,13 +32,34 @@ void op_shape(const EnginePlan& plan, int op, uint32_t& p, uint32_t& q) {
 
 namespace {
 
-// Per-thread buffers for one sample at a time.
+// The integer-heavy block kernels (Philox rounds, Latin mixing: 32-bit multiplies that SSE2 must emulate) are
+// compiled twice, for AVX2 and for the baseline x86-64, and picked once at load time (GCC function multiversioning
+// through an ifunc). Both clones compute exactly the same values: integer operations, exact conversions and
+// single IEEE additions/divisions (no FMA: "avx2" does not enable it, and -ffp-contract=off). The shipped flags
+// stay portable; SS_NO_CLONES turns it off.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && !defined(SS_NO_CLONES)
+#define SS_CLONES __attribute__((target_clones("avx2", "default"), flatten))
+#else
+#define SS_CLONES
+#endif
+
+// Rows per noise block: the sampler, F⁻¹ and the score run column-wise over this many rows at once.
+constexpr uint32_t BLOCK_ROWS = 64;
+
+// Per-thread buffers: one sample at a time for the generic path, a block of BLOCK_ROWS rows for the fused one.
 struct Scratch {
   std::vector<uint32_t> keys;
   std::vector<double> u, eps, score, h, g;
   std::vector<float> z, f;
   std::vector<uint64_t> box;  // 8-byte aligned scratch for evaluate_box
   int64_t keys_b = -1;
+  // Block buffers: U column-major (n × BLOCK_ROWS), ε and s row-major (BLOCK_ROWS × n).
+  std::vector<double> bu, beps, bscore, bm;
+  std::vector<uint64_t> bflip;
+  std::vector<uint32_t> words, rank, idx, list;
+  std::vector<int64_t> isum, isq;  // exact integer moments of the fast forward paths
+  std::vector<uint32_t> cnt;
+  std::vector<int32_t> kint;
 
   Scratch(const EnginePlan& plan, uint32_t p, uint32_t q) {
     keys.resize(std::max<uint32_t>(1, batch_key_words(plan.sampler)));
@@ -44,6 +67,16 @@ struct Scratch {
     h.resize(std::max<uint32_t>(1, q)); g.resize(std::max<uint32_t>(1, p));
     z.resize(plan.n); f.resize(plan.m);
     box.resize(plan.builtin ? (box_scratch_bytes(plan.box) + 7) / 8 + 1 : 1);
+    const size_t nb = static_cast<size_t>(plan.n) * BLOCK_ROWS;
+    bu.resize(nb); beps.resize(nb); bscore.resize(nb);
+    bm.resize(BLOCK_ROWS);
+    bflip.resize(BLOCK_ROWS);
+    words.resize(sample_block_scratch_words(BLOCK_ROWS));
+    list.resize(2 * BLOCK_ROWS);
+    if (plan.builtin) {
+      rank.resize(plan.n);
+      idx.resize(std::max<uint32_t>(1, box_support_max(plan.box)));
+    }
   }
   void prepare(const EnginePlan& plan, uint32_t b) {
     if (keys_b != b) {
@@ -61,6 +94,99 @@ inline void make_noise(const EnginePlan& plan, const uint32_t* keys, uint32_t b,
     eps[d] = icdf(plan.dist, uc);
     score[d] = score_from_u(plan.dist, uc);
   }
+}
+
+// Negation as a sign-bit flip (what unary minus is), branch-free: flip = 0 or 0x8000000000000000.
+inline double flip_sign(double x, uint64_t flip) {
+  uint64_t bits;
+  memcpy(&bits, &x, sizeof bits);
+  bits ^= flip;
+  memcpy(&x, &bits, sizeof x);
+  return x;
+}
+
+// ε and s for one column of a block (U column-major, outputs row-major with stride n), any distribution: the
+// same calls as make_noise, with the distribution dispatched once per column.
+template <typename Icdf, typename Score>
+inline void noise_column(const double* col, uint32_t count, uint32_t n, double* eps, double* score, Icdf icdf_fn, Score score_fn) {
+  for (uint32_t r = 0; r < count; r++) {
+    const double uc = clip_u(col[r]);
+    eps[static_cast<size_t>(r) * n] = icdf_fn(uc);
+    score[static_cast<size_t>(r) * n] = score_fn(uc);
+  }
+}
+
+// Logistic, one column: exactly logistic_icdf(uc) and logistic_score_from_u(uc) (distributions.h), restructured so
+// that the unpredictable choice between log(m/(1−m)) and 2·atanh(2m − 1) is a partition of the rows instead
+// of a branch per value, and the upper-half negation a sign flip. Same operations on the same operands.
+inline void logistic_column(const double* col, uint32_t count, uint32_t n, double* eps, double* score, double* mbuf,
+                            uint64_t* flips, uint32_t* list) {
+  uint32_t* lo = list;                // rows with m < 0.25: log(m/(1−m))
+  uint32_t* hi = list + BLOCK_ROWS;   // the others: 2·atanh(2m − 1)
+  double sbuf[BLOCK_ROWS];
+  uint32_t small[BLOCK_ROWS];
+  for (uint32_t r = 0; r < count; r++) {  // branch-free: vectorises
+    const double c = clip_u(col[r]);
+    const double m = c < 0.5 ? c : 1 - c;
+    const uint64_t flip = c > 0.5 ? 0x8000000000000000ull : 0;
+    mbuf[r] = m;
+    flips[r] = flip;
+    sbuf[r] = flip_sign(2 * m - 1, flip);
+    small[r] = m < 0.25;
+  }
+  uint32_t nlo = 0, nhi = 0;
+  for (uint32_t r = 0; r < count; r++) {
+    score[static_cast<size_t>(r) * n] = sbuf[r];
+    lo[nlo] = r;
+    hi[nhi] = r;
+    nlo += small[r];
+    nhi += 1 - small[r];
+  }
+  for (uint32_t k = 0; k < nlo; k++) {
+    const uint32_t r = lo[k];
+    const double m = mbuf[r];
+    eps[static_cast<size_t>(r) * n] = flip_sign(::log(m / (1 - m)), flips[r]);
+  }
+  for (uint32_t k = 0; k < nhi; k++) {
+    const uint32_t r = hi[k];
+    const double m = mbuf[r];
+    eps[static_cast<size_t>(r) * n] = flip_sign(2 * ::atanh(2 * m - 1), flips[r]);
+  }
+}
+
+// The noise of a block: U (column-major, ld = BLOCK_ROWS) → ε, s (row-major count × n), as make_noise per row.
+SS_CLONES void noise_block(int dist, const double* U, uint32_t count, uint32_t n, double* eps, double* score, Scratch& s) {
+  for (uint32_t d = 0; d < n; d++) {
+    const double* col = U + static_cast<size_t>(d) * BLOCK_ROWS;
+    double* e = eps + d;
+    double* sc = score + d;
+    switch (dist) {
+      case DIST_GAUSSIAN:  // icdf and score are the same value (gaussian_icdf): computed once
+        for (uint32_t r = 0; r < count; r++) {
+          const double v = gaussian_icdf(clip_u(col[r]));
+          e[static_cast<size_t>(r) * n] = v;
+          sc[static_cast<size_t>(r) * n] = v;
+        }
+        break;
+      case DIST_LOGISTIC: logistic_column(col, count, n, e, sc, s.bm.data(), s.bflip.data(), s.list.data()); break;
+      case DIST_GUMBEL: noise_column(col, count, n, e, sc, gumbel_icdf, gumbel_score_from_u); break;
+      case DIST_CAUCHY: noise_column(col, count, n, e, sc, cauchy_icdf, cauchy_score_from_u); break;
+      case DIST_LAPLACE: noise_column(col, count, n, e, sc, laplace_icdf, laplace_score_from_u); break;
+      case DIST_TRIANGULAR: noise_column(col, count, n, e, sc, triangular_icdf, triangular_score_from_u); break;
+      default: noise_column(col, count, n, e, sc, [dist](double x) { return icdf(dist, x); }, [dist](double x) { return score_from_u(dist, x); }); break;
+    }
+  }
+}
+
+// sample_block (samplers.h), multiversioned.
+SS_CLONES void sample_block_cpu(const SamplerConfig& c, const uint32_t* keys, uint32_t b, uint32_t i0, uint32_t count, double* out,
+                                uint32_t* scratch) {
+  sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch);
+}
+
+// Whether the black box's outputs are 0/1 (its sparse form is box_support).
+inline bool box_is_01(const BoxSpec& box) {
+  return box.kind == BOX_PERMUTATION || box.kind == BOX_ARGMAX || box.kind == BOX_TOPK || box.kind == BOX_SHORTEST_PATH;
 }
 
 // Add one evaluated sample to cross sums (A, a, c), for the operation's g and h.
@@ -121,6 +247,132 @@ Layout layout(int op, uint32_t p, uint32_t q) {
   return {0, pq, pq + p, pq + p + q};
 }
 
+// One work item (samples [start, end) of batch element b) on the fused path: noise by blocks of BLOCK_ROWS rows
+// (sample_block + noise_block), then per sample perturb → black box → sums. Sums that are exact in double
+// (integers: ranks and 0/1 outputs) are formed from the sparse outputs (box_ranks, box_support) in integers or
+// with the zero terms skipped; every value is the one the per-sample path (make_noise, evaluate_box,
+// moments_add / cross_sample) gives, bit for bit: skipped terms are exact zeros, integer sums are exact.
+void run_item(const EnginePlan& plan, const JobInput& in, int op, uint32_t b, uint32_t start, uint32_t end, uint32_t p,
+              uint32_t q, const Layout& L, const std::vector<double>& shift, double* part, Scratch& s) {
+  const uint32_t n = plan.n, m = plan.m;
+  const float* xb = in.x.data() + static_cast<size_t>(b) * n;
+  const BoxSpec& box = plan.box;
+  const bool is01 = box_is_01(box);
+  const bool ranks = box.kind == BOX_RANKS && n <= (1u << 20);  // ranks exact as floats, their sums as integers
+  enum { GENERIC, FWD_RANKS, FWD_COUNT, G_RANKS, G_SUPPORT, JAC_SUPPORT } mode = GENERIC;
+  const double* K = op == OP_FORWARD ? shift.data() + static_cast<size_t>(b) * m : nullptr;
+  const float* v = (op == OP_VJP || op == OP_SCALE_GRADIENT) ? in.v.data() + static_cast<size_t>(b) * m : nullptr;
+  if (op == OP_FORWARD) {
+    if (ranks) mode = FWD_RANKS;
+    else if (is01) mode = FWD_COUNT;
+  } else if (v) {
+    bool finite = true;  // 0·v must be an exact zero for the skipped terms
+    for (uint32_t k = 0; k < m; k++) finite &= std::isfinite(v[k]);
+    if (ranks) mode = G_RANKS;
+    else if (is01 && finite) mode = G_SUPPORT;
+  } else if (op == OP_JACOBIAN && is01) {
+    mode = JAC_SUPPORT;
+  }
+  if (mode == FWD_RANKS) {
+    s.isum.assign(m, 0);
+    s.isq.assign(m, 0);
+    s.kint.resize(m);
+    for (uint32_t k = 0; k < m; k++) s.kint[k] = static_cast<int32_t>(K[k]);
+  } else if (mode == FWD_COUNT) {
+    s.cnt.assign(m, 0);
+  }
+  double* A = part + L.A;
+  double* a = part + L.a;
+  double* c = part + L.c;
+  for (uint32_t i = start; i < end; i += BLOCK_ROWS) {
+    const uint32_t rows = std::min(BLOCK_ROWS, end - i);
+    sample_block_cpu(plan.sampler, s.keys.data(), b, i, rows, s.bu.data(), s.words.data());
+    noise_block(plan.dist, s.bu.data(), rows, n, s.beps.data(), s.bscore.data(), s);
+    for (uint32_t r = 0; r < rows; r++) {
+      const double* eps = s.beps.data() + static_cast<size_t>(r) * n;
+      const double* sc = s.bscore.data() + static_cast<size_t>(r) * n;
+      perturb(plan.scale, xb, eps, s.z.data());
+      switch (mode) {
+        case FWD_RANKS: {
+          box_ranks(box, s.z.data(), s.rank.data(), s.box.data());
+          const uint32_t* rk = s.rank.data();
+          const int32_t* kk = s.kint.data();
+          int64_t* sum = s.isum.data();
+          int64_t* sq = s.isq.data();
+          for (uint32_t k = 0; k < m; k++) {
+            const int64_t d = static_cast<int32_t>(rk[k]) - kk[k];
+            sum[k] += d;
+            sq[k] += d * d;
+          }
+          break;
+        }
+        case FWD_COUNT: {
+          const uint32_t ns = box_support(box, s.z.data(), s.idx.data(), s.box.data());
+          for (uint32_t k = 0; k < ns; k++) s.cnt[s.idx[k]]++;
+          break;
+        }
+        case G_RANKS:
+        case G_SUPPORT: {
+          double g = 0;
+          if (mode == G_RANKS) {
+            box_ranks(box, s.z.data(), s.rank.data(), s.box.data());
+            for (uint32_t k = 0; k < m; k++) g += static_cast<double>(v[k]) * static_cast<double>(s.rank[k]);
+          } else {
+            uint32_t* idx = s.idx.data();
+            const uint32_t ns = box_support(box, s.z.data(), idx, s.box.data());
+            if (box.kind == BOX_SHORTEST_PATH) {  // target first: put the cells in ascending order, as the dense sum
+              std::reverse(idx, idx + ns);
+              for (uint32_t t = 1; t < ns; t++) {
+                const uint32_t key = idx[t];
+                uint32_t u = t;
+                for (; u > 0 && idx[u - 1] > key; u--) idx[u] = idx[u - 1];
+                idx[u] = key;
+              }
+            }
+            for (uint32_t k = 0; k < ns; k++) g += static_cast<double>(v[idx[k]]);
+          }
+          if (op == OP_VJP) cross_add(A, a, c, 1, n, &g, sc);
+          else {
+            scale_statistic(plan.scale, sc, eps, s.h.data());
+            cross_add(A, a, c, 1, q, &g, s.h.data());
+          }
+          break;
+        }
+        case JAC_SUPPORT: {
+          const uint32_t ns = box_support(box, s.z.data(), s.idx.data(), s.box.data());
+          for (uint32_t k = 0; k < n; k++) c[k] += sc[k];
+          for (uint32_t t = 0; t < ns; t++) {
+            const uint32_t row = s.idx[t];
+            a[row] += 1.0;
+            double* Ar = A + static_cast<size_t>(row) * n;
+            for (uint32_t k = 0; k < n; k++) Ar[k] += sc[k];
+          }
+          break;
+        }
+        default:
+          evaluate_box(box, s.z.data(), s.f.data(), s.box.data());
+          if (op == OP_FORWARD) moments_add(part, part + m, K, m, s.f.data());
+          else cross_sample(plan, in, op, b, p, q, s.f.data(), eps, sc, s.g.data(), s.h.data(), A, a, c);
+          break;
+      }
+    }
+  }
+  if (mode == FWD_RANKS) {
+    for (uint32_t k = 0; k < m; k++) {
+      part[k] = static_cast<double>(s.isum[k]);
+      part[m + k] = static_cast<double>(s.isq[k]);
+    }
+  } else if (mode == FWD_COUNT) {
+    const int64_t N = end - start;
+    for (uint32_t k = 0; k < m; k++) {
+      const int64_t ones = s.cnt[k];
+      const bool one = K[k] != 0;  // the shift is sample 0's output: 0 or 1
+      part[k] = static_cast<double>(one ? ones - N : ones);
+      part[m + k] = static_cast<double>(one ? N - ones : ones);
+    }
+  }
+}
+
 }  // namespace
 
 bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const std::atomic<bool>& aborted,
@@ -170,7 +422,10 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
   const uint64_t items = static_cast<uint64_t>(B) * blocks;
   unsigned threads = in.threads ? in.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<uint64_t>(threads, items));
-  const uint64_t wave = std::max<uint64_t>(threads * 4ull, 16ull);
+  // Items per wave: at least a few per thread, and as many as 16 MiB of partial sums allow (fewer thread
+  // start-ups and less idle time at the end of each wave). Only memory depends on it, never a result.
+  const uint64_t wave = std::max<uint64_t>({threads * 4ull, 16ull, (16ull << 20) / (8 * std::max<size_t>(1, L.total))});
+  const bool fused = true;
 
   std::vector<double> totals(static_cast<size_t>(B) * L.total, 0.0);
   std::vector<double> partials(static_cast<size_t>(std::min<uint64_t>(wave, items)) * L.total);
@@ -194,12 +449,15 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
         std::fill(part, part + L.total, 0.0);
         s.prepare(local, b);
         const float* xb = in.x.data() + static_cast<size_t>(b) * n;
-        for (uint32_t i = start; i < end; i++) {
-          make_noise(local, s.keys.data(), b, i, s.u.data(), s.eps.data(), s.score.data());
-          perturb(local.scale, xb, s.eps.data(), s.z.data());
-          evaluate_box(local.box, s.z.data(), s.f.data(), s.box.data());
-          if (op == OP_FORWARD) moments_add(part, part + m, shift.data() + static_cast<size_t>(b) * m, m, s.f.data());
-          else cross_sample(local, in, op, b, p, q, s.f.data(), s.eps.data(), s.score.data(), s.g.data(), s.h.data(), part + L.A, part + L.a, part + L.c);
+        if (fused) run_item(local, in, op, b, start, end, p, q, L, shift, part, s);
+        else {
+          for (uint32_t i = start; i < end; i++) {
+            make_noise(local, s.keys.data(), b, i, s.u.data(), s.eps.data(), s.score.data());
+            perturb(local.scale, xb, s.eps.data(), s.z.data());
+            evaluate_box(local.box, s.z.data(), s.f.data(), s.box.data());
+            if (op == OP_FORWARD) moments_add(part, part + m, shift.data() + static_cast<size_t>(b) * m, m, s.f.data());
+            else cross_sample(local, in, op, b, p, q, s.f.data(), s.eps.data(), s.score.data(), s.g.data(), s.h.data(), part + L.A, part + L.a, part + L.c);
+          }
         }
       }
     };
