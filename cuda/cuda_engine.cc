@@ -202,47 +202,7 @@ void host_noise(const EnginePlan& plan, const uint32_t* keys, uint32_t b, uint32
   }
 }
 
-/** fx_baseline of engine.cc: f(x_b) (p = m) or ⟨v_b, f(x_b)⟩ (p = 1). */
-void fx_baseline(const EnginePlan& plan, const JobInput& in, int op, uint32_t b, std::vector<double>& out) {
-  const uint32_t m = plan.m;
-  const double* fx = in.fx.data() + static_cast<size_t>(b) * m;
-  if (op == OP_VJP || op == OP_SCALE_GRADIENT) {
-    const float* v = in.v.data() + static_cast<size_t>(b) * m;
-    double acc = 0;
-    for (uint32_t k = 0; k < m; k++) acc += static_cast<double>(v[k]) * fx[k];
-    out.assign(1, acc);
-  } else {
-    out.assign(fx, fx + m);
-  }
-}
-
-/** value/stderr (forward) or the covariate-corrected mean from per-b totals: engine.cc's finish, verbatim. */
-void finish_totals(const EnginePlan& plan, const JobInput& in, int op, uint32_t p, uint32_t q, const std::vector<double>& totals,
-                   const std::vector<double>& shift, JobOutput& out) {
-  const uint32_t B = in.batch, m = plan.m;
-  const double S = plan.sampler.samples;
-  const CrossLayout L = gpu::cross_layout(op, p, q);
-  out.p = p;
-  out.q = q;
-  if (op == OP_FORWARD) {
-    out.value.resize(static_cast<size_t>(B) * m);
-    out.stderr_.resize(static_cast<size_t>(B) * m);
-    for (uint32_t b = 0; b < B; b++) {
-      const double* tot = totals.data() + static_cast<size_t>(b) * L.total;
-      moments_finish(tot, tot + m, shift.data() + static_cast<size_t>(b) * m, S, m, out.value.data() + static_cast<size_t>(b) * m,
-                     out.stderr_.data() + static_cast<size_t>(b) * m);
-    }
-    return;
-  }
-  out.mean.resize(static_cast<size_t>(B) * p * q);
-  std::vector<double> base;
-  for (uint32_t b = 0; b < B; b++) {
-    const double* tot = totals.data() + static_cast<size_t>(b) * L.total;
-    if (plan.covariate == COVARIATE_FX) fx_baseline(plan, in, op, b, base);
-    cross_finish(plan.covariate, tot + L.A, tot + L.a, tot + L.c, S, base.empty() ? nullptr : base.data(), p, q,
-                 out.mean.data() + static_cast<size_t>(b) * p * q);
-  }
-}
+// The sums are finished by ss::finish_totals (native/cpu/engine.cc), exactly as on the cpu backend.
 
 gpu::FusedLauncher launcher(int kind) {
   switch (kind) {

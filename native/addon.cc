@@ -21,65 +21,11 @@ using ss::addon::parse_job;
 using ss::addon::parse_plan;
 using ss::addon::result_object;
 
-class RunWorker : public Napi::AsyncProgressWorker<uint64_t> {
- public:
-  RunWorker(Napi::Env env, EnginePlan plan, JobInput job, std::shared_ptr<AbortFlag> flag, Napi::Function progress)
-      : Napi::AsyncProgressWorker<uint64_t>(env, "stochastic-smoothing:cpu"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        plan_(std::move(plan)),
-        job_(std::move(job)),
-        flag_(std::move(flag)) {
-    plan_.bind();
-    if (!progress.IsEmpty() && progress.IsFunction()) progress_ = Napi::Persistent(progress);
-  }
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
-  void Execute(const ExecutionProgress& progress) override {
-    try {
-      if (!ss::run_job(plan_, job_, out_, flag_->aborted, [&](uint64_t done) { progress.Send(&done, 1); }, error_)) {
-        SetError(error_);
-      }
-    } catch (const std::bad_alloc&) {
-      SetError("out of memory in the cpu backend");
-    } catch (const std::exception& e) {
-      SetError(std::string("cpu backend: ") + e.what());
-    }
-  }
-  void OnProgress(const uint64_t* data, size_t count) override {
-    if (count == 0 || progress_.IsEmpty()) return;
-    Napi::HandleScope scope(Env());
-    progress_.Call({Napi::Number::New(Env(), static_cast<double>(data[count - 1]))});
-  }
-  void OnOK() override { deferred_.Resolve(result_object(Env(), out_)); }
-  void OnError(const Napi::Error& e) override {
-    Napi::Error err = Napi::Error::New(Env(), e.Message());
-    err.Set("aborted", Napi::Boolean::New(Env(), flag_->aborted.load()));
-    deferred_.Reject(err.Value());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  EnginePlan plan_;
-  JobInput job_;
-  JobOutput out_;
-  std::shared_ptr<AbortFlag> flag_;
-  Napi::FunctionReference progress_;
-  std::string error_;
-};
-
 // run(plan, job, onProgress?) → { promise, abort() }
 Napi::Value Run(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
-  JobInput job = parse_job(info[1].As<Napi::Object>());
-  Napi::Function progress = info.Length() > 2 && info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
-  auto flag = std::make_shared<AbortFlag>();
-  auto* worker = new RunWorker(env, std::move(plan), std::move(job), flag, progress);
-  Napi::Object handle = Napi::Object::New(env);
-  handle.Set("promise", worker->Promise());
-  handle.Set("abort", Napi::Function::New(env, [flag](const Napi::CallbackInfo&) { flag->aborted.store(true); }));
-  worker->Queue();
-  return handle;
+  return ss::addon::start_job(info, [](Napi::Env env, EnginePlan plan, JobInput job, std::shared_ptr<AbortFlag> flag, Napi::Function progress) {
+    return new ss::addon::JobWorker(env, "cpu backend", &ss::run_job, std::move(plan), std::move(job), std::move(flag), progress);
+  });
 }
 
 // uniforms(plan, seed, b, start, count) → Float64Array count×n: the raw u, for parity tests.

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "engine.h"
@@ -83,5 +86,82 @@ inline Napi::Object result_object(Napi::Env env, const ss::JobOutput& out) {
 struct AbortFlag {
   std::atomic<bool> aborted{false};
 };
+
+// run(plan, job, onProgress?) of both addons: the engine's run_job off the event loop, progress to JS, the
+// result or an Error (with `aborted`) through a Promise. A backend adapts errors by overriding the two hooks.
+class JobWorker : public Napi::AsyncProgressWorker<uint64_t> {
+ public:
+  using Runner = bool (*)(const ss::EnginePlan&, const ss::JobInput&, ss::JobOutput&, const std::atomic<bool>&,
+                          const std::function<void(uint64_t)>&, std::string&);
+
+  JobWorker(Napi::Env env, const char* name, Runner run, ss::EnginePlan plan, ss::JobInput job, std::shared_ptr<AbortFlag> flag,
+            Napi::Function progress)
+      : Napi::AsyncProgressWorker<uint64_t>(env, name),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        run_(run),
+        name_(name),
+        plan_(std::move(plan)),
+        job_(std::move(job)),
+        flag_(std::move(flag)) {
+    plan_.bind();
+    if (!progress.IsEmpty() && progress.IsFunction()) progress_ = Napi::Persistent(progress);
+  }
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute(const ExecutionProgress& progress) override {
+    try {
+      if (!run_(plan_, job_, out_, flag_->aborted, [&](uint64_t done) { progress.Send(&done, 1); }, error_)) SetError(error_);
+    } catch (const std::bad_alloc&) {
+      SetError(std::string("out of host memory in ") + name_);
+    } catch (const std::exception& e) {
+      SetError(Classify(e) + e.what());
+    }
+  }
+  void OnProgress(const uint64_t* data, size_t count) override {
+    if (count == 0 || progress_.IsEmpty()) return;
+    Napi::HandleScope scope(Env());
+    progress_.Call({Napi::Number::New(Env(), static_cast<double>(data[count - 1]))});
+  }
+  void OnOK() override { deferred_.Resolve(result_object(Env(), out_)); }
+  void OnError(const Napi::Error& e) override {
+    bool aborted = flag_->aborted.load();
+    Napi::Error err = ErrorFor(e.Message(), aborted);
+    err.Set("aborted", Napi::Boolean::New(Env(), aborted));
+    deferred_.Reject(err.Value());
+  }
+
+ protected:
+  // Called on the worker thread for an exception from run_job; returns the message prefix.
+  virtual std::string Classify(const std::exception&) { return std::string(name_) + ": "; }
+  // Called on the JS thread: the Error to reject with (may clear `aborted` when the failure was not an abort).
+  virtual Napi::Error ErrorFor(const std::string& message, bool&) { return Napi::Error::New(Env(), message); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Runner run_;
+  const char* name_;
+  ss::EnginePlan plan_;
+  ss::JobInput job_;
+  ss::JobOutput out_;
+  std::shared_ptr<AbortFlag> flag_;
+  Napi::FunctionReference progress_;
+  std::string error_;
+};
+
+// Queue a worker made by make(plan, job, flag, progress) and return { promise, abort() }.
+template <typename Make>
+Napi::Value start_job(const Napi::CallbackInfo& info, Make make) {
+  Napi::Env env = info.Env();
+  ss::EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
+  ss::JobInput job = parse_job(info[1].As<Napi::Object>());
+  Napi::Function progress = info.Length() > 2 && info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
+  auto flag = std::make_shared<AbortFlag>();
+  JobWorker* worker = make(env, std::move(plan), std::move(job), flag, progress);
+  Napi::Object handle = Napi::Object::New(env);
+  handle.Set("promise", worker->Promise());
+  handle.Set("abort", Napi::Function::New(env, [flag](const Napi::CallbackInfo&) { flag->aborted.store(true); }));
+  worker->Queue();
+  return handle;
+}
 
 }  // namespace ss::addon

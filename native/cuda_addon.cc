@@ -54,55 +54,29 @@ auto guarded(Napi::Env env, F&& f) -> decltype(f()) {
   }
 }
 
-class RunWorker : public Napi::AsyncProgressWorker<uint64_t> {
+// The cpu addon's worker over the CUDA engine, with CUDA failures as ERR_CUDA errors (name, stickiness).
+class CudaJobWorker : public ss::addon::JobWorker {
  public:
-  RunWorker(Napi::Env env, EnginePlan plan, JobInput job, std::shared_ptr<AbortFlag> flag, Napi::Function progress)
-      : Napi::AsyncProgressWorker<uint64_t>(env, "stochastic-smoothing:cuda"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        plan_(std::move(plan)),
-        job_(std::move(job)),
-        flag_(std::move(flag)) {
-    plan_.bind();
-    if (!progress.IsEmpty() && progress.IsFunction()) progress_ = Napi::Persistent(progress);
-  }
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+  CudaJobWorker(Napi::Env env, EnginePlan plan, JobInput job, std::shared_ptr<AbortFlag> flag, Napi::Function progress)
+      : JobWorker(env, "cuda backend", &ss::cuda::run_job, std::move(plan), std::move(job), std::move(flag), progress) {}
 
-  void Execute(const ExecutionProgress& progress) override {
-    try {
-      if (!ss::cuda::run_job(plan_, job_, out_, flag_->aborted, [&](uint64_t done) { progress.Send(&done, 1); }, error_)) {
-        SetError(error_);
-      }
-    } catch (const ss::cuda::CudaError& e) {
+ protected:
+  std::string Classify(const std::exception& e) override {
+    if (const auto* ce = dynamic_cast<const ss::cuda::CudaError*>(&e)) {
       cuda_failed_ = true;
-      cuda_name_ = e.name();
-      sticky_ = e.sticky();
-      SetError(std::string("CUDA error: ") + e.what());
-    } catch (const std::bad_alloc&) {
-      SetError("out of host memory in the cuda backend");
-    } catch (const std::exception& e) {
-      SetError(std::string("cuda backend: ") + e.what());
+      cuda_name_ = ce->name();
+      sticky_ = ce->sticky();
+      return "CUDA error: ";
     }
+    return "cuda backend: ";
   }
-  void OnProgress(const uint64_t* data, size_t count) override {
-    if (count == 0 || progress_.IsEmpty()) return;
-    Napi::HandleScope scope(Env());
-    progress_.Call({Napi::Number::New(Env(), static_cast<double>(data[count - 1]))});
-  }
-  void OnOK() override { deferred_.Resolve(result_object(Env(), out_)); }
-  void OnError(const Napi::Error& e) override {
-    Napi::Error err = cuda_failed_ ? cuda_error(Env(), e.Message(), cuda_name_, sticky_) : Napi::Error::New(Env(), e.Message());
-    err.Set("aborted", Napi::Boolean::New(Env(), flag_->aborted.load() && !cuda_failed_));
-    deferred_.Reject(err.Value());
+  Napi::Error ErrorFor(const std::string& message, bool& aborted) override {
+    if (!cuda_failed_) return Napi::Error::New(Env(), message);
+    aborted = false;
+    return cuda_error(Env(), message, cuda_name_, sticky_);
   }
 
  private:
-  Napi::Promise::Deferred deferred_;
-  EnginePlan plan_;
-  JobInput job_;
-  JobOutput out_;
-  std::shared_ptr<AbortFlag> flag_;
-  Napi::FunctionReference progress_;
-  std::string error_;
   bool cuda_failed_ = false;
   bool sticky_ = false;
   std::string cuda_name_;
@@ -110,17 +84,9 @@ class RunWorker : public Napi::AsyncProgressWorker<uint64_t> {
 
 // run(plan, job, onProgress?) → { promise, abort() }
 Napi::Value Run(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
-  JobInput job = parse_job(info[1].As<Napi::Object>());
-  Napi::Function progress = info.Length() > 2 && info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
-  auto flag = std::make_shared<AbortFlag>();
-  auto* worker = new RunWorker(env, std::move(plan), std::move(job), flag, progress);
-  Napi::Object handle = Napi::Object::New(env);
-  handle.Set("promise", worker->Promise());
-  handle.Set("abort", Napi::Function::New(env, [flag](const Napi::CallbackInfo&) { flag->aborted.store(true); }));
-  worker->Queue();
-  return handle;
+  return ss::addon::start_job(info, [](Napi::Env env, EnginePlan plan, JobInput job, std::shared_ptr<AbortFlag> flag, Napi::Function progress) {
+    return new CudaJobWorker(env, std::move(plan), std::move(job), std::move(flag), progress);
+  });
 }
 
 // uniforms(plan, seed, b, start, count) → Float64Array count×n, computed on the device (throws ERR_CUDA without one).

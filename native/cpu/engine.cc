@@ -375,6 +375,33 @@ void run_item(const EnginePlan& plan, const JobInput& in, int op, uint32_t b, ui
 
 }  // namespace
 
+void finish_totals(const EnginePlan& plan, const JobInput& in, int op, uint32_t p, uint32_t q, const std::vector<double>& totals,
+                   const std::vector<double>& shift, JobOutput& out) {
+  const uint32_t B = in.batch, m = plan.m;
+  const double S = plan.sampler.samples;
+  const Layout L = layout(op, p, q);
+  out.p = p;
+  out.q = q;
+  if (op == OP_FORWARD) {
+    out.value.resize(static_cast<size_t>(B) * m);
+    out.stderr_.resize(static_cast<size_t>(B) * m);
+    for (uint32_t b = 0; b < B; b++) {
+      const double* tot = totals.data() + static_cast<size_t>(b) * L.total;
+      moments_finish(tot, tot + m, shift.data() + static_cast<size_t>(b) * m, S, m, out.value.data() + static_cast<size_t>(b) * m,
+                     out.stderr_.data() + static_cast<size_t>(b) * m);
+    }
+    return;
+  }
+  out.mean.resize(static_cast<size_t>(B) * p * q);
+  std::vector<double> base;
+  for (uint32_t b = 0; b < B; b++) {
+    const double* tot = totals.data() + static_cast<size_t>(b) * L.total;
+    if (plan.covariate == COVARIATE_FX) fx_baseline(plan, in, op, b, base);
+    cross_finish(plan.covariate, tot + L.A, tot + L.a, tot + L.c, S, base.empty() ? nullptr : base.data(), p, q,
+                 out.mean.data() + static_cast<size_t>(b) * p * q);
+  }
+}
+
 bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const std::atomic<bool>& aborted,
              const std::function<void(uint64_t)>& progress, std::string& error) {
   if (!plan.builtin) {
@@ -483,26 +510,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
     progress(done);
   }
 
-  out.p = p;
-  out.q = q;
-  if (op == OP_FORWARD) {
-    out.value.resize(static_cast<size_t>(B) * m);
-    out.stderr_.resize(static_cast<size_t>(B) * m);
-    for (uint32_t b = 0; b < B; b++) {
-      const double* tot = totals.data() + static_cast<size_t>(b) * L.total;
-      moments_finish(tot, tot + m, shift.data() + static_cast<size_t>(b) * m, S, m, out.value.data() + static_cast<size_t>(b) * m,
-                     out.stderr_.data() + static_cast<size_t>(b) * m);
-    }
-    return true;
-  }
-  out.mean.resize(static_cast<size_t>(B) * p * q);
-  std::vector<double> base;
-  for (uint32_t b = 0; b < B; b++) {
-    const double* tot = totals.data() + static_cast<size_t>(b) * L.total;
-    if (plan.covariate == COVARIATE_FX) fx_baseline(plan, in, op, b, base);
-    cross_finish(plan.covariate, tot + L.A, tot + L.a, tot + L.c, S, base.empty() ? nullptr : base.data(), p, q,
-                 out.mean.data() + static_cast<size_t>(b) * p * q);
-  }
+  finish_totals(plan, in, op, p, q, totals, shift, out);
   return true;
 }
 
@@ -552,30 +560,6 @@ void UserStream::accumulate(const float* outputs) {
   }
 }
 
-void UserStream::finish(JobOutput& out) {
-  const uint32_t B = in_.batch, m = plan_.m;
-  const double S = plan_.sampler.samples;
-  const Layout L = layout(in_.op, p_, q_);
-  out.p = p_;
-  out.q = q_;
-  if (in_.op == OP_FORWARD) {
-    out.value.resize(static_cast<size_t>(B) * m);
-    out.stderr_.resize(static_cast<size_t>(B) * m);
-    for (uint32_t b = 0; b < B; b++) {
-      const double* tot = totals_.data() + static_cast<size_t>(b) * L.total;
-      moments_finish(tot, tot + m, shift_.data() + static_cast<size_t>(b) * m, S, m, out.value.data() + static_cast<size_t>(b) * m,
-                     out.stderr_.data() + static_cast<size_t>(b) * m);
-    }
-    return;
-  }
-  out.mean.resize(static_cast<size_t>(B) * p_ * q_);
-  std::vector<double> base;
-  for (uint32_t b = 0; b < B; b++) {
-    const double* tot = totals_.data() + static_cast<size_t>(b) * L.total;
-    if (plan_.covariate == COVARIATE_FX) fx_baseline(plan_, in_, in_.op, b, base);
-    cross_finish(plan_.covariate, tot + L.A, tot + L.a, tot + L.c, S, base.empty() ? nullptr : base.data(), p_, q_,
-                 out.mean.data() + static_cast<size_t>(b) * p_ * q_);
-  }
-}
+void UserStream::finish(JobOutput& out) { finish_totals(plan_, in_, in_.op, p_, q_, totals_, shift_, out); }
 
 }  // namespace ss

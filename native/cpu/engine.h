@@ -53,6 +53,11 @@ struct JobOutput {
 // Shape (p, q) of the cross sums of an operation: g has p entries, h has q.
 void op_shape(const EnginePlan& plan, int op, uint32_t& p, uint32_t& q);
 
+// The finish every engine shares: per-b totals (sums of Σ(f−K), Σ(f−K)² for forward; A, a, c otherwise, in
+// that order) → value/stderr, or the covariate-corrected mean (1/S) Σ (g − β) hᵀ. shift: the forward moment shift.
+void finish_totals(const EnginePlan& plan, const JobInput& in, int op, uint32_t p, uint32_t q, const std::vector<double>& totals,
+                   const std::vector<double>& shift, JobOutput& out);
+
 // Samples per work item. Fixed, so that partial sums and their merge order never depend on threads.
 constexpr uint32_t SAMPLES_PER_ITEM = 1024;
 
