@@ -8,4 +8,5 @@ export type { Progress } from './plan.js';
 export { samplePoints } from './samplers.js';
 export type { ScaleOption } from './scale.js';
 export { smooth, Smoothed, Smoother, type CallOptions, type ForwardOptions, type SmoothOptions } from './smooth.js';
+export type { PrecisionOptions, PrecisionReport } from './adaptive.js';
 export type { BackendName, BlackBox, CovariateName, CustomDistribution, Distribution, DistributionName, SamplerName } from './types.js';

@@ -2,10 +2,11 @@
  * smooth(f, options) → Smoother → forward(x) → Smoothed { value, stderr, vjp, jacobian, jvp, scaleGradient }.
  * All validation happens here, before any backend work starts.
  */
+import { adaptiveForward, combineRounds, gatherRows, validatePrecision, type PrecisionOptions, type PrecisionReport, type Round } from './adaptive.js';
 import { BACKEND_ENV, BACKEND_NAMES, selectBackend } from './backends.js';
 import { DISTRIBUTION_NAMES, distributions, resolveDistribution } from './distributions.js';
 import { invalid, SmoothingError } from './errors.js';
-import type { Backend, ForwardState, Plan, Progress, RunControl } from './plan.js';
+import type { Backend, Plan, Progress, RunControl } from './plan.js';
 import { SAMPLER_NAMES, validateSamplerSpec } from './samplers.js';
 import { resolveScale, scaleGradientSize, type ScaleOption } from './scale.js';
 import type { BackendName, BlackBox, CovariateName, CustomDistribution, DistributionName, SamplerName } from './types.js';
@@ -49,6 +50,11 @@ export interface ForwardOptions extends CallOptions {
   batch?: number;
   /** Overrides the smoother's seed: fresh noise per training step. */
   seed?: number;
+  /**
+   * Adaptive sample count: replicates of `samples` until the standard error of the value (or of the VJP for
+   * `vjp`) is below `stderr`, or `maxSamples` per input is reached. See Smoothed.precision.
+   */
+  precision?: PrecisionOptions;
 }
 
 const COVARIATES: readonly CovariateName[] = ['none', 'fx', 'loo'];
@@ -157,7 +163,7 @@ export class Smoother {
 
   /** Smooth f at every row of x (B×n, row-major). */
   async forward(x: Float32Array, options?: ForwardOptions): Promise<Smoothed> {
-    const o = validateControl(options, 'forward options', ['batch', 'seed']);
+    const o = validateControl(options, 'forward options', ['batch', 'seed', 'precision']);
     const { n } = this.plan;
     const xs = requireFiniteVector(x, undefined, 'x', `B×${n}`);
     let batch = xs.length / n;
@@ -172,8 +178,13 @@ export class Smoother {
     const seed = o.seed === undefined ? this.seed : requireSeed(o.seed, 'forward options.seed');
     // xs is a copy: the backward passes regenerate the samples around it, so it must not change under us.
     const xCopy = xs;
+    if (o.precision !== undefined) {
+      const precision = validatePrecision(o.precision, this.plan, batch);
+      const r = await adaptiveForward(this.plan, this.backend, xCopy, batch, seed, precision, control(o));
+      return new Smoothed(this.plan, this.backend, r.rounds, batch, seed, r.value, r.stderr, r.report);
+    }
     const result = await this.backend.forward(this.plan, xCopy, batch, seed, control(o));
-    return new Smoothed(this.plan, this.backend, { x: xCopy, batch, seed, fx: result.fx }, result.value, result.stderr);
+    return new Smoothed(this.plan, this.backend, [{ state: { x: xCopy, batch, seed, fx: result.fx } }], batch, seed, result.value, result.stderr);
   }
 }
 
@@ -184,21 +195,26 @@ export class Smoothed {
   constructor(
     private readonly plan: Plan,
     private readonly impl: Backend,
-    private readonly state: ForwardState,
+    /** The replicates the estimate averages (one, unless forward() ran with `precision`). */
+    private readonly rounds: readonly Round[],
+    /** B, the number of input rows. */
+    readonly batch: number,
+    /** The seed of the first (or only) replicate. */
+    readonly seed: number,
     /** B×m, the smoothed output E[f(x + Lε)]. */
     readonly value: Float32Array,
-    /** B×m, the standard error of value (exact for mc; for quasi-random samplers an i.i.d. indicator only). */
+    /**
+     * B×m, the standard error of value: the i.i.d. formula for one replicate (exact for mc, an indicator only for
+     * quasi-random samplers), the spread of the replicate means with `precision` (valid for every sampler).
+     */
     readonly stderr: Float32Array,
+    /** With `precision`: samples used, replicates and achieved standard error per row. */
+    readonly precision?: PrecisionReport,
   ) {
     this.backend = impl.name;
   }
 
-  get batch(): number {
-    return this.state.batch;
-  }
-  get seed(): number {
-    return this.state.seed;
-  }
+  /** Samples per replicate (`samples`); with `precision` see precision.samplesUsed. */
   get samples(): number {
     return this.plan.samples;
   }
@@ -206,21 +222,23 @@ export class Smoothed {
   /** vᵀJ for every batch element: v is B×m, the result B×n. Regenerates the forward samples. */
   async vjp(v: Float32Array, options?: CallOptions): Promise<Float32Array> {
     const o = validateControl(options, 'vjp options');
-    const vs = requireFiniteVector(v, this.state.batch * this.plan.m, 'v', `B×m = ${this.state.batch}×${this.plan.m}`);
-    return this.impl.vjp(this.plan, this.state, vs, control(o));
+    const { m, n } = this.plan;
+    const vs = requireFiniteVector(v, this.batch * m, 'v', `B×m = ${this.batch}×${m}`);
+    return combineRounds(this.rounds, this.batch, n, (r) => this.impl.vjp(this.plan, r.state, gatherRows(vs, r, m), control(o)));
   }
 
   /** The smoothed Jacobian, B×m×n row-major. Memory O(B·m·n); prefer vjp for training. */
   async jacobian(options?: CallOptions): Promise<Float32Array> {
     const o = validateControl(options, 'jacobian options');
-    return this.impl.jacobian(this.plan, this.state, control(o));
+    return combineRounds(this.rounds, this.batch, this.plan.m * this.plan.n, (r) => this.impl.jacobian(this.plan, r.state, control(o)));
   }
 
   /** J·t (forward mode): t is B×n, the result B×m. */
   async jvp(t: Float32Array, options?: CallOptions): Promise<Float32Array> {
     const o = validateControl(options, 'jvp options');
-    const ts = requireFiniteVector(t, this.state.batch * this.plan.n, 't', `B×n = ${this.state.batch}×${this.plan.n}`);
-    return this.impl.jvp(this.plan, this.state, ts, control(o));
+    const { m, n } = this.plan;
+    const ts = requireFiniteVector(t, this.batch * n, 't', `B×n = ${this.batch}×${n}`);
+    return combineRounds(this.rounds, this.batch, m, (r) => this.impl.jvp(this.plan, r.state, gatherRows(ts, r, n), control(o)));
   }
 
   /**
@@ -229,8 +247,9 @@ export class Smoothed {
    */
   async scaleGradient(v: Float32Array, options?: CallOptions): Promise<Float32Array> {
     const o = validateControl(options, 'scaleGradient options');
-    const vs = requireFiniteVector(v, this.state.batch * this.plan.m, 'v', `B×m = ${this.state.batch}×${this.plan.m}`);
-    return this.impl.scaleGradient(this.plan, this.state, vs, control(o));
+    const m = this.plan.m;
+    const vs = requireFiniteVector(v, this.batch * m, 'v', `B×m = ${this.batch}×${m}`);
+    return combineRounds(this.rounds, this.batch, this.scaleGradientSize, (r) => this.impl.scaleGradient(this.plan, r.state, gatherRows(vs, r, m), control(o)));
   }
 
   /** Size of one batch element's scale gradient (1, n or n×n). */
