@@ -19,6 +19,7 @@ Commands:
   info [--json]                 version, backends, and why each is or is not available
   estimate <box> [options]      smooth a built-in black box at x
   variance [options]            the paper's estimator benchmark (what \`npm start\` runs); variance --help
+  samples [options]             error vs sample count S per distribution (slopes, crossovers); samples --help
   demo                          a short tour of the library
   help                          this text
 
@@ -199,6 +200,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'variance':
         return await varianceCommand(rest);
+      case 'samples': return await (await import('./samples-command.js')).samplesCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -1,4 +1,5 @@
 /** `stochastic-smoothing variance`: flags, progress bar, Ctrl-C, resume; the work is in experiments/. */
+import { runInterruptible } from './experiments/interruptible.js';
 import { SingleBar } from 'cli-progress';
 import { parseArgs } from 'node:util';
 import { SmoothingError } from './errors.js';
@@ -88,25 +89,8 @@ export async function varianceCommand(args: string[]): Promise<number> {
       barStarted = true;
     } else bar.update(done, { label });
   };
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    controller.abort();
+  const stopBar = () => {
+    if (barStarted) bar.stop();
   };
-  process.on('SIGINT', onSigint);
-  try {
-    const run = await runVariance(options);
-    if (barStarted) bar.stop();
-    const summary = await writeReport(options.out, run);
-    console.log(summary);
-    if (!run.completed) {
-      console.log(`Stopped: the finished cells are kept in ${options.out}; continue with the same flags and --resume.`);
-      return 130;
-    }
-    return 0;
-  } finally {
-    if (barStarted) bar.stop();
-    process.off('SIGINT', onSigint);
-  }
+  return runInterruptible(controller, stopBar, options.out, () => runVariance(options), (run) => writeReport(options.out, run));
 }

@@ -95,3 +95,34 @@ export function makeDirections(m: number, count: number): Float32Array {
   for (let b = 0; b < count; b++) for (let k = 0; k < m; k++) v[b * m + k] = normalIcdf(philoxUniform(20241012, 0, b, 0, k));
   return v;
 }
+
+/** Each of the `inputs` rows of x repeated R times: the repeats draw independent noise (one batch row each). */
+export function repeatRows(x: Float32Array, inputs: number, R: number, n: number): Float32Array {
+  const rows = new Float32Array(inputs * R * n);
+  for (let i = 0; i < inputs; i++) for (let r = 0; r < R; r++) rows.set(x.subarray(i * n, (i + 1) * n), (i * R + r) * n);
+  return rows;
+}
+
+/**
+ * Sums of squared errors of R repeated Jacobian estimates (rows i·R + r) against the reference of input i, and of
+ * the VJPs with the fixed v: the VJP from the same samples is exactly vᵀĴ (checked in the tests), so no extra pass.
+ */
+export function squaredErrors(jac: Float32Array, ref: Float32Array, v: Float32Array, inputs: number, R: number, m: number, n: number): { jacobian: number; vjp: number } {
+  let jacobian = 0;
+  let vjp = 0;
+  const mn = m * n;
+  for (let i = 0; i < inputs; i++) {
+    const J = ref.subarray(i * mn, (i + 1) * mn);
+    const vi = v.subarray(i * m, (i + 1) * m);
+    for (let r = 0; r < R; r++) {
+      const E = jac.subarray((i * R + r) * mn, (i * R + r + 1) * mn);
+      for (let k = 0; k < mn; k++) jacobian += (E[k] - J[k]) ** 2;
+      for (let j = 0; j < n; j++) {
+        let d = 0;
+        for (let k = 0; k < m; k++) d += vi[k] * (E[k * n + j] - J[k * n + j]);
+        vjp += d * d;
+      }
+    }
+  }
+  return { jacobian, vjp };
+}

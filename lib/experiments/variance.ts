@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { SmoothingError, invalid } from '../errors.js';
 import { smooth } from '../smooth.js';
 import type { BackendName, DistributionName } from '../types.js';
-import { DISTRIBUTIONS, SETTINGS, STRATEGIES, feasibility, makeDirections, makeInputs, type Setting, type Strategy } from './variance-config.js';
+import { DISTRIBUTIONS, SETTINGS, STRATEGIES, feasibility, makeDirections, makeInputs, repeatRows, squaredErrors, type Setting, type Strategy } from './variance-config.js';
 
 export interface VarianceOptions {
   settings: readonly string[];
@@ -87,29 +87,13 @@ async function runCell(o: VarianceOptions, setting: Setting, distribution: Distr
   const box = setting.make();
   const { inputSize: n, outputSize: m } = box;
   const R = o.repeats;
-  const rows = new Float32Array(o.inputs * R * n);
-  for (let i = 0; i < o.inputs; i++) for (let r = 0; r < R; r++) rows.set(x.subarray(i * n, (i + 1) * n), (i * R + r) * n);
+  const rows = repeatRows(x, o.inputs, R, n);
   const started = Date.now();
   const s = smooth(box, { distribution, scale: o.scale, samples, sampler: strategy.sampler, covariate: strategy.covariate, antithetic: strategy.antithetic, seed: o.seed, backend: o.backend });
   const out = await s.forward(rows, { signal: o.signal });
   const jac = await out.jacobian({ signal: o.signal });
-  let jacErr = 0;
-  let vjpErr = 0;
   const mn = m * n;
-  for (let i = 0; i < o.inputs; i++) {
-    const J = ref.subarray(i * mn, (i + 1) * mn);
-    const vi = v.subarray(i * m, (i + 1) * m);
-    for (let r = 0; r < R; r++) {
-      const E = jac.subarray((i * R + r) * mn, (i * R + r + 1) * mn);
-      for (let k = 0; k < mn; k++) jacErr += (E[k] - J[k]) ** 2;
-      // vᵀĴ − vᵀJ: the VJP from the same samples is exactly vᵀĴ (checked in the tests), so no extra pass.
-      for (let j = 0; j < n; j++) {
-        let d = 0;
-        for (let k = 0; k < m; k++) d += vi[k] * (E[k * n + j] - J[k * n + j]);
-        vjpErr += d * d;
-      }
-    }
-  }
+  const { jacobian: jacErr, vjp: vjpErr } = squaredErrors(jac, ref, v, o.inputs, R, m, n);
   return {
     setting: setting.id,
     distribution,

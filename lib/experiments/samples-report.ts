@@ -1,0 +1,279 @@
+/** Slopes, crossovers, tables (CSV, Markdown), log-log SVG plots and the terminal summary of a samples run. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import type { DistributionName } from '../types.js';
+import { renderSvg } from './charts.js';
+import type { SampleCell, SamplesRun } from './samples.js';
+import { DISTRIBUTIONS } from './variance-config.js';
+
+type Metric = 'jacobianRmse' | 'vjpRmse';
+
+const fmt = (x: number) => x.toExponential(2);
+const pow2 = (e: number) => `2^${e}`;
+
+/** Least-squares slope of log2(error) against log2(S); NaN with fewer than two points. */
+export function fitSlope(points: ReadonlyArray<{ exp: number; error: number }>): number {
+  const pts = points.filter((p) => p.error > 0 && Number.isFinite(p.error));
+  if (pts.length < 2) return Number.NaN;
+  const mx = pts.reduce((a, p) => a + p.exp, 0) / pts.length;
+  const my = pts.reduce((a, p) => a + Math.log2(p.error), 0) / pts.length;
+  let sxy = 0;
+  let sxx = 0;
+  for (const p of pts) {
+    sxy += (p.exp - mx) * (Math.log2(p.error) - my);
+    sxx += (p.exp - mx) ** 2;
+  }
+  return sxy / sxx;
+}
+
+export interface Slope {
+  setting: string;
+  distribution: DistributionName;
+  strategy: string;
+  points: number;
+  jacobianSlope: number;
+  vjpSlope: number;
+}
+
+export function slopes(run: SamplesRun): Slope[] {
+  const out: Slope[] = [];
+  for (const s of run.settings) {
+    for (const distribution of DISTRIBUTIONS) {
+      for (const st of run.strategies) {
+        const cells = run.cells.filter((c) => c.setting === s.id && c.distribution === distribution && c.strategy === st.id);
+        if (cells.length === 0) continue;
+        out.push({
+          setting: s.id,
+          distribution,
+          strategy: st.id,
+          points: cells.length,
+          jacobianSlope: fitSlope(cells.map((c) => ({ exp: c.exp, error: c.jacobianRmse }))),
+          vjpSlope: fitSlope(cells.map((c) => ({ exp: c.exp, error: c.vjpRmse }))),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Per distribution, the strategy with the lowest error at the largest S that every strategy reached. */
+export function bestStrategies(run: SamplesRun, setting: string, metric: Metric = 'jacobianRmse'): Map<DistributionName, string> {
+  const best = new Map<DistributionName, string>();
+  for (const d of DISTRIBUTIONS) {
+    const cells = run.cells.filter((c) => c.setting === setting && c.distribution === d);
+    if (cells.length === 0) continue;
+    const top = Math.min(...run.strategies.map((st) => Math.max(-Infinity, ...cells.filter((c) => c.strategy === st.id).map((c) => c.exp))));
+    const at = cells.filter((c) => c.exp === (Number.isFinite(top) ? top : Math.max(...cells.map((x) => x.exp))));
+    at.sort((a, b) => a[metric] - b[metric]);
+    best.set(d, at[0].strategy);
+  }
+  return best;
+}
+
+/** The curve (exp → error) of one distribution with its best strategy. */
+function curve(run: SamplesRun, setting: string, d: DistributionName, strategy: string, metric: Metric): Map<number, number> {
+  return new Map(run.cells.filter((c) => c.setting === setting && c.distribution === d && c.strategy === strategy).map((c) => [c.exp, c[metric]]));
+}
+
+export interface Crossover {
+  setting: string;
+  /** Lower error at the largest common S. */
+  winner: DistributionName;
+  loser: DistributionName;
+  winnerStrategy: string;
+  loserStrategy: string;
+  /** The smallest exponent from which the winner stays below the loser at every larger S. */
+  fromExp: number;
+  /** True when the winner is below at every S measured (no crossover). */
+  always: boolean;
+  /** Error ratio winner/loser at the largest common S. */
+  ratio: number;
+}
+
+export function crossovers(run: SamplesRun, metric: Metric = 'jacobianRmse'): Crossover[] {
+  const out: Crossover[] = [];
+  for (const s of run.settings) {
+    const best = bestStrategies(run, s.id, metric);
+    const ds = DISTRIBUTIONS.filter((d) => best.has(d));
+    for (let a = 0; a < ds.length; a++) {
+      for (let b = a + 1; b < ds.length; b++) {
+        const ca = curve(run, s.id, ds[a], best.get(ds[a])!, metric);
+        const cb = curve(run, s.id, ds[b], best.get(ds[b])!, metric);
+        const exps = [...ca.keys()].filter((e) => cb.has(e)).sort((x, y) => x - y);
+        if (exps.length === 0) continue;
+        const last = exps[exps.length - 1];
+        const aWins = ca.get(last)! < cb.get(last)!;
+        const [w, l, cw, cl] = aWins ? [ds[a], ds[b], ca, cb] : [ds[b], ds[a], cb, ca];
+        let from = last;
+        for (let i = exps.length - 1; i >= 0 && cw.get(exps[i])! < cl.get(exps[i])!; i--) from = exps[i];
+        out.push({ setting: s.id, winner: w, loser: l, winnerStrategy: best.get(w)!, loserStrategy: best.get(l)!, fromExp: from, always: from === exps[0], ratio: cw.get(last)! / cl.get(last)! });
+      }
+    }
+  }
+  return out;
+}
+
+/** Per exponent, the distribution (with its best strategy) with the lowest error. */
+export function winners(run: SamplesRun, setting: string, metric: Metric = 'jacobianRmse'): Array<{ exp: number; distribution: DistributionName; error: number }> {
+  const best = bestStrategies(run, setting, metric);
+  const out: Array<{ exp: number; distribution: DistributionName; error: number }> = [];
+  for (const exp of run.exps[setting] ?? []) {
+    let w: { exp: number; distribution: DistributionName; error: number } | undefined;
+    for (const [d, st] of best) {
+      const c = run.cells.find((x) => x.setting === setting && x.distribution === d && x.strategy === st && x.exp === exp);
+      if (c && (!w || c[metric] < w.error)) w = { exp, distribution: d, error: c[metric] };
+    }
+    if (w) out.push(w);
+  }
+  return out;
+}
+
+function slopeTable(rows: Slope[], strategies: string[], metric: 'jacobianSlope' | 'vjpSlope', withSetting: boolean): string {
+  const head = `| ${withSetting ? 'setting | ' : ''}strategy | ${DISTRIBUTIONS.join(' | ')} |`;
+  const lines = [head, `|${withSetting ? '---|' : ''}---|${DISTRIBUTIONS.map(() => '---:').join('|')}|`];
+  const settings = [...new Set(rows.map((r) => r.setting))];
+  for (const setting of settings) {
+    for (const st of strategies) {
+      const cells = DISTRIBUTIONS.map((d) => {
+        const r = rows.find((x) => x.setting === setting && x.distribution === d && x.strategy === st);
+        return r && Number.isFinite(r[metric]) ? r[metric].toFixed(2) : '…';
+      });
+      lines.push(`| ${withSetting ? `${setting} | ` : ''}${st} | ${cells.join(' | ')} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function errorTable(run: SamplesRun, setting: string, metric: Metric): string {
+  const best = bestStrategies(run, setting, metric);
+  const ds = DISTRIBUTIONS.filter((d) => best.has(d));
+  const lines = [`| S | ${ds.map((d) => `${d} (${best.get(d)})`).join(' | ')} |`, `|---|${ds.map(() => '---:').join('|')}|`];
+  for (const exp of run.exps[setting]) {
+    const vals = ds.map((d) => run.cells.find((c) => c.setting === setting && c.distribution === d && c.strategy === best.get(d) && c.exp === exp)?.[metric]);
+    const present = vals.filter((v): v is number => v !== undefined);
+    const min = present.length ? Math.min(...present) : Number.NaN;
+    lines.push(`| ${pow2(exp)} | ${vals.map((v) => (v === undefined ? '…' : v === min ? `**${fmt(v)}**` : fmt(v))).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+function crossoverTable(rows: Crossover[]): string {
+  const lines = ['| lower at the largest S | than | from S on | ratio at the largest S |', '|---|---|---|---:|'];
+  for (const c of rows) lines.push(`| ${c.winner} (${c.winnerStrategy}) | ${c.loser} (${c.loserStrategy}) | ${c.always ? `every S (${pow2(c.fromExp)})` : pow2(c.fromExp)} | ${c.ratio.toFixed(2)} |`);
+  return lines.join('\n');
+}
+
+export function cellsCsv(cells: SampleCell[]): string {
+  const head = 'setting,distribution,strategy,exp,samples,reference_samples,reference_rms,jacobian_rmse,vjp_rmse,seconds,backend';
+  return `${head}\n${cells.map((c) => [c.setting, c.distribution, c.strategy, c.exp, c.samples, c.referenceSamples, c.referenceRms, c.jacobianRmse, c.vjpRmse, c.seconds, c.backend].join(',')).join('\n')}\n`;
+}
+
+function slopesCsv(rows: Slope[]): string {
+  return `setting,distribution,strategy,points,jacobian_slope,vjp_slope\n${rows.map((r) => [r.setting, r.distribution, r.strategy, r.points, r.jacobianSlope, r.vjpSlope].join(',')).join('\n')}\n`;
+}
+
+function crossoversCsv(rows: Crossover[]): string {
+  return `setting,winner,winner_strategy,loser,loser_strategy,from_exp,from_samples,always,ratio_at_largest\n${rows
+    .map((c) => [c.setting, c.winner, c.winnerStrategy, c.loser, c.loserStrategy, c.fromExp, 2 ** c.fromExp, c.always, c.ratio].join(','))
+    .join('\n')}\n`;
+}
+
+function chartSpec(run: SamplesRun, setting: string, title: string): TopLevelSpec {
+  const values = run.cells.filter((c) => c.setting === setting).map((c) => ({ S: c.samples, rmse: c.jacobianRmse, distribution: c.distribution, strategy: c.strategy }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `${title}: RMSE of the Jacobian vs S (log-log)`,
+    data: { values },
+    facet: { column: { field: 'strategy', type: 'nominal', title: null, sort: run.strategies.map((s) => s.id) } },
+    spec: {
+      width: 260,
+      height: 220,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'S', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { title: 'samples S', values: (run.exps[setting] ?? []).filter((e) => e % 2 === 0).map((e) => 2 ** e), labelExpr: "'2^' + round(log(datum.value) / log(2))" } },
+        y: { field: 'rmse', type: 'quantitative', scale: { type: 'log' }, axis: { title: 'RMSE', format: '.0e' } },
+        color: { field: 'distribution', type: 'nominal', sort: [...DISTRIBUTIONS] },
+      },
+    },
+    resolve: { scale: { y: 'shared' } },
+  };
+}
+
+/** Write every output file; returns the terminal summary. */
+export async function writeSamplesReport(out: string, run: SamplesRun): Promise<string> {
+  const sl = slopes(run);
+  const cross = crossovers(run);
+  const strategyIds = run.strategies.map((s) => s.id);
+  const cellSeconds = run.cells.reduce((acc, c) => acc + c.seconds, 0);
+  const timing = `${run.seconds.toFixed(0)} s wall this run, ${cellSeconds.toFixed(0)} s in measured cells (references excluded)`;
+  const refs = run.meta.referenceExps as Record<string, number>;
+  const md: string[] = [
+    '# Sample-count study: error vs S',
+    '',
+    `Backend ${run.backend}; ${timing}${run.completed ? '' : ' (stopped early: missing cells show …)'}; γ = ${run.meta.gamma}; ` +
+      `R = ${run.meta.repeats} repeats × ${run.meta.inputs} inputs; reference: rqmc-sobol + loo with ${run.settings.map((s) => `${pow2(refs[s.id])} (${s.title})`).join(', ')} samples.`,
+    'Error = root mean squared error per entry against the reference. Slope = least-squares slope of log2 RMSE vs log2 S (−0.5 is the Monte Carlo rate).',
+    '',
+    '## Fitted convergence rates (Jacobian)',
+    '',
+    slopeTable(sl, strategyIds, 'jacobianSlope', true),
+    '',
+  ];
+  for (const s of run.settings) {
+    const cells = run.cells.filter((c) => c.setting === s.id);
+    if (cells.length === 0) continue;
+    const sSl = sl.filter((r) => r.setting === s.id);
+    const sCross = cross.filter((c) => c.setting === s.id);
+    const win = winners(run, s.id);
+    const section = [
+      `## ${s.title}`,
+      '',
+      `Lowest error per S (best strategy per distribution): ${win.map((w) => `${pow2(w.exp)} ${w.distribution}`).join(', ')}.`,
+      '',
+      '### Slopes of log2 RMSE vs log2 S',
+      '',
+      'Jacobian:',
+      '',
+      slopeTable(sSl, strategyIds, 'jacobianSlope', false),
+      '',
+      'VJP (fixed v):',
+      '',
+      slopeTable(sSl, strategyIds, 'vjpSlope', false),
+      '',
+      '### Jacobian RMSE, best strategy per distribution (bold: lowest per S)',
+      '',
+      errorTable(run, s.id, 'jacobianRmse'),
+      '',
+      '### Crossovers (best strategy per distribution): the smallest S from which one stays below the other',
+      '',
+      crossoverTable(sCross),
+      '',
+    ].join('\n');
+    writeFileSync(join(out, `${s.id}.md`), `${section}\n`);
+    writeFileSync(join(out, `${s.id}.csv`), cellsCsv(cells));
+    writeFileSync(join(out, `${s.id}-error-vs-S.svg`), await renderSvg(chartSpec(run, s.id, s.title)));
+    md.push(section);
+  }
+  writeFileSync(join(out, 'all.csv'), cellsCsv(run.cells));
+  writeFileSync(join(out, 'slopes.csv'), slopesCsv(sl));
+  writeFileSync(join(out, 'crossovers.csv'), crossoversCsv(cross));
+  writeFileSync(join(out, 'summary.md'), `${md.join('\n')}\n`);
+
+  const lines = [`Sample-count study on the ${run.backend} backend (${timing})${run.completed ? '' : ' (stopped early; run again with --resume)'}:`];
+  for (const s of run.settings) {
+    const win = winners(run, s.id);
+    if (win.length === 0) continue;
+    lines.push(`  ${s.title}: lowest Jacobian error at S = ${pow2(win[0].exp)}: ${win[0].distribution}; at S = ${pow2(win[win.length - 1].exp)}: ${win[win.length - 1].distribution}`);
+    lines.push(`    slope of log2 RMSE vs log2 S   ${DISTRIBUTIONS.map((d) => d.padStart(10)).join(' ')}`);
+    for (const st of strategyIds) {
+      const row = DISTRIBUTIONS.map((d) => {
+        const r = sl.find((x) => x.setting === s.id && x.distribution === d && x.strategy === st);
+        return (r && Number.isFinite(r.jacobianSlope) ? r.jacobianSlope.toFixed(2) : '…').padStart(10);
+      });
+      lines.push(`    ${st.padEnd(30)} ${row.join(' ')}`);
+    }
+  }
+  lines.push(`Tables, CSV and SVG plots in ${out}/ (summary.md first).`);
+  return lines.join('\n');
+}

@@ -1,0 +1,243 @@
+/**
+ * `stochastic-smoothing samples`: the error-vs-S study of the large-S regime (issue 7, item 2). For every
+ * setting, distribution and strategy, and for S = 2^minExp … 2^maxExp (capped per setting), the root mean
+ * squared error of the Jacobian estimate and of a fixed-v VJP against a high-precision reference
+ * (rqmc-sobol + loo, by default 4× the largest S of the setting, cached in the results folder), over R
+ * independent repeats (batch rows draw independent noise) of I seeded inputs. One cell = (setting,
+ * distribution, strategy, S); finished cells are appended to cells.jsonl, so a stopped run can be resumed.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SmoothingError, invalid } from '../errors.js';
+import { blackboxes } from '../blackboxes/index.js';
+import { smooth } from '../smooth.js';
+import type { BackendName, DistributionName } from '../types.js';
+import { DISTRIBUTIONS, SETTINGS, STRATEGIES, makeDirections, makeInputs, repeatRows, squaredErrors, type Setting, type Strategy } from './variance-config.js';
+
+/** The black boxes of the study: permutation(5) and shortestPath(12, 12) of the variance study, plus ranks(100). */
+export const SAMPLE_SETTINGS: readonly Setting[] = [
+  SETTINGS.find((s) => s.id === 'permutation5')!,
+  { id: 'ranks100', title: 'ranks(100)', make: () => blackboxes.ranks(100), n: 100 },
+  SETTINGS.find((s) => s.id === 'shortestPath12')!,
+];
+
+/** Default largest exponent per setting (the per-setting sample cap): keeps the default run under 15 min on 2 cpu cores. */
+export const DEFAULT_CAPS: Readonly<Record<string, number>> = { permutation5: 20, ranks100: 16, shortestPath12: 16 };
+
+export const DEFAULT_STRATEGIES = ['rqmc-sobol/loo', 'rqmc-latin/loo', 'mc/loo'] as const;
+
+export interface SamplesOptions {
+  settings: readonly string[];
+  strategies: readonly string[];
+  minExp: number;
+  maxExp: number;
+  /** Largest exponent per setting id (missing: maxExp). */
+  caps: Readonly<Record<string, number>>;
+  repeats: number;
+  inputs: number;
+  scale: number;
+  /** Reference exponent for every setting; undefined: 2 + the setting's largest exponent (4× the largest S). */
+  referenceExp?: number;
+  seed: number;
+  backend: 'auto' | BackendName;
+  out: string;
+  resume: boolean;
+  signal?: AbortSignal;
+  /** Called after every finished cell (and before each reference): cells done/total and work done/total. */
+  onProgress?: (p: { cells: number; totalCells: number; work: number; totalWork: number; label: string }) => void;
+}
+
+export interface SampleCell {
+  setting: string;
+  distribution: DistributionName;
+  strategy: string;
+  exp: number;
+  samples: number;
+  referenceSamples: number;
+  /** Root mean square of the reference Jacobian's entries (divide by it for a relative error). */
+  referenceRms: number;
+  jacobianRmse: number;
+  vjpRmse: number;
+  seconds: number;
+  backend: BackendName;
+}
+
+export interface SamplesRun {
+  meta: Record<string, unknown>;
+  settings: Setting[];
+  strategies: Strategy[];
+  /** Exponents per setting id. */
+  exps: Record<string, number[]>;
+  cells: SampleCell[];
+  completed: boolean;
+  backend: BackendName | 'none';
+  seconds: number;
+}
+
+const META_KEYS = ['minExp', 'maxExp', 'repeats', 'inputs', 'scale', 'seed'] as const;
+
+export const cellKey = (setting: string, distribution: string, strategy: string, exp: number) => `${setting}|${distribution}|${strategy}|${exp}`;
+
+export function selectSampleSettings(ids: readonly string[]): Setting[] {
+  return ids.map((id) => {
+    const s = SAMPLE_SETTINGS.find((x) => x.id === id || x.title === id);
+    if (!s) throw invalid('--settings', id, `unknown setting '${id}'.`, `use some of ${SAMPLE_SETTINGS.map((x) => x.id).join(', ')}`);
+    return s;
+  });
+}
+
+export function selectStrategies(ids: readonly string[]): Strategy[] {
+  return ids.map((id) => {
+    const s = STRATEGIES.find((x) => x.id === id);
+    if (!s) throw invalid('--strategies', id, `unknown strategy '${id}'.`, `use ids like ${DEFAULT_STRATEGIES.join(', ')} (sampler/covariate[/anti])`);
+    return s;
+  });
+}
+
+/** The exponents of one setting: minExp … min(maxExp, cap). */
+export function settingExps(o: Pick<SamplesOptions, 'minExp' | 'maxExp' | 'caps'>, id: string): number[] {
+  const top = Math.min(o.maxExp, o.caps[id] ?? o.maxExp);
+  const exps: number[] = [];
+  for (let e = o.minExp; e <= top; e++) exps.push(e);
+  return exps;
+}
+
+function referenceExp(o: SamplesOptions, exps: number[]): number {
+  return o.referenceExp ?? exps[exps.length - 1] + 2;
+}
+
+function readCells(file: string): SampleCell[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map((line) => JSON.parse(line) as SampleCell);
+}
+
+/** The reference Jacobians (inputs × m × n), rqmc-sobol + loo, cached in the results folder. */
+async function reference(o: SamplesOptions, setting: Setting, distribution: DistributionName, x: Float32Array, samples: number): Promise<Float32Array> {
+  const file = join(o.out, 'references', `${setting.id}-${distribution}-${samples}-i${o.inputs}-g${o.scale}-s${o.seed}.f32`);
+  if (existsSync(file)) {
+    const buf = readFileSync(file);
+    return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  }
+  const s = smooth(setting.make(), { distribution, scale: o.scale, samples, sampler: 'rqmc-sobol', covariate: 'loo', seed: o.seed + 7919, backend: o.backend });
+  const out = await s.forward(x, { signal: o.signal });
+  const jac = await out.jacobian({ signal: o.signal });
+  mkdirSync(join(o.out, 'references'), { recursive: true });
+  writeFileSync(file, Buffer.from(jac.buffer, jac.byteOffset, jac.byteLength));
+  return jac;
+}
+
+async function runCell(o: SamplesOptions, setting: Setting, distribution: DistributionName, strategy: Strategy, exp: number, refSamples: number, x: Float32Array, ref: Float32Array, v: Float32Array): Promise<SampleCell> {
+  const box = setting.make();
+  const { inputSize: n, outputSize: m } = box;
+  const R = o.repeats;
+  const samples = 2 ** exp;
+  const rows = repeatRows(x, o.inputs, R, n);
+  const started = Date.now();
+  // A different seed per S: the points of the curve are independent estimates, as the slope fit assumes.
+  const s = smooth(box, { distribution, scale: o.scale, samples, sampler: strategy.sampler, covariate: strategy.covariate, antithetic: strategy.antithetic, seed: o.seed + 101 * exp, backend: o.backend });
+  const out = await s.forward(rows, { signal: o.signal });
+  const jac = await out.jacobian({ signal: o.signal });
+  const mn = m * n;
+  let refSq = 0;
+  for (let k = 0; k < o.inputs * mn; k++) refSq += ref[k] * ref[k];
+  const { jacobian: jacErr, vjp: vjpErr } = squaredErrors(jac, ref, v, o.inputs, R, m, n);
+  return {
+    setting: setting.id,
+    distribution,
+    strategy: strategy.id,
+    exp,
+    samples,
+    referenceSamples: refSamples,
+    referenceRms: Math.sqrt(refSq / (o.inputs * mn)),
+    jacobianRmse: Math.sqrt(jacErr / (o.inputs * R * mn)),
+    vjpRmse: Math.sqrt(vjpErr / (o.inputs * R * n)),
+    seconds: (Date.now() - started) / 1000,
+    backend: out.backend,
+  };
+}
+
+/** Rough cost of S samples of a setting (for the progress bar's ETA): rows × S × (m·n + n). */
+function work(setting: Setting, rows: number, samples: number): number {
+  const box = setting.make();
+  return rows * samples * (box.outputSize * box.inputSize + box.inputSize);
+}
+
+export async function runSamples(o: SamplesOptions): Promise<SamplesRun> {
+  const settings = selectSampleSettings(o.settings);
+  const strategies = selectStrategies(o.strategies);
+  if (o.minExp > o.maxExp) throw invalid('--min-exp', o.minExp, `--min-exp ${o.minExp} is above --max-exp ${o.maxExp}.`, 'pass --min-exp ≤ --max-exp');
+  const exps: Record<string, number[]> = Object.fromEntries(settings.map((s) => [s.id, settingExps(o, s.id)]));
+  for (const s of settings) {
+    if (exps[s.id].length < 2) throw invalid('--cap', o.caps[s.id], `${s.id}: the cap leaves fewer than two sample counts.`, `raise the cap of ${s.id} above --min-exp`);
+  }
+  mkdirSync(o.out, { recursive: true });
+  const metaFile = join(o.out, 'meta.json');
+  const cellsFile = join(o.out, 'cells.jsonl');
+  const meta: Record<string, unknown> = Object.fromEntries(META_KEYS.map((k) => [k, o[k]]));
+  if (o.resume && existsSync(metaFile)) {
+    const old = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, unknown>;
+    for (const k of META_KEYS) {
+      if (old[k] !== meta[k]) {
+        throw invalid('--resume', o.out, `the results in ${o.out} were made with ${k} = ${String(old[k])}, not ${String(meta[k])}.`, 'resume with the same flags, or write to a new --out folder');
+      }
+    }
+  } else {
+    rmSync(cellsFile, { force: true });
+  }
+  const refExps = Object.fromEntries(settings.map((s) => [s.id, referenceExp(o, exps[s.id])]));
+  const fullMeta = { ...meta, gamma: o.scale, settings: settings.map((s) => s.id), strategies: strategies.map((s) => s.id), exps, referenceExps: refExps };
+  writeFileSync(metaFile, JSON.stringify(fullMeta, null, 2));
+  // A cell is reused only when it was measured against the same reference size.
+  const done = new Map(readCells(cellsFile).map((c) => [cellKey(c.setting, c.distribution, c.strategy, c.exp), c]));
+
+  const rows = o.inputs * o.repeats;
+  const planned = settings.flatMap((setting) =>
+    DISTRIBUTIONS.flatMap((distribution) => strategies.flatMap((strategy) => exps[setting.id].map((exp) => ({ setting, distribution, strategy, exp })))),
+  );
+  const refWork = (setting: Setting) => work(setting, o.inputs, 2 ** refExps[setting.id]);
+  const totalWork = planned.reduce((acc, p) => acc + work(p.setting, rows, 2 ** p.exp), 0) + settings.reduce((acc, s) => acc + DISTRIBUTIONS.length * refWork(s), 0);
+  let workDone = 0;
+  let count = 0;
+  const progress = (label: string) => o.onProgress?.({ cells: count, totalCells: planned.length, work: workDone, totalWork, label });
+  let backend: BackendName | 'none' = 'none';
+  const started = Date.now();
+  const cells: SampleCell[] = [];
+  let completed = true;
+  try {
+    for (const setting of settings) {
+      const x = makeInputs(setting, o.inputs);
+      const v = makeDirections(setting.make().outputSize, o.inputs);
+      const refSamples = 2 ** refExps[setting.id];
+      for (const distribution of DISTRIBUTIONS) {
+        let ref: Float32Array | undefined;
+        for (const strategy of strategies) {
+          for (const exp of exps[setting.id]) {
+            let cell = done.get(cellKey(setting.id, distribution, strategy.id, exp));
+            if (cell && cell.referenceSamples !== refSamples) cell = undefined;
+            if (!cell) {
+              if (!ref) {
+                progress(`${setting.title} · ${distribution} · reference (2^${refExps[setting.id]} samples)`);
+                ref = await reference(o, setting, distribution, x, refSamples);
+              }
+              cell = await runCell(o, setting, distribution, strategy, exp, refSamples, x, ref, v);
+              appendFileSync(cellsFile, `${JSON.stringify(cell)}\n`);
+            }
+            if (backend === 'none') backend = cell.backend;
+            cells.push(cell);
+            count++;
+            workDone += work(setting, rows, cell.samples);
+            progress(`${setting.title} · ${distribution} · ${strategy.id} · S = 2^${exp}`);
+          }
+        }
+        workDone += refWork(setting);
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof SmoothingError && err.code === 'ERR_ABORTED')) throw err;
+    completed = false;
+  }
+  return { meta: fullMeta, settings, strategies, exps, cells, completed, backend, seconds: (Date.now() - started) / 1000 };
+}
