@@ -6,7 +6,8 @@
  * independent repeats (batch rows draw independent noise) of I seeded inputs. One cell = (setting,
  * distribution, strategy, S); finished cells are appended to cells.jsonl, so a stopped run can be resumed.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { openResults } from './results-folder.js';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmoothingError, invalid } from '../errors.js';
 import { blackboxes } from '../blackboxes/index.js';
@@ -173,20 +174,8 @@ export async function runSamples(o: SamplesOptions): Promise<SamplesRun> {
   for (const s of settings) {
     if (exps[s.id].length < 2) throw invalid('--cap', o.caps[s.id], `${s.id}: the cap leaves fewer than two sample counts.`, `raise the cap of ${s.id} above --min-exp`);
   }
-  mkdirSync(o.out, { recursive: true });
-  const metaFile = join(o.out, 'meta.json');
-  const cellsFile = join(o.out, 'cells.jsonl');
   const meta: Record<string, unknown> = Object.fromEntries(META_KEYS.map((k) => [k, o[k]]));
-  if (o.resume && existsSync(metaFile)) {
-    const old = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, unknown>;
-    for (const k of META_KEYS) {
-      if (old[k] !== meta[k]) {
-        throw invalid('--resume', o.out, `the results in ${o.out} were made with ${k} = ${String(old[k])}, not ${String(meta[k])}.`, 'resume with the same flags, or write to a new --out folder');
-      }
-    }
-  } else {
-    rmSync(cellsFile, { force: true });
-  }
+  const { metaFile, cellsFile } = openResults(o.out, o.resume, meta);
   const refExps = Object.fromEntries(settings.map((s) => [s.id, referenceExp(o, exps[s.id])]));
   const fullMeta = { ...meta, gamma: o.scale, settings: settings.map((s) => s.id), strategies: strategies.map((s) => s.id), exps, referenceExps: refExps };
   writeFileSync(metaFile, JSON.stringify(fullMeta, null, 2));

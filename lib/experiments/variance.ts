@@ -4,7 +4,8 @@
  * computed with far more samples, over R independent repeats (batch rows draw independent noise) of each of
  * I seeded inputs. Finished cells are appended to cells.jsonl, so a stopped run can be resumed.
  */
-import { existsSync, mkdirSync, readFileSync, appendFileSync, writeFileSync, rmSync } from 'node:fs';
+import { openResults } from './results-folder.js';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmoothingError, invalid } from '../errors.js';
 import { smooth } from '../smooth.js';
@@ -109,20 +110,8 @@ async function runCell(o: VarianceOptions, setting: Setting, distribution: Distr
 
 export async function runVariance(o: VarianceOptions): Promise<VarianceRun> {
   const settings = selectSettings(o.settings);
-  mkdirSync(o.out, { recursive: true });
-  const metaFile = join(o.out, 'meta.json');
-  const cellsFile = join(o.out, 'cells.jsonl');
   const meta: Record<string, unknown> = Object.fromEntries(META_KEYS.map((k) => [k, o[k]]));
-  if (o.resume && existsSync(metaFile)) {
-    const old = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, unknown>;
-    for (const k of META_KEYS) {
-      if (old[k] !== meta[k]) {
-        throw invalid('--resume', o.out, `the results in ${o.out} were made with ${k} = ${String(old[k])}, not ${String(meta[k])}.`, 'resume with the same flags, or write to a new --out folder');
-      }
-    }
-  } else {
-    rmSync(cellsFile, { force: true });
-  }
+  const { metaFile, cellsFile } = openResults(o.out, o.resume, meta);
   writeFileSync(metaFile, JSON.stringify({ ...meta, gamma: o.scale, settings: settings.map((s) => s.id) }, null, 2));
   const done = new Map(readCells(cellsFile).map((c) => [key(c.setting, c.distribution, c.strategy), c]));
 
