@@ -190,19 +190,7 @@ struct DevicePlan {
   }
 };
 
-// --- the CPU engine's per-input host steps (native/cpu/engine.cc keeps them in an unnamed namespace) ---
-
-/** make_noise of engine.cc: u → ε = F⁻¹(u), s = score(u) for sample i of b. */
-void host_noise(const EnginePlan& plan, const uint32_t* keys, uint32_t b, uint32_t i, double* u, double* eps, double* score) {
-  sample_row(plan.sampler, keys, b, i, u);
-  for (uint32_t d = 0; d < plan.n; d++) {
-    const double uc = clip_u(u[d]);
-    eps[d] = icdf(plan.dist, uc);
-    score[d] = score_from_u(plan.dist, uc);
-  }
-}
-
-// The sums are finished by ss::finish_totals (native/cpu/engine.cc), exactly as on the cpu backend.
+// The per-input host steps are the cpu engine's: ss::prepare_job and ss::finish_totals (native/cpu/engine.h).
 
 gpu::FusedLauncher launcher(int kind) {
   switch (kind) {
@@ -335,32 +323,10 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   local.sampler.seed = in.seed;
   local.bind();
 
-  // f(x_b) for the fx covariate and the forward moment shift (the output of sample 0 of each b): B black-box
-  // evaluations on the host with the core, exactly as native/cpu/engine.cc computes them.
+  // f(x_b) for the fx covariate and the forward moment shift: the cpu engine's own host setup.
   JobInput job = in;
-  std::vector<uint64_t> box_scratch((box_scratch_bytes(plan.box) + 7) / 8 + 1);
-  std::vector<float> tmp(m);
-  if (op != OP_FORWARD && plan.covariate == COVARIATE_FX && job.fx.empty()) {
-    job.fx.resize(static_cast<size_t>(B) * m);
-    for (uint32_t b = 0; b < B; b++) {
-      evaluate_box(plan.box, job.x.data() + static_cast<size_t>(b) * n, tmp.data(), box_scratch.data());
-      for (uint32_t k = 0; k < m; k++) job.fx[static_cast<size_t>(b) * m + k] = tmp[k];
-    }
-  }
   std::vector<double> shift;
-  if (op == OP_FORWARD) {
-    shift.assign(static_cast<size_t>(B) * m, 0.0);
-    std::vector<uint32_t> keys(std::max<uint32_t>(1, batch_key_words(local.sampler)));
-    std::vector<double> u(n), eps(n), score(n);
-    std::vector<float> z(n);
-    for (uint32_t b = 0; b < B; b++) {
-      prepare_batch_keys(local.sampler, b, keys.data());
-      host_noise(local, keys.data(), b, 0, u.data(), eps.data(), score.data());
-      perturb(local.scale, job.x.data() + static_cast<size_t>(b) * n, eps.data(), z.data());
-      evaluate_box(local.box, z.data(), tmp.data(), box_scratch.data());
-      for (uint32_t k = 0; k < m; k++) shift[static_cast<size_t>(b) * m + k] = tmp[k];
-    }
-  }
+  prepare_job(local, job, shift);
 
   const bool store_s = op != OP_FORWARD;
   const bool store_e = plan.scale.kind == SCALE_MATRIX || op == OP_SCALE_GRADIENT;

@@ -402,6 +402,31 @@ void finish_totals(const EnginePlan& plan, const JobInput& in, int op, uint32_t 
   }
 }
 
+void prepare_job(const EnginePlan& seeded, JobInput& in, std::vector<double>& shift) {
+  const uint32_t B = in.batch, n = seeded.n, m = seeded.m;
+  const int op = in.op;
+  uint32_t p, q;
+  op_shape(seeded, op, p, q);
+  Scratch s(seeded, p, q);
+  if (op != OP_FORWARD && seeded.covariate == COVARIATE_FX && in.fx.empty()) {
+    in.fx.resize(static_cast<size_t>(B) * m);
+    for (uint32_t b = 0; b < B; b++) {
+      evaluate_box(seeded.box, in.x.data() + static_cast<size_t>(b) * n, s.f.data(), s.box.data());
+      for (uint32_t k = 0; k < m; k++) in.fx[static_cast<size_t>(b) * m + k] = s.f[k];
+    }
+  }
+  shift.clear();
+  if (op != OP_FORWARD) return;
+  shift.assign(static_cast<size_t>(B) * m, 0.0);
+  for (uint32_t b = 0; b < B; b++) {
+    s.prepare(seeded, b);
+    make_noise(seeded, s.keys.data(), b, 0, s.u.data(), s.eps.data(), s.score.data());
+    perturb(seeded.scale, in.x.data() + static_cast<size_t>(b) * n, s.eps.data(), s.z.data());
+    evaluate_box(seeded.box, s.z.data(), s.f.data(), s.box.data());
+    for (uint32_t k = 0; k < m; k++) shift[static_cast<size_t>(b) * m + k] = s.f[k];
+  }
+}
+
 bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const std::atomic<bool>& aborted,
              const std::function<void(uint64_t)>& progress, std::string& error) {
   if (!plan.builtin) {
@@ -417,33 +442,9 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
   local.sampler.seed = in0.seed;
   local.bind();
 
-  // f(x_b) for the fx covariate (built-ins are evaluated here; order fixed, single-threaded).
   JobInput in = in0;
-  std::vector<float> tmp(m);
-  {
-    std::vector<uint64_t> box((box_scratch_bytes(plan.box) + 7) / 8 + 1);
-    if (op != OP_FORWARD && plan.covariate == COVARIATE_FX && in.fx.empty()) {
-      in.fx.resize(static_cast<size_t>(B) * m);
-      for (uint32_t b = 0; b < B; b++) {
-        evaluate_box(plan.box, in.x.data() + static_cast<size_t>(b) * n, tmp.data(), box.data());
-        for (uint32_t k = 0; k < m; k++) in.fx[static_cast<size_t>(b) * m + k] = tmp[k];
-      }
-    }
-  }
-
-  // Forward: the moment shift of b is the output of its sample 0 (as in MomentSums).
   std::vector<double> shift;
-  if (op == OP_FORWARD) {
-    shift.assign(static_cast<size_t>(B) * m, 0.0);
-    Scratch s(local, p, q);
-    for (uint32_t b = 0; b < B; b++) {
-      s.prepare(local, b);
-      make_noise(local, s.keys.data(), b, 0, s.u.data(), s.eps.data(), s.score.data());
-      perturb(local.scale, in.x.data() + static_cast<size_t>(b) * n, s.eps.data(), s.z.data());
-      evaluate_box(local.box, s.z.data(), s.f.data(), s.box.data());
-      for (uint32_t k = 0; k < m; k++) shift[static_cast<size_t>(b) * m + k] = s.f[k];
-    }
-  }
+  prepare_job(local, in, shift);
 
   const uint32_t blocks = (S + SAMPLES_PER_ITEM - 1) / SAMPLES_PER_ITEM;
   const uint64_t items = static_cast<uint64_t>(B) * blocks;

@@ -53,6 +53,11 @@ struct JobOutput {
 // Shape (p, q) of the cross sums of an operation: g has p entries, h has q.
 void op_shape(const EnginePlan& plan, int op, uint32_t& p, uint32_t& q);
 
+// The setup every engine shares (built-in boxes, on the host, in a fixed order): f(x_b) for the fx covariate
+// when the caller did not pass it, and for forward the moment shift: the output of sample 0 of each b.
+// `seeded` is the plan with the job's seed.
+void prepare_job(const EnginePlan& seeded, JobInput& in, std::vector<double>& shift);
+
 // The finish every engine shares: per-b totals (sums of Σ(f−K), Σ(f−K)² for forward; A, a, c otherwise, in
 // that order) → value/stderr, or the covariate-corrected mean (1/S) Σ (g − β) hᵀ. shift: the forward moment shift.
 void finish_totals(const EnginePlan& plan, const JobInput& in, int op, uint32_t p, uint32_t q, const std::vector<double>& totals,
