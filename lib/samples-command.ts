@@ -1,8 +1,8 @@
 /** `stochastic-smoothing samples`: flags, progress bar, Ctrl-C, resume; the work is in experiments/samples.ts. */
-import { runInterruptible } from './experiments/interruptible.js';
+import { intFlag, runInterruptible, scaleFlag } from './experiments/interruptible.js';
 import { SingleBar } from 'cli-progress';
 import { parseArgs } from 'node:util';
-import { SmoothingError, invalid } from './errors.js';
+import { invalid } from './errors.js';
 import { writeSamplesReport } from './experiments/samples-report.js';
 import { DEFAULT_CAPS, DEFAULT_STRATEGIES, SAMPLE_SETTINGS, runSamples, type SamplesOptions } from './experiments/samples.js';
 import type { BackendName } from './types.js';
@@ -76,14 +76,8 @@ export async function samplesCommand(args: string[]): Promise<number> {
     return 0;
   }
   const q = values.quick;
-  const int = (flag: string, text: string | undefined, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER) => {
-    if (text === undefined) return fallback;
-    const v = Number(text);
-    if (!Number.isSafeInteger(v) || v < min || v > max) throw new SmoothingError('ERR_INVALID_ARGUMENT', `${flag} must be an integer in [${min}, ${max}].`, { argument: flag, value: text, fix: `for example ${flag} ${fallback}` });
-    return v;
-  };
-  const scale = values.scale === undefined ? 0.5 : Number(values.scale);
-  if (!(scale > 0) || !Number.isFinite(scale)) throw new SmoothingError('ERR_INVALID_ARGUMENT', '--scale must be a positive number.', { argument: '--scale', value: values.scale, fix: '--scale 0.5' });
+  const int = intFlag;
+  const scale = scaleFlag(values.scale);
   const controller = new AbortController();
   const options: SamplesOptions = {
     settings: values.settings ? values.settings.split(',') : SAMPLE_SETTINGS.map((s) => s.id),

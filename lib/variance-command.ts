@@ -1,8 +1,7 @@
 /** `stochastic-smoothing variance`: flags, progress bar, Ctrl-C, resume; the work is in experiments/. */
-import { runInterruptible } from './experiments/interruptible.js';
+import { intFlag, runInterruptible, scaleFlag } from './experiments/interruptible.js';
 import { SingleBar } from 'cli-progress';
 import { parseArgs } from 'node:util';
-import { SmoothingError } from './errors.js';
 import { SETTINGS } from './experiments/variance-config.js';
 import { writeReport } from './experiments/variance-report.js';
 import { runVariance, type VarianceOptions } from './experiments/variance.js';
@@ -53,14 +52,8 @@ export async function varianceCommand(args: string[]): Promise<number> {
     return 0;
   }
   const q = values.quick;
-  const int = (flag: string, text: string | undefined, fallback: number) => {
-    if (text === undefined) return fallback;
-    const v = Number(text);
-    if (!Number.isSafeInteger(v) || v <= 0) throw new SmoothingError('ERR_INVALID_ARGUMENT', `${flag} must be a positive integer.`, { argument: flag, value: text, fix: `for example ${flag} ${fallback}` });
-    return v;
-  };
-  const scale = values.scale === undefined ? 0.5 : Number(values.scale);
-  if (!(scale > 0) || !Number.isFinite(scale)) throw new SmoothingError('ERR_INVALID_ARGUMENT', '--scale must be a positive number.', { argument: '--scale', value: values.scale, fix: '--scale 0.5' });
+  const int = intFlag;
+  const scale = scaleFlag(values.scale);
   const controller = new AbortController();
   const options: VarianceOptions = {
     settings: values.settings ? values.settings.split(',') : SETTINGS.map((s) => s.id),

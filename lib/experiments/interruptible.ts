@@ -1,4 +1,23 @@
-/** The shared tail of the long-running study commands: Ctrl-C aborts, the report is written either way. */
+/** What the long-running study commands share: flag parsing, and Ctrl-C that aborts while the report is still written. */
+import { SmoothingError } from '../errors.js';
+
+/** An integer flag in [min, max]; `fallback` when absent. */
+export function intFlag(flag: string, text: string | undefined, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (!Number.isSafeInteger(v) || v < min || v > max) {
+    const range = min === 1 && max === Number.MAX_SAFE_INTEGER ? 'a positive integer' : `an integer in [${min}, ${max}]`;
+    throw new SmoothingError('ERR_INVALID_ARGUMENT', `${flag} must be ${range}.`, { argument: flag, value: text, fix: `for example ${flag} ${fallback}` });
+  }
+  return v;
+}
+
+/** The noise scale flag: a finite number > 0, default 0.5. */
+export function scaleFlag(text: string | undefined): number {
+  const scale = text === undefined ? 0.5 : Number(text);
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new SmoothingError('ERR_INVALID_ARGUMENT', '--scale must be a positive number.', { argument: '--scale', value: text, fix: '--scale 0.5' });
+  return scale;
+}
 
 /**
  * Run `run` with SIGINT wired to `controller` (a second Ctrl-C exits at once), write the report, print the
