@@ -8,6 +8,7 @@
  */
 import { SmoothingError, invalid } from './errors.js';
 import type { Backend, ForwardState, Plan, RunControl } from './plan.js';
+import type { Task } from './task.js';
 import { requireBoolean, requireFiniteVector, requireObject, requirePositiveInteger, rejectUnknownKeys } from './validate.js';
 
 export interface PrecisionOptions {
@@ -37,6 +38,13 @@ export interface PrecisionReport {
   /** target 'vjp': the VJP estimate (B×n) and its standard errors. */
   readonly vjp?: Float32Array;
   readonly vjpStderr?: Float32Array;
+}
+
+export interface AdaptiveResult {
+  rounds: Round[];
+  value: Float32Array;
+  stderr: Float32Array;
+  report: PrecisionReport;
 }
 
 /** One replicate: the forward state of the rows it covered (undefined: every row). */
@@ -111,7 +119,7 @@ class ReplicateSums {
   }
 }
 
-export async function adaptiveForward(plan: Plan, backend: Backend, x: Float32Array, batch: number, seed: number, p: PrecisionOptions, control: RunControl) {
+export function* adaptiveForward(plan: Plan, backend: Backend, x: Float32Array, batch: number, seed: number, p: PrecisionOptions, control: RunControl): Task<AdaptiveResult> {
   const { n, m, samples: S } = plan;
   const values = new ReplicateSums(batch, m);
   const grads = p.vjp ? new ReplicateSums(batch, n) : undefined;
@@ -123,10 +131,10 @@ export async function adaptiveForward(plan: Plan, backend: Backend, x: Float32Ar
     const all = active.length === batch;
     const xs = all ? x : gather(x, active, n);
     const state: ForwardState = { x: xs, batch: active.length, seed: roundSeed(seed, r), fx: undefined };
-    const res = await backend.forward(plan, xs, active.length, state.seed, control);
+    const res = yield* backend.forward(plan, xs, active.length, state.seed, control);
     const full: ForwardState = { ...state, fx: res.fx };
     rounds.push({ state: full, rows: all ? undefined : active });
-    const g = grads ? await backend.vjp(plan, full, all ? p.vjp! : gather(p.vjp!, active, m), control) : undefined;
+    const g = grads ? yield* backend.vjp(plan, full, all ? p.vjp! : gather(p.vjp!, active, m), control) : undefined;
     active.forEach((row, i) => {
       values.add(row, res.value, i * m);
       if (grads) grads.add(row, g!, i * n);
@@ -184,12 +192,12 @@ export async function adaptiveForward(plan: Plan, backend: Backend, x: Float32Ar
  * Average a per-row quantity over the rounds that covered each row. A single all-rows round is returned as
  * the backend computed it (the plain, non-adaptive path).
  */
-export async function combineRounds(rounds: readonly Round[], batch: number, size: number, run: (round: Round) => Promise<Float32Array>): Promise<Float32Array> {
-  if (rounds.length === 1 && rounds[0].rows === undefined) return run(rounds[0]);
+export function* combineRounds(rounds: readonly Round[], batch: number, size: number, run: (round: Round) => Task<Float32Array>): Task<Float32Array> {
+  if (rounds.length === 1 && rounds[0].rows === undefined) return yield* run(rounds[0]);
   const sum = new Float64Array(batch * size);
   const count = new Uint32Array(batch);
   for (const round of rounds) {
-    const out = await run(round);
+    const out = yield* run(round);
     const rows = round.rows;
     for (let i = 0; i < round.state.batch; i++) {
       const row = rows ? rows[i] : i;

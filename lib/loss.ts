@@ -25,11 +25,16 @@ export function withLoss(f: BlackBox, loss: (output: Float32Array, b: number) =>
     name,
     inputSize: f.inputSize,
     outputSize: 1,
-    async evaluate(inputs, count, outputs, batchIndex) {
+    // Synchronous when f is (so the composite works with forwardSync and the tfjs ops), async when f is.
+    evaluate(inputs, count, outputs, batchIndex) {
       if (scratch.length < count * m) scratch = new Float32Array(count * m);
       const inner = scratch.subarray(0, count * m);
-      await f.evaluate(inputs, count, inner, batchIndex);
-      for (let r = 0; r < count; r++) outputs[r] = loss(inner.subarray(r * m, (r + 1) * m), batchIndex ? batchIndex[r] : 0);
+      const finish = () => {
+        for (let r = 0; r < count; r++) outputs[r] = loss(inner.subarray(r * m, (r + 1) * m), batchIndex ? batchIndex[r] : 0);
+      };
+      const ret = f.evaluate(inputs, count, inner, batchIndex);
+      if (ret !== undefined && typeof (ret as Promise<void>).then === 'function') return (ret as Promise<void>).then(finish);
+      finish();
     },
   };
 }

@@ -1,5 +1,6 @@
 /** A validated smoothing configuration: what every backend receives. Built once by smooth(). */
 import type { Scale } from './scale.js';
+import type { Task } from './task.js';
 import type { BlackBox, CovariateName, CustomDistribution, Distribution, SamplerName } from './types.js';
 
 export interface Plan {
@@ -47,12 +48,15 @@ export interface ForwardResult {
   readonly fx?: Float64Array;
 }
 
-/** One backend: every method streams the samples again from (seed, b, i, d), so nothing of size S is kept. */
+/**
+ * One backend: every method streams the samples again from (seed, b, i, d), so nothing of size S is kept.
+ * Methods are Tasks (lib/task.ts): the caller runs them asynchronously (runAsync) or blocking (runSync).
+ */
 export interface Backend {
   readonly name: 'js' | 'cpu' | 'cuda';
-  forward(plan: Plan, x: Float32Array, batch: number, seed: number, control: RunControl): Promise<ForwardResult>;
-  vjp(plan: Plan, state: ForwardState, v: Float32Array, control: RunControl): Promise<Float32Array>;
-  jacobian(plan: Plan, state: ForwardState, control: RunControl): Promise<Float32Array>;
-  jvp(plan: Plan, state: ForwardState, t: Float32Array, control: RunControl): Promise<Float32Array>;
-  scaleGradient(plan: Plan, state: ForwardState, v: Float32Array, control: RunControl): Promise<Float32Array>;
+  forward(plan: Plan, x: Float32Array, batch: number, seed: number, control: RunControl): Task<ForwardResult>;
+  vjp(plan: Plan, state: ForwardState, v: Float32Array, control: RunControl): Task<Float32Array>;
+  jacobian(plan: Plan, state: ForwardState, control: RunControl): Task<Float32Array>;
+  jvp(plan: Plan, state: ForwardState, t: Float32Array, control: RunControl): Task<Float32Array>;
+  scaleGradient(plan: Plan, state: ForwardState, v: Float32Array, control: RunControl): Task<Float32Array>;
 }

@@ -8,6 +8,7 @@ import { DISTRIBUTION_NAMES, distributions, resolveDistribution } from './distri
 import { invalid, SmoothingError } from './errors.js';
 import type { Backend, Plan, Progress, RunControl } from './plan.js';
 import { SAMPLER_NAMES, validateSamplerSpec } from './samplers.js';
+import { runAsync, runSync, type Task } from './task.js';
 import { resolveScale, scaleGradientSize, type ScaleOption } from './scale.js';
 import type { BackendName, BlackBox, CovariateName, CustomDistribution, DistributionName, SamplerName } from './types.js';
 import {
@@ -160,9 +161,32 @@ export class Smoother {
   get backendName(): BackendName {
     return this.backend.name;
   }
+  /** The noise scale's kind: 'scalar' (γ), 'diagonal' (σ, n numbers) or 'matrix' (L, n×n). */
+  get scaleKind(): 'scalar' | 'diagonal' | 'matrix' {
+    return this.plan.scale.kind;
+  }
+
+  /** The same smoother with another noise scale (validated like options.scale); e.g. a learned γ per step. */
+  withScale(scale: ScaleOption): Smoother {
+    return new Smoother({ ...this.plan, scale: resolveScale(scale, this.plan.n, 'scale') }, this.backend, this.seed);
+  }
 
   /** Smooth f at every row of x (B×n, row-major). */
   async forward(x: Float32Array, options?: ForwardOptions): Promise<Smoothed> {
+    return runAsync(this.forwardTask(x, options));
+  }
+
+  /**
+   * forward() on this thread, for callers that cannot await (tfjs gradient functions). It blocks the event loop
+   * until the estimate is done: timers, I/O and AbortSignals wait (a signal is checked only on entry). It needs
+   * a synchronous black box (every built-in is; a user box whose evaluate returns a Promise is refused with
+   * ERR_UNSUPPORTED). Same numbers as forward(): the backward passes of the result have Sync twins too.
+   */
+  forwardSync(x: Float32Array, options?: ForwardOptions): Smoothed {
+    return runSync(this.forwardTask(x, options), 'forwardSync');
+  }
+
+  private *forwardTask(x: Float32Array, options: ForwardOptions | undefined): Task<Smoothed> {
     const o = validateControl(options, 'forward options', ['batch', 'seed', 'precision']);
     const { n } = this.plan;
     const xs = requireFiniteVector(x, undefined, 'x', `B×${n}`);
@@ -180,10 +204,10 @@ export class Smoother {
     const xCopy = xs;
     if (o.precision !== undefined) {
       const precision = validatePrecision(o.precision, this.plan, batch);
-      const r = await adaptiveForward(this.plan, this.backend, xCopy, batch, seed, precision, control(o));
+      const r = yield* adaptiveForward(this.plan, this.backend, xCopy, batch, seed, precision, control(o));
       return new Smoothed(this.plan, this.backend, r.rounds, batch, seed, r.value, r.stderr, r.report);
     }
-    const result = await this.backend.forward(this.plan, xCopy, batch, seed, control(o));
+    const result = yield* this.backend.forward(this.plan, xCopy, batch, seed, control(o));
     return new Smoothed(this.plan, this.backend, [{ state: { x: xCopy, batch, seed, fx: result.fx } }], batch, seed, result.value, result.stderr);
   }
 }
@@ -221,24 +245,29 @@ export class Smoothed {
 
   /** vᵀJ for every batch element: v is B×m, the result B×n. Regenerates the forward samples. */
   async vjp(v: Float32Array, options?: CallOptions): Promise<Float32Array> {
-    const o = validateControl(options, 'vjp options');
-    const { m, n } = this.plan;
-    const vs = requireFiniteVector(v, this.batch * m, 'v', `B×m = ${this.batch}×${m}`);
-    return combineRounds(this.rounds, this.batch, n, (r) => this.impl.vjp(this.plan, r.state, gatherRows(vs, r, m), control(o)));
+    return runAsync(this.vjpTask(v, options));
+  }
+  /** vjp() on this thread (blocks the event loop; see Smoother.forwardSync). */
+  vjpSync(v: Float32Array, options?: CallOptions): Float32Array {
+    return runSync(this.vjpTask(v, options), 'vjpSync');
   }
 
   /** The smoothed Jacobian, B×m×n row-major. Memory O(B·m·n); prefer vjp for training. */
   async jacobian(options?: CallOptions): Promise<Float32Array> {
-    const o = validateControl(options, 'jacobian options');
-    return combineRounds(this.rounds, this.batch, this.plan.m * this.plan.n, (r) => this.impl.jacobian(this.plan, r.state, control(o)));
+    return runAsync(this.jacobianTask(options));
+  }
+  /** jacobian() on this thread (blocks the event loop). */
+  jacobianSync(options?: CallOptions): Float32Array {
+    return runSync(this.jacobianTask(options), 'jacobianSync');
   }
 
   /** J·t (forward mode): t is B×n, the result B×m. */
   async jvp(t: Float32Array, options?: CallOptions): Promise<Float32Array> {
-    const o = validateControl(options, 'jvp options');
-    const { m, n } = this.plan;
-    const ts = requireFiniteVector(t, this.batch * n, 't', `B×n = ${this.batch}×${n}`);
-    return combineRounds(this.rounds, this.batch, m, (r) => this.impl.jvp(this.plan, r.state, gatherRows(ts, r, n), control(o)));
+    return runAsync(this.jvpTask(t, options));
+  }
+  /** jvp() on this thread (blocks the event loop). */
+  jvpSync(t: Float32Array, options?: CallOptions): Float32Array {
+    return runSync(this.jvpTask(t, options), 'jvpSync');
   }
 
   /**
@@ -246,10 +275,37 @@ export class Smoothed {
    * scale, B×n×n for a matrix L.
    */
   async scaleGradient(v: Float32Array, options?: CallOptions): Promise<Float32Array> {
+    return runAsync(this.scaleGradientTask(v, options));
+  }
+  /** scaleGradient() on this thread (blocks the event loop). */
+  scaleGradientSync(v: Float32Array, options?: CallOptions): Float32Array {
+    return runSync(this.scaleGradientTask(v, options), 'scaleGradientSync');
+  }
+
+  private *vjpTask(v: Float32Array, options: CallOptions | undefined): Task<Float32Array> {
+    const o = validateControl(options, 'vjp options');
+    const { m, n } = this.plan;
+    const vs = requireFiniteVector(v, this.batch * m, 'v', `B×m = ${this.batch}×${m}`);
+    return yield* combineRounds(this.rounds, this.batch, n, (r) => this.impl.vjp(this.plan, r.state, gatherRows(vs, r, m), control(o)));
+  }
+
+  private *jacobianTask(options: CallOptions | undefined): Task<Float32Array> {
+    const o = validateControl(options, 'jacobian options');
+    return yield* combineRounds(this.rounds, this.batch, this.plan.m * this.plan.n, (r) => this.impl.jacobian(this.plan, r.state, control(o)));
+  }
+
+  private *jvpTask(t: Float32Array, options: CallOptions | undefined): Task<Float32Array> {
+    const o = validateControl(options, 'jvp options');
+    const { m, n } = this.plan;
+    const ts = requireFiniteVector(t, this.batch * n, 't', `B×n = ${this.batch}×${n}`);
+    return yield* combineRounds(this.rounds, this.batch, m, (r) => this.impl.jvp(this.plan, r.state, gatherRows(ts, r, n), control(o)));
+  }
+
+  private *scaleGradientTask(v: Float32Array, options: CallOptions | undefined): Task<Float32Array> {
     const o = validateControl(options, 'scaleGradient options');
     const m = this.plan.m;
     const vs = requireFiniteVector(v, this.batch * m, 'v', `B×m = ${this.batch}×${m}`);
-    return combineRounds(this.rounds, this.batch, this.scaleGradientSize, (r) => this.impl.scaleGradient(this.plan, r.state, gatherRows(vs, r, m), control(o)));
+    return yield* combineRounds(this.rounds, this.batch, this.scaleGradientSize, (r) => this.impl.scaleGradient(this.plan, r.state, gatherRows(vs, r, m), control(o)));
   }
 
   /** Size of one batch element's scale gradient (1, n or n×n). */

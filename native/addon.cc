@@ -28,6 +28,11 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   });
 }
 
+// runSync(plan, job) → result: the same job on the calling thread (blocks the event loop; see run_sync).
+Napi::Value RunSync(const Napi::CallbackInfo& info) {
+  return ss::addon::run_sync(info, "cpu backend", &ss::run_job, [](Napi::Env env, auto&& f) { return ss::addon::host_guarded(env, "cpu backend", f); });
+}
+
 // uniforms(plan, seed, b, start, count) → Float64Array count×n: the raw u, for parity tests.
 Napi::Value Uniforms(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -85,6 +90,7 @@ class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap> {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("run", Napi::Function::New(env, Run));
+  exports.Set("runSync", Napi::Function::New(env, RunSync));
   exports.Set("uniforms", Napi::Function::New(env, Uniforms));
   exports.Set("UserStream", UserStreamWrap::Define(env));
   exports.Set("hardwareConcurrency", Napi::Number::New(env, std::max(1u, std::thread::hardware_concurrency())));

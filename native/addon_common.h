@@ -164,4 +164,35 @@ Napi::Value start_job(const Napi::CallbackInfo& info, Make make) {
   return handle;
 }
 
+// runSync(plan, job) of both addons: the engine's run_job on the calling (JS) thread, for the synchronous API
+// (tfjs gradient functions must return at once). The engine still fans out to its own worker threads; the event
+// loop waits for the whole job. `guard(env, f)` runs f and turns C++ exceptions into JS errors (each addon has
+// its own: the cuda one classifies CUDA failures). There is no abort: nothing on the JS thread could ask for one.
+template <typename Guard>
+Napi::Value run_sync(const Napi::CallbackInfo& info, const char* name, JobWorker::Runner run, Guard guard) {
+  Napi::Env env = info.Env();
+  ss::EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
+  ss::JobInput job = parse_job(info[1].As<Napi::Object>());
+  ss::JobOutput out;
+  std::string error;
+  const std::atomic<bool> never{false};
+  const bool ok = guard(env, [&] { return run(plan, job, out, never, [](uint64_t) {}, error); });
+  if (!ok) throw Napi::Error::New(env, std::string(name) + ": " + error);
+  return result_object(env, out);
+}
+
+// The host-side guard: std::bad_alloc and other C++ exceptions become JS errors naming the backend.
+template <typename F>
+auto host_guarded(Napi::Env env, const char* name, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, std::string("out of host memory in the ") + name);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(name) + ": " + e.what());
+  }
+}
+
 }  // namespace ss::addon

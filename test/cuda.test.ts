@@ -17,6 +17,7 @@ import { backends, blackboxes, smooth, SmoothingError, type BlackBox } from '../
 import { loadAddon, type NativeAddon } from '../lib/native/addon.js';
 import { CUDA_ADDON_FILE, cudaBackend, type CudaAddon } from '../lib/native/cuda.js';
 import type { Backend, Plan } from '../lib/plan.js';
+import { done, runAsync } from '../lib/task.js';
 import { BENCH_WORKLOADS, checks, makeContext, ROOT } from '../scripts/gpu-checks.mjs';
 import { nativeTest } from './helpers/native.js';
 
@@ -150,14 +151,14 @@ function fakeCpu(): Backend & { calls: number } {
   const b = {
     name: 'cpu' as const,
     calls: 0,
-    async forward() {
+    forward() {
       b.calls++;
-      return { value: new Float32Array(3), stderr: new Float32Array(3) };
+      return done({ value: new Float32Array(3), stderr: new Float32Array(3) });
     },
-    vjp: async () => new Float32Array(3),
-    jacobian: async () => new Float32Array(9),
-    jvp: async () => new Float32Array(3),
-    scaleGradient: async () => new Float32Array(1),
+    vjp: () => done(new Float32Array(3)),
+    jacobian: () => done(new Float32Array(9)),
+    jvp: () => done(new Float32Array(3)),
+    scaleGradient: () => done(new Float32Array(1)),
   };
   return b;
 }
@@ -174,7 +175,7 @@ test.serial('a sticky CUDA error disables the backend: ERR_CUDA for that call, o
   console.warn = (...a: unknown[]) => void warnings.push(a.join(' '));
   try {
     t.is(backend.name, 'cuda');
-    const err = await t.throwsAsync(backend.forward(plan, x, 1, 0, {}));
+    const err = await t.throwsAsync(runAsync(backend.forward(plan, x, 1, 0, {})));
     t.true(err instanceof SmoothingError);
     t.is((err as SmoothingError).code, 'ERR_CUDA');
     t.regex(err!.message, /illegal memory access/);
@@ -183,8 +184,8 @@ test.serial('a sticky CUDA error disables the backend: ERR_CUDA for that call, o
     t.false(info.available);
     t.regex((info as { reason?: string }).reason ?? '', /unrecoverable CUDA error/);
     t.is(backend.name, 'cpu');
-    await backend.forward(plan, x, 1, 0, {});
-    await backend.forward(plan, x, 1, 0, {});
+    await runAsync(backend.forward(plan, x, 1, 0, {}));
+    await runAsync(backend.forward(plan, x, 1, 0, {}));
     t.is(cpu.calls, 2);
     t.is(addon.runs, 1);
     t.is(warnings.length, 1, 'one warning only');
@@ -199,13 +200,13 @@ test.serial('a recoverable CUDA error (out of memory) rejects its call only; use
   const cpu = fakeCpu();
   const info = { name: 'cuda' as const, available: true, device: 'fake' };
   const backend = cudaBackend(addon, info, () => cpu);
-  const err = await t.throwsAsync(backend.forward(planOf(blackboxes.ranks(3)), x, 1, 0, {}));
+  const err = await t.throwsAsync(runAsync(backend.forward(planOf(blackboxes.ranks(3)), x, 1, 0, {})));
   t.is((err as SmoothingError).code, 'ERR_CUDA');
   t.regex(err!.message, /out of memory/);
   t.true(info.available);
   t.is(backend.name, 'cuda');
   const user: BlackBox = { name: 'u', inputSize: 3, outputSize: 3, evaluate() {} };
-  const e2 = await t.throwsAsync(backend.forward(planOf(user), x, 1, 0, {}));
+  const e2 = await t.throwsAsync(runAsync(backend.forward(planOf(user), x, 1, 0, {})));
   t.true(e2 instanceof SmoothingError);
   t.is((e2 as SmoothingError).code, 'ERR_CUDA');
   t.is(cpu.calls, 0);

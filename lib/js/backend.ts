@@ -12,13 +12,14 @@ import {
   scaleStatistic,
   scaleStatisticSize,
 } from '../scale.js';
+import type { Task } from '../task.js';
 import { evaluateChecked, streamSamples } from './stream.js';
 
 /** f(x_b) for every b, in double: the `fx` covariate's baseline. */
-async function evaluateAtX(plan: Plan, x: Float32Array, batch: number): Promise<Float64Array> {
+function* evaluateAtX(plan: Plan, x: Float32Array, batch: number): Task<Float64Array> {
   const out = new Float32Array(batch * plan.m);
   const index = Uint32Array.from({ length: batch }, (_, b) => b);
-  await evaluateChecked(plan.f, Float32Array.from(x), batch, out, index);
+  yield* evaluateChecked(plan.f, Float32Array.from(x), batch, out, index);
   return Float64Array.from(out);
 }
 
@@ -41,12 +42,12 @@ function projectFx(plan: Plan, state: ForwardState, v: Float32Array, b: number):
 export const jsBackend: Backend = {
   name: 'js',
 
-  async forward(plan, x, batch, seed, control) {
+  *forward(plan, x, batch, seed, control) {
     const value = new Float32Array(batch * plan.m);
     const stderr = new Float32Array(batch * plan.m);
-    const fx = plan.covariate === 'fx' ? await evaluateAtX(plan, x, batch) : undefined;
+    const fx = plan.covariate === 'fx' ? yield* evaluateAtX(plan, x, batch) : undefined;
     let sums = new MomentSums(plan.m);
-    await streamSamples(plan, x, batch, seed, 'forward', control, {
+    yield* streamSamples(plan, x, batch, seed, 'forward', control, {
       begin: () => (sums = new MomentSums(plan.m)),
       chunk: (_b, count, _eps, _score, outputs) => {
         for (let i = 0; i < count; i++) sums.add(outputs, i * plan.m);
@@ -56,13 +57,13 @@ export const jsBackend: Backend = {
     return { value, stderr, fx };
   },
 
-  async vjp(plan, state, v, control) {
+  *vjp(plan, state, v, control) {
     const { n, m } = plan;
     const out = new Float64Array(state.batch * n);
     const g = new Float64Array(plan.chunkSize);
     const mean = new Float64Array(n);
     let sums = new CrossSums(1, n);
-    await streamSamples(plan, state.x, state.batch, state.seed, 'vjp', control, {
+    yield* streamSamples(plan, state.x, state.batch, state.seed, 'vjp', control, {
       begin: () => (sums = new CrossSums(1, n)),
       chunk: (b, count, _eps, score, outputs) => {
         project(v, b, m, outputs, count, g);
@@ -76,12 +77,12 @@ export const jsBackend: Backend = {
     return Float32Array.from(out);
   },
 
-  async jacobian(plan, state, control) {
+  *jacobian(plan, state, control) {
     const { n, m } = plan;
     const out = new Float64Array(state.batch * m * n);
     const mean = new Float64Array(m * n);
     let sums = new CrossSums(m, n);
-    await streamSamples(plan, state.x, state.batch, state.seed, 'jacobian', control, {
+    yield* streamSamples(plan, state.x, state.batch, state.seed, 'jacobian', control, {
       begin: () => (sums = new CrossSums(m, n)),
       chunk: (_b, count, _eps, score, outputs) => {
         for (let i = 0; i < count; i++) sums.add(outputs, i * m, score, i * n);
@@ -94,14 +95,14 @@ export const jsBackend: Backend = {
     return Float32Array.from(out);
   },
 
-  async jvp(plan, state, t, control) {
+  *jvp(plan, state, t, control) {
     const { n, m } = plan;
     const out = new Float32Array(state.batch * m);
     const direction = new Float64Array(n);
     const h = new Float64Array(plan.chunkSize);
     const mean = new Float64Array(m);
     let sums = new CrossSums(m, 1);
-    await streamSamples(plan, state.x, state.batch, state.seed, 'jvp', control, {
+    yield* streamSamples(plan, state.x, state.batch, state.seed, 'jvp', control, {
       begin: (b) => {
         sums = new CrossSums(m, 1);
         applyInverseLeft(plan.scale, t, b * n, direction);
@@ -122,7 +123,7 @@ export const jsBackend: Backend = {
     return out;
   },
 
-  async scaleGradient(plan, state, v, control) {
+  *scaleGradient(plan, state, v, control) {
     const { n, m, scale } = plan;
     const q = scaleStatisticSize(scale);
     const size = scaleGradientSize(scale);
@@ -131,7 +132,7 @@ export const jsBackend: Backend = {
     const h = new Float64Array(q);
     const mean = new Float64Array(q);
     let sums = new CrossSums(1, q);
-    await streamSamples(plan, state.x, state.batch, state.seed, 'scaleGradient', control, {
+    yield* streamSamples(plan, state.x, state.batch, state.seed, 'scaleGradient', control, {
       begin: () => (sums = new CrossSums(1, q)),
       chunk: (b, count, eps, score, outputs) => {
         project(v, b, m, outputs, count, g);

@@ -6,6 +6,7 @@
 import { clipU } from '../distributions.js';
 import { SmoothingError } from '../errors.js';
 import type { Plan, RunControl } from '../plan.js';
+import { TURN, type Task } from '../task.js';
 import { createSampler } from '../samplers.js';
 import { perturb } from '../scale.js';
 import { abortError } from '../validate.js';
@@ -23,7 +24,7 @@ export interface ChunkVisitor {
 /** Give the event loop a turn this often, so AbortSignals fire and timers run during long calls. */
 const YIELD_EVERY_MS = 15;
 
-export async function streamSamples(plan: Plan, x: Float32Array, batch: number, seed: number, phase: string, control: RunControl, visitor: ChunkVisitor): Promise<void> {
+export function* streamSamples(plan: Plan, x: Float32Array, batch: number, seed: number, phase: string, control: RunControl, visitor: ChunkVisitor): Task<void> {
   const { n, m, samples: S, distribution } = plan;
   const source = createSampler({ sampler: plan.sampler, samples: S, dims: n, seed, antithetic: plan.antithetic });
   const chunk = Math.min(plan.chunkSize, S);
@@ -52,12 +53,12 @@ export async function streamSamples(plan: Plan, x: Float32Array, batch: number, 
       if (custom) checkCustomNoise(plan, eps, score, count * n);
       for (let i = 0; i < count; i++) perturb(plan.scale, x, b * n, eps, i * n, inputs, i * n);
       batchIndex.fill(b);
-      await evaluateChecked(plan.f, inputs, count, outputs, batchIndex);
+      yield* evaluateChecked(plan.f, inputs, count, outputs, batchIndex);
       visitor.chunk(b, count, eps, score, outputs);
       done += count;
       control.onProgress?.({ phase, done, total });
       if (Date.now() - lastYield >= YIELD_EVERY_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
+        yield TURN;
         lastYield = Date.now();
       }
       checkAbort(control);
@@ -75,14 +76,19 @@ function checkAbort(control: RunControl): void {
  * outputs it did not write or wrote as NaN/Infinity (the outputs are pre-filled with NaN so that a
  * black box writing too few values is caught).
  */
-export async function evaluateChecked(f: BlackBox, inputs: Float32Array, count: number, outputs: Float32Array, batchIndex?: Uint32Array): Promise<void> {
+export function* evaluateChecked(f: BlackBox, inputs: Float32Array, count: number, outputs: Float32Array, batchIndex?: Uint32Array): Task<void> {
   const m = f.outputSize;
   const view = outputs.length === count * m ? outputs : outputs.subarray(0, count * m);
   const inView = inputs.length === count * f.inputSize ? inputs : inputs.subarray(0, count * f.inputSize);
   view.fill(Number.NaN);
   try {
     const ret = f.evaluate(inView, count, view, batchIndex?.subarray(0, count));
-    if (ret !== undefined && typeof (ret as Promise<void>).then === 'function') await ret;
+    if (ret !== undefined && typeof (ret as Promise<void>).then === 'function') {
+      const promise = ret as Promise<void>;
+      // Marked handled here: a synchronous run refuses before awaiting it, and must not leave a stray rejection.
+      promise.then(undefined, () => undefined);
+      yield { async: () => promise, why: `black box '${f.name}' is asynchronous (its evaluate returned a Promise)` };
+    }
   } catch (err) {
     if (err instanceof SmoothingError) throw err;
     const message = err instanceof Error ? err.message : String(err);

@@ -46,6 +46,8 @@ export interface NativeUserStream {
 /** The interface of every native addon (cpu: native/addon.cc). */
 export interface NativeAddon {
   run(plan: NativePlan, job: NativeJob, onProgress?: (done: number) => void): { promise: Promise<NativeResult>; abort(): void };
+  /** The same job on the calling thread: blocks the event loop until it is done (the synchronous API). */
+  runSync(plan: NativePlan, job: NativeJob): NativeResult;
   uniforms(plan: NativePlan, seed: number, b: number, start: number, count: number): Float64Array;
   UserStream: new (plan: NativePlan, job: NativeJob, chunk: number) => NativeUserStream;
   hardwareConcurrency: number;

@@ -13,6 +13,7 @@ import { sobolDirections } from '../random/sobol.js';
 import { SAMPLER_NAMES } from '../samplers.js';
 import { applyInverseLeft, applyInverseRight, finishScaleGradient, scaleGradientSize } from '../scale.js';
 import type { DistributionName } from '../types.js';
+import { TURN, wait, type Task } from '../task.js';
 import { abortError } from '../validate.js';
 import type { NativeAddon, NativeJob, NativePlan, NativeResult } from './addon.js';
 
@@ -70,26 +71,41 @@ function threads(plan: Plan): number {
   return Number.isSafeInteger(env) && env > 0 ? env : 0;
 }
 
-/** Run one fused job, wiring AbortSignal → native abort and native progress → onProgress. */
-async function runFused(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Promise<NativeResult> {
+/**
+ * Run one fused job. Asynchronously: off the event loop, AbortSignal → native abort, native progress →
+ * onProgress. Synchronously (runSync): the addon's runSync on this thread, one progress report at the end.
+ */
+function* runFused(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Task<NativeResult> {
   if (control.signal?.aborted) throw abortError(control.signal.reason);
   const total = job.batch * plan.samples;
-  const handle = addon.run(nativePlan(plan), job, control.onProgress && ((done) => control.onProgress!({ phase, done, total })));
-  const onAbort = () => handle.abort();
-  control.signal?.addEventListener('abort', onAbort, { once: true });
+  const progress = control.onProgress && ((done: number) => control.onProgress!({ phase, done, total }));
   try {
-    return await handle.promise;
+    return yield* wait<NativeResult>({
+      async: async () => {
+        const handle = addon.run(nativePlan(plan), job, progress);
+        const onAbort = () => handle.abort();
+        control.signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+          return await handle.promise;
+        } finally {
+          control.signal?.removeEventListener('abort', onAbort);
+        }
+      },
+      sync: () => {
+        const result = addon.runSync(nativePlan(plan), job);
+        progress?.(total);
+        return result;
+      },
+    });
   } catch (err) {
     if ((err as { aborted?: boolean }).aborted) throw abortError(control.signal?.reason);
     const code = (err as { code?: string }).code === 'ERR_CUDA' ? 'ERR_CUDA' : 'ERR_INTERNAL';
     throw new SmoothingError(code, `the ${name} backend failed: ${(err as Error).message}`, { cause: err });
-  } finally {
-    control.signal?.removeEventListener('abort', onAbort);
   }
 }
 
 /** A user black box: native noise and sums, evaluation in JS between them, chunk by chunk. */
-async function runUser(addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Promise<NativeResult> {
+function* runUser(addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Task<NativeResult> {
   const { n, m, samples: S } = plan;
   const chunk = Math.min(plan.chunkSize, S);
   const stream = new addon.UserStream(nativePlan(plan), job, chunk);
@@ -105,12 +121,12 @@ async function runUser(addon: NativeAddon, plan: Plan, job: NativeJob, phase: st
     for (let start = 0; start < S; start += chunk) {
       const count = Math.min(chunk, S - start);
       stream.noise(b, start, count, inputs);
-      await evaluateChecked(plan.f, inputs, count, outputs, batchIndex);
+      yield* evaluateChecked(plan.f, inputs, count, outputs, batchIndex);
       stream.accumulate(outputs);
       done += count;
       control.onProgress?.({ phase, done, total });
       if (Date.now() - lastYield >= 15) {
-        await new Promise((resolve) => setImmediate(resolve));
+        yield TURN;
         lastYield = Date.now();
       }
       if (control.signal?.aborted) throw abortError(control.signal.reason);
@@ -119,7 +135,7 @@ async function runUser(addon: NativeAddon, plan: Plan, job: NativeJob, phase: st
   return stream.finish();
 }
 
-function runJob(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Promise<NativeResult> {
+function runJob(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Task<NativeResult> {
   return nativePlan(plan).builtin ? runFused(name, addon, plan, job, phase, control) : runUser(addon, plan, job, phase, control);
 }
 
@@ -133,45 +149,45 @@ export function nativeBackend(name: 'cpu' | 'cuda', addon: NativeAddon): Backend
   return {
     name,
 
-    async forward(plan, x, batch, seed, control) {
+    *forward(plan, x, batch, seed, control) {
       let fx: Float64Array | undefined;
       if (plan.covariate === 'fx' && !nativePlan(plan).builtin) {
         // User boxes: f(x) once here, reused by every backward pass (built-ins compute it natively).
         const out = new Float32Array(batch * plan.m);
-        await evaluateChecked(plan.f, Float32Array.from(x), batch, out, Uint32Array.from({ length: batch }, (_, b) => b));
+        yield* evaluateChecked(plan.f, Float32Array.from(x), batch, out, Uint32Array.from({ length: batch }, (_, b) => b));
         fx = Float64Array.from(out);
       }
-      const r = await run(plan, { op: OP.forward, batch, seed, x, threads: threads(plan) }, 'forward', control);
+      const r = yield* run(plan, { op: OP.forward, batch, seed, x, threads: threads(plan) }, 'forward', control);
       return { value: r.value!, stderr: r.stderr!, fx };
     },
 
-    async vjp(plan, state, v, control) {
-      const r = await run(plan, { ...baseJob(plan, state, OP.vjp), v }, 'vjp', control);
+    *vjp(plan, state, v, control) {
+      const r = yield* run(plan, { ...baseJob(plan, state, OP.vjp), v }, 'vjp', control);
       const out = new Float64Array(state.batch * plan.n);
       for (let b = 0; b < state.batch; b++) applyInverseRight(plan.scale, r.mean!, b * plan.n, out, b * plan.n);
       return Float32Array.from(out);
     },
 
-    async jacobian(plan, state, control) {
-      const r = await run(plan, baseJob(plan, state, OP.jacobian), 'jacobian', control);
+    *jacobian(plan, state, control) {
+      const r = yield* run(plan, baseJob(plan, state, OP.jacobian), 'jacobian', control);
       const out = new Float64Array(state.batch * plan.m * plan.n);
       for (let row = 0; row < state.batch * plan.m; row++) applyInverseRight(plan.scale, r.mean!, row * plan.n, out, row * plan.n);
       return Float32Array.from(out);
     },
 
-    async jvp(plan, state, t, control) {
+    *jvp(plan, state, t, control) {
       const dir = new Float64Array(state.batch * plan.n);
       const tmp = new Float64Array(plan.n);
       for (let b = 0; b < state.batch; b++) {
         applyInverseLeft(plan.scale, t, b * plan.n, tmp);
         dir.set(tmp, b * plan.n);
       }
-      const r = await run(plan, { ...baseJob(plan, state, OP.jvp), dir }, 'jvp', control);
+      const r = yield* run(plan, { ...baseJob(plan, state, OP.jvp), dir }, 'jvp', control);
       return Float32Array.from(r.mean!);
     },
 
-    async scaleGradient(plan, state, v, control) {
-      const r = await run(plan, { ...baseJob(plan, state, OP.scaleGradient), v }, 'scaleGradient', control);
+    *scaleGradient(plan, state, v, control) {
+      const r = yield* run(plan, { ...baseJob(plan, state, OP.scaleGradient), v }, 'scaleGradient', control);
       const size = scaleGradientSize(plan.scale);
       const q = r.mean!.length / state.batch;
       const out = new Float32Array(state.batch * size);

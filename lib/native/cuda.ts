@@ -9,6 +9,7 @@
 import type { BackendInfo } from '../backends.js';
 import { SmoothingError } from '../errors.js';
 import type { Backend } from '../plan.js';
+import type { Task } from '../task.js';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { loadAddon, type LoadResult, type NativeAddon, type NativePlan } from './addon.js';
@@ -125,10 +126,10 @@ export function cudaBackend(addon: CudaAddon, info: BackendInfo, fallback: () =>
     return new SmoothingError('ERR_CUDA', `the cuda backend failed: ${raw.message}`, { cause: err });
   }
 
-  async function call<T>(run: (backend: Backend) => Promise<T>): Promise<T> {
+  function* call<T>(run: (backend: Backend) => Task<T>): Task<T> {
     const backend = current();
     try {
-      return await run(backend);
+      return yield* run(backend);
     } catch (err) {
       throw backend === inner ? translate(err) : err;
     }
