@@ -20,6 +20,7 @@ Commands:
   estimate <box> [options]      smooth a built-in black box at x
   variance [options]            the paper's estimator benchmark (what \`npm start\` runs); variance --help
   samples [options]             error vs sample count S per distribution (slopes, crossovers); samples --help
+  train ranking|paths [options] training demos in TensorFlow.js: 4-digit MNIST ranking, terrain shortest paths; train --help
   demo                          a short tour of the library
   help                          this text
 
@@ -201,6 +202,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'variance':
         return await varianceCommand(rest);
       case 'samples': return await (await import('./samples-command.js')).samplesCommand(rest);
+      case 'train':
+        return await (await import('./train-command.js')).trainCommand(rest);
       case undefined:
       case 'help':
       case '--help':

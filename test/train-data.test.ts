@@ -422,7 +422,7 @@ test('blackboxDifferentiation: forward is the solver output (shortest path)', (t
   t.deepEqual(Array.from(y), Array.from(shortestPaths(costs, 3, rows, cols)));
 });
 
-test('blackboxDifferentiation: gradient −(y(w + λ g) − y(w)) / λ, by hand', (t) => {
+test('blackboxDifferentiation: gradient (y(w + λ g) − y(w)) / λ (Vlastelica et al. eq. 6), by hand; descent moves toward the better solution', (t) => {
   // w row 0 = [1, 2, 3] (y = e0), row 1 = [4, 0, 5] (y = e1); loss Σ g ⊙ y, so dL/dy = g.
   const w = tf.tensor2d([
     [1, 2, 3],
@@ -436,16 +436,21 @@ test('blackboxDifferentiation: gradient −(y(w + λ g) − y(w)) / λ, by hand'
     const op = blackboxDifferentiation(argminSolver(calls), lambda);
     return tf.tidy(() => (tf.grad((x: tf.Tensor) => op(x as tf.Tensor2D).mul(g).sum())(w) as tf.Tensor2D).arraySync());
   };
-  // λ = 1: w + g = [1, -3, 3] -> e1 and [-2, 0, 5] -> e0; gradient −(e1 − e0) = [1, −1, 0] and −(e0 − e1) = [−1, 1, 0].
+  // λ = 1: w + g = [1, -3, 3] -> e1 and [-2, 0, 5] -> e0; gradient (e1 − e0) = [−1, 1, 0] and (e0 − e1) = [1, −1, 0].
   const calls: Float32Array[] = [];
-  t.deepEqual(gradientAt(1, calls), [
-    [1, -1, 0],
+  const g1 = gradientAt(1, calls);
+  t.deepEqual(g1, [
     [-1, 1, 0],
+    [1, -1, 0],
   ]);
+  // The point of the method: a descent step on w makes the solver pick the solution the loss prefers
+  // (row 0: item 1, whose dL/dy is −5; row 1: item 0, whose dL/dy is −6).
+  const stepped = Float32Array.from([1, 2, 3, 4, 0, 5], (v, i) => v - 3 * g1[Math.floor(i / 3)][i % 3]);
+  t.deepEqual(Array.from(argminSolver([])(stepped, 2)), [0, 1, 0, 1, 0, 0]);
   t.deepEqual(Array.from(calls[1]), [1, -3, 3, -2, 0, 5], 'second solve at w + λ·dL/dy');
-  // λ = 0.5: w + g/2 = [1, -0.5, 3] -> e1 and [1, 0, 5] -> e1 (0 < 1); gradients [2, −2, 0] and 0.
+  // λ = 0.5: w + g/2 = [1, -0.5, 3] -> e1 and [1, 0, 5] -> e1 (0 < 1); gradients [−2, 2, 0] and 0.
   t.deepEqual(gradientAt(0.5, []), [
-    [2, -2, 0],
+    [-2, 2, 0],
     [0, 0, 0],
   ]);
   // λ = 0.1: w + g/10 = [1, 1.5, 3] and [3.4, 0, 5]: both solutions unchanged, zero gradient.

@@ -65,7 +65,7 @@ export type LinearSolver = (w: Float32Array, count: number) => Float32Array;
 /**
  * Blackbox differentiation (Vlastelica et al. 2020) of `solver` as a tfjs op on B × n weights:
  *   forward   y = solver(w)
- *   backward  dL/dw = −(solver(w + λ · dL/dy) − y) / λ
+ *   backward  dL/dw = −(y − solver(w + λ · dL/dy)) / λ = (y_λ − y) / λ
  * i.e. the gradient of a piecewise-linear interpolation of the loss, obtained from one extra solve on
  * weights perturbed along the upstream gradient. λ trades informativeness (large) against faithfulness
  * (small). The solver sees copies of the weights, so it can never corrupt tfjs's storage.
@@ -103,8 +103,9 @@ export function blackboxDifferentiation(solver: LinearSolver, lambda: number): (
       for (let i = 0; i < perturbed.length; i++) perturbed[i] = weights[i] + lambda * upstream[i];
       const yLambda = solve(perturbed, count, size);
       const gradient = new Float32Array(weights.length);
-      // −(y_λ − y)/λ written as (y − y_λ)/λ, so that unchanged entries are +0 rather than −0.
-      for (let i = 0; i < gradient.length; i++) gradient[i] = (y[i] - yLambda[i]) / lambda;
+      // Their eq. (6): ∇f_λ(w) = −(1/λ)[y(w) − y_λ(w)]. A cell that the loss wants on the path (dL/dy < 0)
+      // gets cheaper in w + λ·dL/dy, enters y_λ, and gets a positive gradient: descent lowers its weight.
+      for (let i = 0; i < gradient.length; i++) gradient[i] = (yLambda[i] - y[i]) / lambda + 0;
       return tf.tensor2d(gradient, [count, size]);
     };
     return { value, gradFunc };

@@ -1,0 +1,109 @@
+/**
+ * What both training demos share: method names, the training loop with periodic evaluation (the learning
+ * curve), and the result records that the report writes.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { SmoothingError } from '../errors.js';
+import { DISTRIBUTION_NAMES } from '../distributions.js';
+import type { BackendName, CovariateName, DistributionName, SamplerName } from '../types.js';
+
+/** Options common to both demos (the CLI's flags). */
+export interface TrainOptions {
+  steps: number;
+  /** Sets (ranking) or maps (paths) per step. */
+  batch: number;
+  samples: number;
+  scale: number;
+  sampler: SamplerName;
+  learningRate: number;
+  /** Method ids, e.g. ['laplace-loo', 'gaussian-none', 'neuralsort']. */
+  methods: string[];
+  backend: 'auto' | BackendName;
+  seed: number;
+  evalEvery: number;
+  /** Held-out sets (ranking) or maps (paths) for the accuracy figures. */
+  testSize: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number, label: string) => void;
+}
+
+export interface CurvePoint {
+  step: number;
+  /** Mean training loss over the steps since the previous point. */
+  loss: number;
+  /** Held-out metrics at this step. */
+  metrics: Record<string, number>;
+}
+
+export interface MethodResult {
+  id: string;
+  label: string;
+  curve: CurvePoint[];
+  /** Held-out metrics after the last step. */
+  final: Record<string, number>;
+  seconds: number;
+  /** The backend that ran the smoothing (smoothing methods only). */
+  backend?: string;
+}
+
+export interface SmoothingMethod {
+  distribution: DistributionName;
+  covariate: CovariateName;
+}
+
+const COVARIATES: readonly CovariateName[] = ['none', 'fx', 'loo'];
+
+/** '<distribution>-<covariate>' (e.g. 'laplace-loo'), or undefined when the id is not of that form. */
+export function parseSmoothing(id: string): SmoothingMethod | undefined {
+  const [distribution, covariate, ...rest] = id.split('-');
+  if (rest.length > 0 || !DISTRIBUTION_NAMES.includes(distribution as DistributionName) || !COVARIATES.includes(covariate as CovariateName)) return undefined;
+  return { distribution: distribution as DistributionName, covariate: covariate as CovariateName };
+}
+
+export function unknownMethod(id: string, known: string): SmoothingError {
+  return new SmoothingError('ERR_INVALID_ARGUMENT', `unknown training method '${id}'.`, { argument: '--methods', value: id, fix: `use ${known}` });
+}
+
+export interface LoopSpec {
+  id: string;
+  label: string;
+  options: TrainOptions;
+  /** Progress offset and total over all methods of the run. */
+  progressBase: number;
+  progressTotal: number;
+  /** One optimizer step on batch `step`; returns the training loss. */
+  step(step: number): number;
+  /** The held-out metrics of the current model. */
+  evaluate(): Record<string, number>;
+}
+
+/** Train for options.steps steps, evaluating every evalEvery steps and at the end; one turn of the event loop per step. */
+export async function trainLoop(spec: LoopSpec): Promise<MethodResult> {
+  const { options } = spec;
+  const started = Date.now();
+  const curve: CurvePoint[] = [{ step: 0, loss: Number.NaN, metrics: spec.evaluate() }];
+  let lossSum = 0;
+  let lossCount = 0;
+  for (let step = 1; step <= options.steps; step++) {
+    if (options.signal?.aborted) throw new SmoothingError('ERR_ABORTED', 'training was interrupted.', { fix: 'run it again; a shorter run: --steps' });
+    lossSum += spec.step(step);
+    lossCount++;
+    if (step % options.evalEvery === 0 || step === options.steps) {
+      curve.push({ step, loss: lossSum / lossCount, metrics: spec.evaluate() });
+      lossSum = 0;
+      lossCount = 0;
+    }
+    options.onProgress?.(spec.progressBase + step, spec.progressTotal, spec.label);
+    // The step ran synchronously (tfjs gradients are synchronous): let Ctrl-C and the progress bar through.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { id: spec.id, label: spec.label, curve, final: curve[curve.length - 1].metrics, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Scalar value of a loss tensor returned by optimizer.minimize(…, true), disposing it. */
+export function takeLoss(loss: tf.Scalar | null): number {
+  if (loss === null) return Number.NaN;
+  const v = loss.dataSync()[0];
+  loss.dispose();
+  return v;
+}
