@@ -24,7 +24,7 @@ interface DemoDefaults {
 
 const DEMOS: Record<'ranking' | 'paths', DemoDefaults> = {
   ranking: { steps: 2000, batch: 8, samples: 256, scale: 1, evalEvery: 100, testSize: 200, smoothing: ['laplace-loo', 'gaussian-none'], baselines: ['neuralsort'], out: 'results/train-ranking' },
-  paths: { steps: 1000, batch: 16, samples: 100, scale: 0.5, evalEvery: 50, testSize: 200, smoothing: ['algorithm-logistic-loo', 'loss-logistic-loo'], baselines: ['blackbox'], out: 'results/train-paths' },
+  paths: { steps: 1000, batch: 16, samples: 100, scale: 0.2, evalEvery: 50, testSize: 200, smoothing: ['algorithm-logistic-loo', 'loss-logistic-loo'], baselines: ['blackbox'], out: 'results/train-paths' },
 };
 
 const HELP = `Usage: stochastic-smoothing train ranking|paths [options]
@@ -47,7 +47,7 @@ Options (defaults: ranking / paths):
   --samples S           noise samples per input                             (256 / 100)
   --distribution NAME   replace the smoothing methods by this distribution  (laplace, gaussian / logistic)
   --covariate NAME      … and this covariate: none | fx | loo               (as the methods)
-  --scale γ             noise scale                                         (1 / 0.5)
+  --scale γ             noise scale (paths: relative to the mean cell cost) (1 / 0.2)
   --sampler NAME        mc | qmc-latin | rqmc-latin | rqmc-cartesian | sobol | rqmc-sobol   (mc)
   --methods a,b,…       the methods to compare (overrides the three defaults)
   --lr X                Adam learning rate                                  (0.001, the paper's)
@@ -134,6 +134,9 @@ export async function trainCommand(args: string[]): Promise<number> {
   const out = values.out ?? d.out;
 
   const tf = await loadTfjs();
+  // Our CLI owns this process: production mode (no debug checks, no "install tfjs-node" banner: its native
+  // binaries are not on npm for every platform, and the demos are sized for the pure-JS cpu backend).
+  tf.env().set('PROD', true);
   await tf.setBackend('cpu');
   const { runRanking } = await import('./train/ranking.js');
   const { runPaths } = await import('./train/paths.js');

@@ -22,6 +22,18 @@ test('the README quick start runs as written (importing the package by name afte
   t.regex(stdout, /Float32Array\(5\)/);
 });
 
+test('the README tfjs example runs as written (stochastic-smoothing/tfjs by name) and its loss falls', async (t) => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const block = /## Training in TensorFlow\.js[^\n]*\n[\s\S]*?```js\n([\s\S]*?)```/.exec(readme);
+  t.truthy(block, 'README has a js block in the tfjs section');
+  const file = join(root, 'dist', '.readme-tfjs.mjs');
+  writeFileSync(file, block![1]);
+  const { stdout } = await run(process.execPath, [file], { cwd: root });
+  const losses = [...stdout.matchAll(/step (\d+): cross-entropy ([\d.]+)/g)].map((m) => Number(m[2]));
+  t.is(losses.length, 3, stdout);
+  t.true(losses[2] < 0.5 * losses[0], `cross-entropy ${losses.join(' → ')}`);
+});
+
 test('cli info --json lists the backends and the version', async (t) => {
   const { stdout } = await run(process.execPath, [cli, 'info', '--json']);
   const info = JSON.parse(stdout);

@@ -50,7 +50,15 @@ for (const backend of BACKENDS) {
     const grad = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(op2(z), vt)))(xt);
     t.deepEqual(grad.shape, [B, n]);
     t.deepEqual(Array.from(grad.dataSync()), Array.from(refGrad));
-    tf.dispose([xt, vt, y, grad]);
+    // The same through tf.variableGrads on a variable (what optimizers call).
+    const op3 = smoothedOp(smoother, { outputShape: [n, n], seed: 42 });
+    const xv = tf.variable(xt);
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(op3(xv), vt)) as tf.Scalar, [xv]);
+    t.deepEqual(Array.from(grads[xv.name].dataSync()), Array.from(refGrad));
+    let dot = 0;
+    for (let k = 0; k < v.length; k++) dot += v[k] * ref.value[k];
+    t.true(Math.abs(value.dataSync()[0] - dot) <= 1e-4 * Math.max(1, Math.abs(dot)));
+    tf.dispose([xt, vt, y, grad, xv, value, grads[xv.name]]);
   });
 
   test(`${backend}: forwardSync / vjpSync / jacobianSync / jvpSync / scaleGradientSync = their async twins (built-in and user boxes)`, async (t) => {
