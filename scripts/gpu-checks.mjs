@@ -346,6 +346,20 @@ check('results are deterministic: the same call twice gives identical bits', asy
   assert.deepEqual(await b.vjp(v), await a.vjp(v));
 });
 
+check('the synchronous path (runSync, what the tfjs ops use) gives the asynchronous bits: built-in and user boxes', async () => {
+  const user = { name: 'u', inputSize: 4, outputSize: 2, evaluate(z, count, o) { for (let r = 0; r < count; r++) { o[2 * r] = Math.tanh(z[4 * r] - z[4 * r + 3]); o[2 * r + 1] = z[4 * r + 1] > z[4 * r + 2] ? 1 : 0; } } };
+  for (const f of [blackboxes.permutation(5), blackboxes.shortestPath(12, 12), user]) {
+    const s = smooth(f, { distribution: 'laplace', scale: 0.7, samples: 4096, sampler: 'mc', covariate: 'loo', backend: TARGET });
+    const x = new Float32Array(3 * f.inputSize).map((_, k) => Math.sin(k));
+    const v = new Float32Array(3 * f.outputSize).map((_, k) => Math.cos(k));
+    const a = await s.forward(x, { seed: 5 });
+    const b = s.forwardSync(x, { seed: 5 });
+    assert.deepEqual(b.value, a.value, f.name);
+    assert.deepEqual(b.stderr, a.stderr, f.name);
+    assert.deepEqual(b.vjpSync(v), await a.vjp(v), f.name);
+  }
+});
+
 check('concurrent cuda calls equal sequential ones; onProgress ends at B·S', async () => {
   const small = smooth(blackboxes.permutation(4), { distribution: 'logistic', scale: 0.5, samples: 3000, sampler: 'rqmc-latin', covariate: 'loo', backend: TARGET });
   const xs = [0, 1, 2, 3].map((k) => new Float32Array([k * 0.1, 0.3, -0.2, 0.05 * k]));
