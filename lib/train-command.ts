@@ -23,8 +23,8 @@ interface DemoDefaults {
 }
 
 const DEMOS: Record<'ranking' | 'paths', DemoDefaults> = {
-  ranking: { steps: 2000, batch: 8, samples: 256, scale: 1, evalEvery: 100, testSize: 200, smoothing: ['laplace-loo', 'gaussian-none'], baselines: ['neuralsort'], out: 'results/train-ranking' },
-  paths: { steps: 1000, batch: 16, samples: 100, scale: 0.2, evalEvery: 50, testSize: 200, smoothing: ['algorithm-logistic-loo', 'loss-logistic-loo'], baselines: ['blackbox'], out: 'results/train-paths' },
+  ranking: { steps: 2000, batch: 8, samples: 256, scale: 1, evalEvery: 200, testSize: 500, smoothing: ['laplace-loo', 'gaussian-none'], baselines: ['neuralsort'], out: 'results/train-ranking' },
+  paths: { steps: 1000, batch: 16, samples: 100, scale: 0.2, evalEvery: 100, testSize: 500, smoothing: ['algorithm-logistic-loo', 'loss-logistic-loo'], baselines: ['blackbox'], out: 'results/train-paths' },
 };
 
 const HELP = `Usage: stochastic-smoothing train ranking|paths [options]
@@ -51,8 +51,8 @@ Options (defaults: ranking / paths):
   --sampler NAME        mc | qmc-latin | rqmc-latin | rqmc-cartesian | sobol | rqmc-sobol   (mc)
   --methods a,b,…       the methods to compare (overrides the three defaults)
   --lr X                Adam learning rate                                  (0.001, the paper's)
-  --eval-every N        steps between held-out evaluations                  (100 / 50)
-  --test-size N         held-out sets / maps                                (200)
+  --eval-every N        steps between held-out evaluations                  (200 / 100)
+  --test-size N         held-out sets / maps                                (500)
   --backend NAME        auto | js | cpu | cuda (the smoothing backend)      (auto)
   --seed N              seed of weights, data and noise                     (1)
   --out DIR             results folder                                      (results/train-ranking, results/train-paths)
@@ -159,10 +159,11 @@ export async function trainCommand(args: string[]): Promise<number> {
     const results = demo === 'ranking' ? await runRanking(options) : await runPaths(options);
     if (started) bar.stop();
     const title = demo === 'ranking' ? '4-digit MNIST ranking (n = 5)' : '12×12 terrain shortest paths';
+    const n = options.testSize;
     const metrics =
       demo === 'ranking'
-        ? [{ key: 'exact', title: 'exact match' }, { key: 'elementwise', title: 'element-wise' }]
-        : [{ key: 'optimal', title: 'optimal paths' }, { key: 'exact', title: 'exact path' }];
+        ? [{ key: 'exact', title: 'exact match', trials: n }, { key: 'elementwise', title: 'element-wise', trials: 5 * n }]
+        : [{ key: 'optimal', title: 'optimal paths', trials: n }, { key: 'exact', title: 'exact path', trials: n }];
     console.log(await writeTrainReport(out, { demo, title, metrics, options, results, seconds: (Date.now() - t0) / 1000 }));
     return 0;
   } finally {

@@ -9,6 +9,8 @@ import type { MethodResult, TrainOptions } from './loop.js';
 export interface Metric {
   key: string;
   title: string;
+  /** Held-out trials behind the share (for its binomial standard error). */
+  trials: number;
 }
 
 export interface TrainReport {
@@ -20,7 +22,8 @@ export interface TrainReport {
   seconds: number;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+/** A held-out share with its binomial standard error √(p(1 − p)/N): differences inside ±2 of them are noise. */
+const share = (p: number, trials: number) => `${(100 * p).toFixed(1)} ± ${(100 * Math.sqrt((p * (1 - p)) / trials)).toFixed(1)} %`;
 
 function curveSpec(report: TrainReport, field: string, title: string, percent: boolean): TopLevelSpec {
   const values = report.results.flatMap((r) =>
@@ -45,7 +48,7 @@ export function summaryTable(report: TrainReport): string {
   const head = ['method', ...report.metrics.map((m) => m.title), 'final train loss', 'backend', 'time'];
   const rows = report.results.map((r) => {
     const last = r.curve[r.curve.length - 1];
-    return [r.label, ...report.metrics.map((m) => pct(r.final[m.key])), last.loss.toFixed(4), r.backend ?? 'tfjs', `${r.seconds.toFixed(0)} s`];
+    return [r.label, ...report.metrics.map((m) => share(r.final[m.key], m.trials)), last.loss.toFixed(4), r.backend ?? 'tfjs', `${r.seconds.toFixed(0)} s`];
   });
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
