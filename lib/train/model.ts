@@ -1,7 +1,8 @@
 /**
  * The small tfjs models of the training demos, built from seeded dense layers so that every method of a
- * comparison starts from the same weights. Dense layers only: tfjs's pure-JS cpu backend computes conv2d
- * gradients two orders of magnitude slower than matMul (measured: 3 s against 58 ms per step), so the
+ * comparison starts from the same weights. Dense layers only: tfjs's pure-JS cpu backend is slow at conv2d
+ * gradients (measured on a 2-core VM, batch of 40 images of 28×112: one 5×5 convolution layer 3 s per
+ * training step, the whole dense ranking model 58 ms), so the
  * paper's CNNs become their weight-shared equivalents, a stride-28 (digits) or stride-4 (terrain cells)
  * "convolution" written as a reshape and a matMul.
  */
