@@ -142,10 +142,14 @@ export async function trainCommand(args: string[]): Promise<number> {
   const { runPaths } = await import('./train/paths.js');
   const { writeTrainReport } = await import('./train/report.js');
 
+  // Ctrl-C stops after the current step and still writes the report (exit 130); a second Ctrl-C exits at once.
   const controller = new AbortController();
   options.signal = controller.signal;
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
   const bar = new SingleBar({ format: `train ${demo} |{bar}| {percentage}% · {value}/{total} steps · ETA {eta_formatted} · {label}`, etaBuffer: 200, hideCursor: true, stream: process.stderr });
   let started = false;
   options.onProgress = (done, total, label) => {
@@ -155,6 +159,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     } else bar.update(done, { label });
   };
   const t0 = Date.now();
+  console.error(`train ${demo}: ${options.methods.join(', ')}; ${options.steps} steps each. Ctrl-C stops early and still writes the report.`);
   try {
     const results = demo === 'ranking' ? await runRanking(options) : await runPaths(options);
     if (started) bar.stop();
@@ -165,6 +170,10 @@ export async function trainCommand(args: string[]): Promise<number> {
         ? [{ key: 'exact', title: 'exact match', trials: n }, { key: 'elementwise', title: 'element-wise', trials: 5 * n }]
         : [{ key: 'optimal', title: 'optimal paths', trials: n }, { key: 'exact', title: 'exact path', trials: n }];
     console.log(await writeTrainReport(out, { demo, title, metrics, options, results, seconds: (Date.now() - t0) / 1000 }));
+    if (controller.signal.aborted) {
+      console.log(`Stopped early: ${results.filter((r) => r.completed).length} of ${options.methods.length} methods finished; the report holds what was done.`);
+      return 130;
+    }
     return 0;
   } finally {
     if (started) bar.stop();

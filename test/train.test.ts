@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import test from 'ava';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -60,6 +60,34 @@ test('train ranking: 60 steps of Laplace + LOO smoothing lower the cross-entropy
   // Untrained: about ln 5 = 1.61 (a uniform relaxed permutation); the mean over steps 41–60 must be clearly lower.
   t.true(losses[0] > 1.3, `first losses ${losses[0]}`);
   t.true(losses[2] < losses[0] - 0.1, `losses ${losses.join(', ')}`);
+});
+
+test('train: Ctrl-C stops after the current step, writes the report of what was done and exits 130', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'train-sigint-'));
+  const child = spawn(process.execPath, [cli, 'train', 'paths', '--steps', '1000000', '--eval-every', '1000', '--batch', '2', '--test-size', '5', '--samples', '16', '--out', out], { cwd: root });
+  let stderr = '';
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  let signalled = false;
+  const code = await new Promise<number | null>((resolveExit) => {
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      // The announcement comes after the handler is installed; wait a little so that some steps run.
+      if (signalled || !/Ctrl-C stops early/.test(stderr)) return;
+      signalled = true;
+      setTimeout(() => child.kill('SIGINT'), 1500);
+    });
+    child.on('exit', resolveExit);
+  });
+  t.is(code, 130, stderr);
+  t.regex(stdout, /Stopped early: 0 of 3 methods finished/);
+  const r = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+  t.is(r.results.length, 1);
+  const [m] = r.results;
+  t.false(m.completed);
+  const last = m.curve[m.curve.length - 1];
+  t.true(last.step > 0 && last.step < 1000000, `stopped at ${last.step}`);
+  t.regex(readFileSync(join(out, 'summary.md'), 'utf8'), /\(stopped at step \d+\)/);
 });
 
 test('train: bad demo, method, flag values and sampler are refused before any training', async (t) => {

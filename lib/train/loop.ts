@@ -44,6 +44,8 @@ export interface MethodResult {
   seconds: number;
   /** The backend that ran the smoothing (smoothing methods only). */
   backend?: string;
+  /** False when Ctrl-C stopped this method early (its curve ends at the last finished step). */
+  completed: boolean;
 }
 
 export interface SmoothingMethod {
@@ -77,15 +79,18 @@ export interface LoopSpec {
   evaluate(): Record<string, number>;
 }
 
-/** Train for options.steps steps, evaluating every evalEvery steps and at the end; one turn of the event loop per step. */
+/**
+ * Train for options.steps steps, evaluating every evalEvery steps and at the end; one turn of the event loop per
+ * step. options.signal stops it early: the last finished step is evaluated and the result says completed: false.
+ */
 export async function trainLoop(spec: LoopSpec): Promise<MethodResult> {
   const { options } = spec;
   const started = Date.now();
   const curve: CurvePoint[] = [{ step: 0, loss: Number.NaN, metrics: spec.evaluate() }];
   let lossSum = 0;
   let lossCount = 0;
-  for (let step = 1; step <= options.steps; step++) {
-    if (options.signal?.aborted) throw new SmoothingError('ERR_ABORTED', 'training was interrupted.', { fix: 'run it again; a shorter run: --steps' });
+  let step = 1;
+  for (; step <= options.steps && !options.signal?.aborted; step++) {
     lossSum += spec.step(step);
     lossCount++;
     if (step % options.evalEvery === 0 || step === options.steps) {
@@ -97,7 +102,9 @@ export async function trainLoop(spec: LoopSpec): Promise<MethodResult> {
     // The step ran synchronously (tfjs gradients are synchronous): let Ctrl-C and the progress bar through.
     await new Promise((resolve) => setImmediate(resolve));
   }
-  return { id: spec.id, label: spec.label, curve, final: curve[curve.length - 1].metrics, seconds: (Date.now() - started) / 1000 };
+  const completed = step > options.steps;
+  if (!completed && lossCount > 0) curve.push({ step: step - 1, loss: lossSum / lossCount, metrics: spec.evaluate() });
+  return { id: spec.id, label: spec.label, curve, final: curve[curve.length - 1].metrics, seconds: (Date.now() - started) / 1000, completed };
 }
 
 /** Scalar value of a loss tensor returned by optimizer.minimize(…, true), disposing it. */

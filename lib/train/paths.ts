@@ -114,6 +114,7 @@ export async function runPaths(options: TrainOptions): Promise<MethodResult[]> {
         evaluate: () => pathAccuracy(model, test, testPaths, options.testSize),
       });
       results.push({ ...result, backend });
+      if (!result.completed) break; // Ctrl-C: report what is done
     } finally {
       optimizer.dispose();
       disposeModel(model);

@@ -100,6 +100,7 @@ export async function runRanking(options: TrainOptions): Promise<MethodResult[]>
         evaluate: () => rankingAccuracy(model, test, options.testSize),
       });
       results.push({ ...result, backend });
+      if (!result.completed) break; // Ctrl-C: report what is done
     } finally {
       optimizer.dispose();
       disposeModel(model);

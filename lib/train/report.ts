@@ -48,7 +48,8 @@ export function summaryTable(report: TrainReport): string {
   const head = ['method', ...report.metrics.map((m) => m.title), 'final train loss', 'backend', 'time'];
   const rows = report.results.map((r) => {
     const last = r.curve[r.curve.length - 1];
-    return [r.label, ...report.metrics.map((m) => share(r.final[m.key], m.trials)), last.loss.toFixed(4), r.backend ?? 'tfjs', `${r.seconds.toFixed(0)} s`];
+    const label = r.completed ? r.label : `${r.label} (stopped at step ${last.step})`;
+    return [label, ...report.metrics.map((m) => share(r.final[m.key], m.trials)), last.loss.toFixed(4), r.backend ?? 'tfjs', `${r.seconds.toFixed(0)} s`];
   });
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
