@@ -7,6 +7,8 @@ import test from 'ava';
 import { backends, blackboxes, smooth, SmoothingError, type BlackBox, type SmoothOptions } from '../lib/index.js';
 import { smoothedLossOp, smoothedOp, smoothedScaleOp } from '../lib/tfjs.js';
 
+// The pure-JS backend, without its "install tfjs-node" banner (IS_TEST silences tfjs warnings).
+tf.env().set('IS_TEST', true);
 await tf.setBackend('cpu');
 
 // js always; cpu and cuda where they load (their absence is a failure in test/native-parity and test/cuda under CI).

@@ -14,6 +14,7 @@ import { pathCost, shortestPaths, terrainBatch, TERRAIN_TYPES } from '../lib/tra
 import { blackboxDifferentiation, neuralSort } from '../lib/train/baselines.js';
 
 test.before(async () => {
+  tf.env().set('IS_TEST', true); // no "install tfjs-node" banner in the test log
   await tf.setBackend('cpu');
 });
 

@@ -17,6 +17,7 @@ const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 const cli = join(root, 'dist', 'cli.js');
 
+tf.env().set('IS_TEST', true); // no "install tfjs-node" banner in the test log
 await tf.setBackend('cpu');
 
 interface Results {
