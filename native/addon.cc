@@ -54,7 +54,8 @@ class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "UserStream",
                        {InstanceMethod("noise", &UserStreamWrap::Noise), InstanceMethod("accumulate", &UserStreamWrap::Accumulate),
-                        InstanceMethod("finish", &UserStreamWrap::Finish)});
+                        InstanceMethod("finish", &UserStreamWrap::Finish),
+                        InstanceMethod("close", &UserStreamWrap::Close)});
   }
   explicit UserStreamWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UserStreamWrap>(info) {
     EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
@@ -65,6 +66,7 @@ class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap> {
 
  private:
   Napi::Value Noise(const Napi::CallbackInfo& info) {
+    open(info.Env());
     const uint32_t b = info[0].As<Napi::Number>().Uint32Value();
     const uint32_t start = info[1].As<Napi::Number>().Uint32Value();
     const uint32_t count = info[2].As<Napi::Number>().Uint32Value();
@@ -77,13 +79,24 @@ class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap> {
     return info.Env().Undefined();
   }
   Napi::Value Accumulate(const Napi::CallbackInfo& info) {
+    open(info.Env());
     stream_->accumulate(info[0].As<Napi::Float32Array>().Data());
     return info.Env().Undefined();
   }
   Napi::Value Finish(const Napi::CallbackInfo& info) {
+    open(info.Env());
     JobOutput out;
     stream_->finish(out);
+    stream_.reset();  // the sums are read: free the buffers now, not when the GC finds the wrapper
     return result_object(info.Env(), out);
+  }
+  // close(): free the buffers of a stream that will not finish (an error or an abort in between).
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    stream_.reset();
+    return info.Env().Undefined();
+  }
+  void open(Napi::Env env) const {
+    if (!stream_) throw Napi::Error::New(env, "the user-box stream is finished or closed");
   }
   std::unique_ptr<ss::UserStream> stream_;
 };

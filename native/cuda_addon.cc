@@ -166,7 +166,8 @@ class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "UserStream",
                        {InstanceMethod("noise", &UserStreamWrap::Noise), InstanceMethod("accumulate", &UserStreamWrap::Accumulate),
-                        InstanceMethod("finish", &UserStreamWrap::Finish)});
+                        InstanceMethod("finish", &UserStreamWrap::Finish),
+                        InstanceMethod("close", &UserStreamWrap::Close)});
   }
   explicit UserStreamWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UserStreamWrap>(info) {
     Napi::Env env = info.Env();
@@ -179,6 +180,7 @@ class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap> {
  private:
   Napi::Value Noise(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    open(env);
     const uint32_t b = info[0].As<Napi::Number>().Uint32Value();
     const uint32_t start = info[1].As<Napi::Number>().Uint32Value();
     const uint32_t count = info[2].As<Napi::Number>().Uint32Value();
@@ -192,15 +194,26 @@ class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap> {
   }
   Napi::Value Accumulate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    open(env);
     Napi::Float32Array outputs = info[0].As<Napi::Float32Array>();
     guarded(env, [&] { stream_->accumulate(outputs.Data()); });
     return env.Undefined();
   }
   Napi::Value Finish(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    open(env);
     JobOutput out;
     guarded(env, [&] { stream_->finish(out); });
+    stream_.reset();  // the sums are read: free the device buffers now, not when the GC finds the wrapper
     return result_object(env, out);
+  }
+  // close(): free the device buffers of a stream that will not finish (an error or an abort in between).
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    stream_.reset();
+    return info.Env().Undefined();
+  }
+  void open(Napi::Env env) const {
+    if (!stream_) throw Napi::Error::New(env, "the user-box stream is finished or closed");
   }
   std::unique_ptr<ss::cuda::UserStream> stream_;
 };

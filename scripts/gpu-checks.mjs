@@ -346,7 +346,7 @@ check('results are deterministic: the same call twice gives identical bits', asy
   assert.deepEqual(await b.vjp(v), await a.vjp(v));
 });
 
-check('the synchronous path (runSync, what the tfjs ops use) gives the asynchronous bits: built-in and user boxes', async () => {
+check('the synchronous path (runSync, what the tfjs ops use) gives the asynchronous bits: built-in and user boxes', async (ctx) => {
   const user = { name: 'u', inputSize: 4, outputSize: 2, evaluate(z, count, o) { for (let r = 0; r < count; r++) { o[2 * r] = Math.tanh(z[4 * r] - z[4 * r + 3]); o[2 * r + 1] = z[4 * r + 1] > z[4 * r + 2] ? 1 : 0; } } };
   for (const f of [blackboxes.permutation(5), blackboxes.shortestPath(12, 12), user]) {
     const s = smooth(f, { distribution: 'laplace', scale: 0.7, samples: 4096, sampler: 'mc', covariate: 'loo', backend: TARGET });
@@ -358,6 +358,12 @@ check('the synchronous path (runSync, what the tfjs ops use) gives the asynchron
     assert.deepEqual(b.stderr, a.stderr, f.name);
     assert.deepEqual(b.vjpSync(v), await a.vjp(v), f.name);
   }
+  // User-box streams free their device buffers when they finish, and when the box throws half-way (no GC needed).
+  let calls = 0;
+  const failing = { ...user, name: 'fails', evaluate(z, count, o) { if (++calls === 3) throw new Error('boom'); user.evaluate(z, count, o); } };
+  const s = smooth(failing, { distribution: 'laplace', scale: 0.7, samples: 4096, sampler: 'mc', covariate: 'none', backend: TARGET, chunkSize: 512 });
+  assert.throws(() => s.forwardSync(new Float32Array(8)), (err) => err.code === 'ERR_BLACKBOX');
+  if (!DRY_RUN) assert.equal(ctx.cuda.bytesInUse(), 0, 'device memory held after user-box streams ended');
 });
 
 check('concurrent cuda calls equal sequential ones; onProgress ends at B·S', async () => {

@@ -134,6 +134,7 @@ function fakeAddon(error: { code: string; sticky: boolean; message: string } | u
       finish() {
         return {};
       }
+      close() {}
     },
     hardwareConcurrency: 1,
     samplesPerItem: 1024,

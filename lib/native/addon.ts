@@ -40,7 +40,10 @@ export interface NativeResult {
 export interface NativeUserStream {
   noise(b: number, start: number, count: number, z: Float32Array): void;
   accumulate(outputs: Float32Array): void;
+  /** The sums; frees the stream's buffers (a finished stream cannot be used again). */
   finish(): NativeResult;
+  /** Frees the buffers of a stream that will not finish (an error or an abort). Idempotent. */
+  close(): void;
 }
 
 /** The interface of every native addon (cpu: native/addon.cc). */

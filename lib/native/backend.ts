@@ -115,24 +115,29 @@ function* runUser(addon: NativeAddon, plan: Plan, job: NativeJob, phase: string,
   const total = job.batch * S;
   let done = 0;
   let lastYield = Date.now();
-  if (control.signal?.aborted) throw abortError(control.signal.reason);
-  for (let b = 0; b < job.batch; b++) {
-    batchIndex.fill(b);
-    for (let start = 0; start < S; start += chunk) {
-      const count = Math.min(chunk, S - start);
-      stream.noise(b, start, count, inputs);
-      yield* evaluateChecked(plan.f, inputs, count, outputs, batchIndex);
-      stream.accumulate(outputs);
-      done += count;
-      control.onProgress?.({ phase, done, total });
-      if (Date.now() - lastYield >= 15) {
-        yield TURN;
-        lastYield = Date.now();
+  // The stream holds native (on cuda: device) buffers: freed by finish(), or by close() on any early exit.
+  try {
+    if (control.signal?.aborted) throw abortError(control.signal.reason);
+    for (let b = 0; b < job.batch; b++) {
+      batchIndex.fill(b);
+      for (let start = 0; start < S; start += chunk) {
+        const count = Math.min(chunk, S - start);
+        stream.noise(b, start, count, inputs);
+        yield* evaluateChecked(plan.f, inputs, count, outputs, batchIndex);
+        stream.accumulate(outputs);
+        done += count;
+        control.onProgress?.({ phase, done, total });
+        if (Date.now() - lastYield >= 15) {
+          yield TURN;
+          lastYield = Date.now();
+        }
+        if (control.signal?.aborted) throw abortError(control.signal.reason);
       }
-      if (control.signal?.aborted) throw abortError(control.signal.reason);
     }
+    return stream.finish();
+  } finally {
+    stream.close();
   }
-  return stream.finish();
 }
 
 function runJob(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Task<NativeResult> {
