@@ -131,6 +131,9 @@ export async function trainCommand(args: string[]): Promise<number> {
     evalEvery: intFlag('--eval-every', values['eval-every'], d.evalEvery),
     testSize: intFlag('--test-size', values['test-size'], d.testSize),
   };
+  if (options.methods.length === 0) {
+    throw new SmoothingError('ERR_INVALID_ARGUMENT', '--methods names no method.', { argument: '--methods', value: values.methods, fix: `for example --methods ${[...d.smoothing, ...d.baselines].join(',')}` });
+  }
   const out = values.out ?? d.out;
 
   const tf = await loadTfjs();

@@ -101,6 +101,7 @@ test('train: bad demo, method, flag values and sampler are refused before any tr
   await fails(['ranking', '--methods', 'laplace-loo,softsort'], /unknown training method 'softsort'/);
   await fails(['paths', '--methods', 'algorithm-gaussian-maybe'], /unknown training method/);
   await fails(['ranking', '--steps', '0'], /--steps must be a positive integer/);
+  await fails(['paths', '--methods', ','], /--methods names no method/);
   await fails(['paths', '--scale=-1'], /--scale must be a positive number/);
   await fails(['ranking', '--sampler', 'halton'], /sampler/);
   await fails(['ranking', '--distribution', 'cauchy', '--covariate', 'loo', '--samples', '1'], /samples ≥ 2/);
