@@ -21,6 +21,12 @@ using ss::addon::parse_job;
 using ss::addon::parse_plan;
 using ss::addon::result_object;
 
+// C++ exceptions of the cpu engine as JS errors naming the backend.
+struct CpuGuard {
+  template <typename F>
+  auto operator()(Napi::Env env, F&& f) const { return ss::addon::host_guarded(env, "cpu backend", f); }
+};
+
 // run(plan, job, onProgress?) → { promise, abort() }
 Napi::Value Run(const Napi::CallbackInfo& info) {
   return ss::addon::start_job(info, [](Napi::Env env, EnginePlan plan, JobInput job, std::shared_ptr<AbortFlag> flag, Napi::Function progress) {
@@ -30,7 +36,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
 
 // runSync(plan, job) → result: the same job on the calling thread (blocks the event loop; see run_sync).
 Napi::Value RunSync(const Napi::CallbackInfo& info) {
-  return ss::addon::run_sync(info, "cpu backend", &ss::run_job, [](Napi::Env env, auto&& f) { return ss::addon::host_guarded(env, "cpu backend", f); });
+  return ss::addon::run_sync(info, "cpu backend", &ss::run_job, CpuGuard());
 }
 
 // uniforms(plan, seed, b, start, count) → Float64Array count×n: the raw u, for parity tests.
@@ -48,58 +54,8 @@ Napi::Value Uniforms(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// A user JS black box: native noise and sums, evaluation in JS between noise() and accumulate().
-class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap> {
- public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "UserStream",
-                       {InstanceMethod("noise", &UserStreamWrap::Noise), InstanceMethod("accumulate", &UserStreamWrap::Accumulate),
-                        InstanceMethod("finish", &UserStreamWrap::Finish),
-                        InstanceMethod("close", &UserStreamWrap::Close)});
-  }
-  explicit UserStreamWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UserStreamWrap>(info) {
-    EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
-    JobInput job = parse_job(info[1].As<Napi::Object>());
-    const uint32_t chunk = info[2].As<Napi::Number>().Uint32Value();
-    stream_ = std::make_unique<ss::UserStream>(plan, std::move(job), chunk);
-  }
-
- private:
-  Napi::Value Noise(const Napi::CallbackInfo& info) {
-    open(info.Env());
-    const uint32_t b = info[0].As<Napi::Number>().Uint32Value();
-    const uint32_t start = info[1].As<Napi::Number>().Uint32Value();
-    const uint32_t count = info[2].As<Napi::Number>().Uint32Value();
-    Napi::Float32Array z = info[3].As<Napi::Float32Array>();
-    if (count > stream_->chunk()) {
-      Napi::RangeError::New(info.Env(), "noise: count exceeds the stream's chunk").ThrowAsJavaScriptException();
-      return info.Env().Undefined();
-    }
-    stream_->noise(b, start, count, z.Data());
-    return info.Env().Undefined();
-  }
-  Napi::Value Accumulate(const Napi::CallbackInfo& info) {
-    open(info.Env());
-    stream_->accumulate(info[0].As<Napi::Float32Array>().Data());
-    return info.Env().Undefined();
-  }
-  Napi::Value Finish(const Napi::CallbackInfo& info) {
-    open(info.Env());
-    JobOutput out;
-    stream_->finish(out);
-    stream_.reset();  // the sums are read: free the buffers now, not when the GC finds the wrapper
-    return result_object(info.Env(), out);
-  }
-  // close(): free the buffers of a stream that will not finish (an error or an abort in between).
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    stream_.reset();
-    return info.Env().Undefined();
-  }
-  void open(Napi::Env env) const {
-    if (!stream_) throw Napi::Error::New(env, "the user-box stream is finished or closed");
-  }
-  std::unique_ptr<ss::UserStream> stream_;
-};
+// A user JS black box: native noise and sums on the host.
+using UserStreamWrap = ss::addon::UserStreamWrap<ss::UserStream, CpuGuard>;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("run", Napi::Function::New(env, Run));

@@ -195,4 +195,65 @@ auto host_guarded(Napi::Env env, const char* name, F&& f) -> decltype(f()) {
   }
 }
 
+// The UserStream class of both addons: a user JS black box gets native noise and sums, with the evaluation in
+// JS between noise() and accumulate(). Stream is ss::UserStream (cpu) or ss::cuda::UserStream; Guard is the
+// addon's guard (a functor guard(env, f)) that turns C++ exceptions into JS errors. finish() frees the buffers
+// at once (on cuda: device memory), close() frees those of a stream that will not finish; neither waits for GC.
+template <typename Stream, typename Guard>
+class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap<Stream, Guard>> {
+  using Base = Napi::ObjectWrap<UserStreamWrap<Stream, Guard>>;
+
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return Base::DefineClass(env, "UserStream",
+                             {Base::InstanceMethod("noise", &UserStreamWrap::Noise), Base::InstanceMethod("accumulate", &UserStreamWrap::Accumulate),
+                              Base::InstanceMethod("finish", &UserStreamWrap::Finish), Base::InstanceMethod("close", &UserStreamWrap::Close)});
+  }
+  explicit UserStreamWrap(const Napi::CallbackInfo& info) : Base(info) {
+    ss::EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
+    ss::JobInput job = parse_job(info[1].As<Napi::Object>());
+    const uint32_t chunk = info[2].As<Napi::Number>().Uint32Value();
+    Guard()(info.Env(), [&] { stream_ = std::make_unique<Stream>(plan, std::move(job), chunk); });
+  }
+
+ private:
+  Napi::Value Noise(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    open(env);
+    const uint32_t b = info[0].As<Napi::Number>().Uint32Value();
+    const uint32_t start = info[1].As<Napi::Number>().Uint32Value();
+    const uint32_t count = info[2].As<Napi::Number>().Uint32Value();
+    Napi::Float32Array z = info[3].As<Napi::Float32Array>();
+    if (count > stream_->chunk()) {
+      Napi::RangeError::New(env, "noise: count exceeds the stream's chunk").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Guard()(env, [&] { stream_->noise(b, start, count, z.Data()); });
+    return env.Undefined();
+  }
+  Napi::Value Accumulate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    open(env);
+    Napi::Float32Array outputs = info[0].As<Napi::Float32Array>();
+    Guard()(env, [&] { stream_->accumulate(outputs.Data()); });
+    return env.Undefined();
+  }
+  Napi::Value Finish(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    open(env);
+    ss::JobOutput out;
+    Guard()(env, [&] { stream_->finish(out); });
+    stream_.reset();  // the sums are read: free the buffers now, not when the GC finds the wrapper
+    return result_object(env, out);
+  }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    stream_.reset();
+    return info.Env().Undefined();
+  }
+  void open(Napi::Env env) const {
+    if (!stream_) throw Napi::Error::New(env, "the user-box stream is finished or closed");
+  }
+  std::unique_ptr<Stream> stream_;
+};
+
 }  // namespace ss::addon

@@ -54,6 +54,12 @@ auto guarded(Napi::Env env, F&& f) -> decltype(f()) {
   }
 }
 
+// guarded() as a functor, for run_sync and the user-box stream.
+struct CudaGuard {
+  template <typename F>
+  auto operator()(Napi::Env env, F&& f) const { return guarded(env, f); }
+};
+
 // The cpu addon's worker over the CUDA engine, with CUDA failures as ERR_CUDA errors (name, stickiness).
 class CudaJobWorker : public ss::addon::JobWorker {
  public:
@@ -91,7 +97,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
 
 // runSync(plan, job) → result: the same job on the calling thread (blocks the event loop; see run_sync).
 Napi::Value RunSync(const Napi::CallbackInfo& info) {
-  return ss::addon::run_sync(info, "cuda backend", &ss::cuda::run_job, [](Napi::Env env, auto&& f) { return guarded(env, f); });
+  return ss::addon::run_sync(info, "cuda backend", &ss::cuda::run_job, CudaGuard());
 }
 
 // uniforms(plan, seed, b, start, count) → Float64Array count×n, computed on the device (throws ERR_CUDA without one).
@@ -161,62 +167,8 @@ Napi::Value TestFault(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap> {
- public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "UserStream",
-                       {InstanceMethod("noise", &UserStreamWrap::Noise), InstanceMethod("accumulate", &UserStreamWrap::Accumulate),
-                        InstanceMethod("finish", &UserStreamWrap::Finish),
-                        InstanceMethod("close", &UserStreamWrap::Close)});
-  }
-  explicit UserStreamWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UserStreamWrap>(info) {
-    Napi::Env env = info.Env();
-    EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
-    JobInput job = parse_job(info[1].As<Napi::Object>());
-    const uint32_t chunk = info[2].As<Napi::Number>().Uint32Value();
-    guarded(env, [&] { stream_ = std::make_unique<ss::cuda::UserStream>(plan, std::move(job), chunk); });
-  }
-
- private:
-  Napi::Value Noise(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    open(env);
-    const uint32_t b = info[0].As<Napi::Number>().Uint32Value();
-    const uint32_t start = info[1].As<Napi::Number>().Uint32Value();
-    const uint32_t count = info[2].As<Napi::Number>().Uint32Value();
-    Napi::Float32Array z = info[3].As<Napi::Float32Array>();
-    if (count > stream_->chunk()) {
-      Napi::RangeError::New(env, "noise: count exceeds the stream's chunk").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    guarded(env, [&] { stream_->noise(b, start, count, z.Data()); });
-    return env.Undefined();
-  }
-  Napi::Value Accumulate(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    open(env);
-    Napi::Float32Array outputs = info[0].As<Napi::Float32Array>();
-    guarded(env, [&] { stream_->accumulate(outputs.Data()); });
-    return env.Undefined();
-  }
-  Napi::Value Finish(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    open(env);
-    JobOutput out;
-    guarded(env, [&] { stream_->finish(out); });
-    stream_.reset();  // the sums are read: free the device buffers now, not when the GC finds the wrapper
-    return result_object(env, out);
-  }
-  // close(): free the device buffers of a stream that will not finish (an error or an abort in between).
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    stream_.reset();
-    return info.Env().Undefined();
-  }
-  void open(Napi::Env env) const {
-    if (!stream_) throw Napi::Error::New(env, "the user-box stream is finished or closed");
-  }
-  std::unique_ptr<ss::cuda::UserStream> stream_;
-};
+// A user JS black box: device noise and sums, CUDA failures as ERR_CUDA.
+using UserStreamWrap = ss::addon::UserStreamWrap<ss::cuda::UserStream, CudaGuard>;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("run", Napi::Function::New(env, Run));
