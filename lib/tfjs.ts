@@ -70,11 +70,21 @@ function rowsOf(x: tf.Tensor, n: number, argument: string): number {
   return x.shape[0];
 }
 
+/** A tensor's values as float32 (an int32 tensor is converted). */
+function floats(t: tf.Tensor): Float32Array {
+  const data = t.dataSync();
+  return data instanceof Float32Array ? data : Float32Array.from(data);
+}
+
 function forward(p: Prepared, smoother: Smoother, x: tf.Tensor): { smoothed: Smoothed; y: tf.Tensor } {
   const batch = rowsOf(x, smoother.blackBox.inputSize, 'x');
-  const data = x.dataSync();
-  const smoothed = smoother.forwardSync(data instanceof Float32Array ? data : Float32Array.from(data), { batch, seed: p.nextSeed() });
+  const smoothed = smoother.forwardSync(floats(x), { batch, seed: p.nextSeed() });
   return { smoothed, y: tf.tensor(smoothed.value, [batch, ...p.outputShape], 'float32') };
+}
+
+/** d/dx for the upstream gradient dy: the smoothed VJP, shaped like x. */
+function vjpTensor(smoothed: Smoothed, dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  return tf.tensor(smoothed.vjpSync(floats(dy)), x.shape, 'float32');
 }
 
 /**
@@ -85,7 +95,7 @@ export function smoothedOp(smoother: Smoother, options?: SmoothedOpOptions): Smo
   const p = prepare(smoother, options);
   const op = tf.customGrad(((x: tf.Tensor) => {
     const { smoothed, y } = forward(p, smoother, x);
-    return { value: y, gradFunc: (dy: tf.Tensor) => tf.tensor(smoothed.vjpSync(dy.dataSync() as Float32Array), x.shape, 'float32') };
+    return { value: y, gradFunc: (dy: tf.Tensor) => vjpTensor(smoothed, dy, x) };
   }) as unknown as CustomGradientFunc);
   return (x: tf.Tensor) => op(x);
 }
@@ -101,15 +111,14 @@ export function smoothedScaleOp(smoother: Smoother, options?: SmoothedOpOptions)
     if (!(scale instanceof tf.Tensor) || !(scale.rank === 0 || (scale.rank === 1 && scale.size === n))) {
       throw invalid('scale', scale instanceof tf.Tensor ? scale.shape : scale, `the scale must be a scalar tensor (γ) or a tensor of shape [${n}] (σ per coordinate).`, 'pass tf.scalar(0.5) or tf.fill([n], 0.5)');
     }
-    const values = scale.dataSync() as Float32Array;
+    const values = floats(scale);
     const scaled = smoother.withScale(scale.rank === 0 ? values[0] : Float32Array.from(values));
     const { smoothed, y } = forward(p, scaled, x);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor) => {
-        const v = dy.dataSync() as Float32Array;
-        const dx = tf.tensor(smoothed.vjpSync(v), x.shape, 'float32');
-        const perRow = smoothed.scaleGradientSync(v);
+        const dx = vjpTensor(smoothed, dy, x);
+        const perRow = smoothed.scaleGradientSync(floats(dy));
         const size = perRow.length / smoothed.batch;
         const total = new Float32Array(size);
         for (let b = 0; b < smoothed.batch; b++) for (let k = 0; k < size; k++) total[k] += perRow[b * size + k];
@@ -144,8 +153,7 @@ export function smoothedLossOp(f: BlackBox, loss: RowLoss, configure: (box: Blac
   const op = tf.customGrad(((x: tf.Tensor, t: tf.Tensor) => {
     const batch = rowsOf(x, f.inputSize, 'x');
     if (!(t instanceof tf.Tensor) || t.rank < 1 || t.shape[0] !== batch) throw invalid('targets', t instanceof tf.Tensor ? t.shape : t, `targets must be a tensor with one row per input row (${batch}).`, `pass shape [${batch}, …]`);
-    const data = t.dataSync();
-    const mine: Float32Array = data instanceof Float32Array ? data : Float32Array.from(data);
+    const mine = floats(t);
     const size = t.size / batch;
     targets = mine;
     targetSize = size;
@@ -155,7 +163,7 @@ export function smoothedLossOp(f: BlackBox, loss: RowLoss, configure: (box: Blac
       gradFunc: (dy: tf.Tensor) => {
         targets = mine;
         targetSize = size;
-        return [tf.tensor(smoothed.vjpSync(dy.dataSync() as Float32Array), x.shape, 'float32'), tf.zerosLike(t)];
+        return [vjpTensor(smoothed, dy, x), tf.zerosLike(t)];
       },
     };
   }) as unknown as CustomGradientFunc);

@@ -5,7 +5,7 @@
 import { SingleBar } from 'cli-progress';
 import { parseArgs } from 'node:util';
 import { SmoothingError } from './errors.js';
-import { intFlag } from './experiments/interruptible.js';
+import { intFlag, positiveFlag } from './experiments/interruptible.js';
 import type { TrainOptions } from './train/loop.js';
 import type { BackendName, SamplerName } from './types.js';
 
@@ -57,13 +57,6 @@ Options (defaults: ranking / paths):
   --seed N              seed of weights, data and noise                     (1)
   --out DIR             results folder                                      (results/train-ranking, results/train-paths)
 `;
-
-function positiveNumber(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!(v > 0) || !Number.isFinite(v)) throw new SmoothingError('ERR_INVALID_ARGUMENT', `${flag} must be a positive number.`, { argument: flag, value: text, fix: `for example ${flag} ${fallback}` });
-  return v;
-}
 
 /** Default methods, with --distribution / --covariate replacing the smoothing ones (baselines stay). */
 function methodsFor(demo: 'ranking' | 'paths', d: DemoDefaults, distribution: string | undefined, covariate: string | undefined): string[] {
@@ -122,9 +115,9 @@ export async function trainCommand(args: string[]): Promise<number> {
     steps: intFlag('--steps', values.steps, d.steps),
     batch: intFlag('--batch', values.batch, d.batch),
     samples: intFlag('--samples', values.samples, d.samples),
-    scale: positiveNumber('--scale', values.scale, d.scale),
+    scale: positiveFlag('--scale', values.scale, d.scale),
     sampler: values.sampler as SamplerName,
-    learningRate: positiveNumber('--lr', values.lr, 1e-3),
+    learningRate: positiveFlag('--lr', values.lr, 1e-3),
     methods: values.methods ? values.methods.split(',').filter((m) => m !== '') : methodsFor(demo, d, values.distribution, values.covariate),
     backend: values.backend as 'auto' | BackendName,
     seed: intFlag('--seed', values.seed, 1, 0),

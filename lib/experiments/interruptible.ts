@@ -12,11 +12,17 @@ export function intFlag(flag: string, text: string | undefined, fallback: number
   return v;
 }
 
+/** A flag holding a finite number > 0; `fallback` when absent. */
+export function positiveFlag(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (!(v > 0) || !Number.isFinite(v)) throw new SmoothingError('ERR_INVALID_ARGUMENT', `${flag} must be a positive number.`, { argument: flag, value: text, fix: `for example ${flag} ${fallback}` });
+  return v;
+}
+
 /** The noise scale flag: a finite number > 0, default 0.5. */
 export function scaleFlag(text: string | undefined): number {
-  const scale = text === undefined ? 0.5 : Number(text);
-  if (!(scale > 0) || !Number.isFinite(scale)) throw new SmoothingError('ERR_INVALID_ARGUMENT', '--scale must be a positive number.', { argument: '--scale', value: text, fix: '--scale 0.5' });
-  return scale;
+  return positiveFlag('--scale', text, 0.5);
 }
 
 /**

@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { SmoothingError } from '../errors.js';
 import { DISTRIBUTION_NAMES } from '../distributions.js';
 import type { BackendName, CovariateName, DistributionName, SamplerName } from '../types.js';
+import { disposeModel, type Model } from './model.js';
+import { createRng, type Rng } from './rng.js';
 
 /** Options common to both demos (the CLI's flags). */
 export interface TrainOptions {
@@ -62,11 +64,17 @@ export function parseSmoothing(id: string): SmoothingMethod | undefined {
   return { distribution: distribution as DistributionName, covariate: covariate as CovariateName };
 }
 
+/** 'Laplace + LOO, 256 samples': how a smoothing method is named in the tables and charts. */
+export function smoothingLabel(m: SmoothingMethod, samples: number): string {
+  const name = m.distribution[0].toUpperCase() + m.distribution.slice(1);
+  return `${name} + ${m.covariate === 'none' ? 'no covariate' : m.covariate.toUpperCase()}, ${samples} samples`;
+}
+
 export function unknownMethod(id: string, known: string): SmoothingError {
   return new SmoothingError('ERR_INVALID_ARGUMENT', `unknown training method '${id}'.`, { argument: '--methods', value: id, fix: `use ${known}` });
 }
 
-export interface LoopSpec {
+interface LoopSpec {
   id: string;
   label: string;
   options: TrainOptions;
@@ -79,11 +87,59 @@ export interface LoopSpec {
   evaluate(): Record<string, number>;
 }
 
+/** A method of a demo, built (and its options checked) before any training starts. */
+export interface PreparedMethod {
+  id: string;
+  label: string;
+  /** The backend that runs its smoothing (smoothing methods only). */
+  backend?: string;
+}
+
+export interface DemoSpec<M extends PreparedMethod> {
+  methods: M[];
+  /** A fresh model with the run's initial weights (the same for every method). */
+  newModel(): Model;
+  /** One optimizer step of `method` on a batch drawn from `data`; returns the training loss. */
+  step(method: M, model: Model, optimizer: tf.Optimizer, data: Rng): number;
+  /** The held-out metrics of a model. */
+  evaluate(model: Model): Record<string, number>;
+}
+
+/**
+ * Train every method in turn from the same weights on the same batches (data seeded with seed + 1), Adam with the
+ * run's learning rate; stops after the method that Ctrl-C interrupted.
+ */
+export async function runMethods<M extends PreparedMethod>(options: TrainOptions, demo: DemoSpec<M>): Promise<MethodResult[]> {
+  const results: MethodResult[] = [];
+  for (const [index, method] of demo.methods.entries()) {
+    const model = demo.newModel();
+    const data = createRng(options.seed + 1);
+    const optimizer = tf.train.adam(options.learningRate);
+    try {
+      const result = await trainLoop({
+        id: method.id,
+        label: method.label,
+        options,
+        progressBase: index * options.steps,
+        progressTotal: demo.methods.length * options.steps,
+        step: () => demo.step(method, model, optimizer, data),
+        evaluate: () => demo.evaluate(model),
+      });
+      results.push({ ...result, backend: method.backend });
+      if (!result.completed) break; // Ctrl-C: report what is done
+    } finally {
+      optimizer.dispose();
+      disposeModel(model);
+    }
+  }
+  return results;
+}
+
 /**
  * Train for options.steps steps, evaluating every evalEvery steps and at the end; one turn of the event loop per
  * step. options.signal stops it early: the last finished step is evaluated and the result says completed: false.
  */
-export async function trainLoop(spec: LoopSpec): Promise<MethodResult> {
+async function trainLoop(spec: LoopSpec): Promise<MethodResult> {
   const { options } = spec;
   const started = Date.now();
   const curve: CurvePoint[] = [{ step: 0, loss: Number.NaN, metrics: spec.evaluate() }];

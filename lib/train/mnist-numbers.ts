@@ -89,6 +89,20 @@ export function loadDigits(): DigitSets {
   return cache;
 }
 
+/**
+ * Position of item i of the set values[first .. first + n − 1] in the ascending order, ties by lower index (the
+ * order of blackboxes.permutation): the number of items that come before it. O(n), and n is a handful.
+ */
+export function ascendingPosition(values: ArrayLike<number>, first: number, n: number, i: number): number {
+  const vi = values[first + i];
+  let position = 0;
+  for (let j = 0; j < n; j++) {
+    const vj = values[first + j];
+    if (vj < vi || (vj === vi && j < i)) position++;
+  }
+  return position;
+}
+
 /** One batch of ranking sets. */
 export interface RankingBatch {
   /** sets·setSize images of 28 × (28·digitsPerNumber) pixels, row-major, digits side by side left to right. */
@@ -158,17 +172,7 @@ export function rankingBatch(rng: Rng, split: DigitSplit, sets: number, setSize 
   for (let set = 0; set < sets; set++) {
     const first = set * setSize;
     const base = set * setSize * setSize;
-    for (let i = 0; i < setSize; i++) {
-      // Position of item i in the ascending order, ties by lower index (the order of blackboxes.permutation):
-      // the number of items that come before it. O(n²), and n is a handful.
-      const vi = values[first + i];
-      let position = 0;
-      for (let j = 0; j < setSize; j++) {
-        const vj = values[first + j];
-        if (vj < vi || (vj === vi && j < i)) position++;
-      }
-      permutation[base + i * setSize + position] = 1;
-    }
+    for (let i = 0; i < setSize; i++) permutation[base + i * setSize + ascendingPosition(values, first, setSize, i)] = 1;
   }
   return { images, values, permutation, digitIndices };
 }

@@ -12,8 +12,8 @@ import { blackboxes } from '../blackboxes/index.js';
 import { smooth } from '../smooth.js';
 import { smoothedLossOp, smoothedOp } from '../tfjs.js';
 import { blackboxDifferentiation } from './baselines.js';
-import { parseSmoothing, takeLoss, trainLoop, unknownMethod, type MethodResult, type TrainOptions } from './loop.js';
-import { cellCoster, disposeModel, predictCosts, type Model } from './model.js';
+import { parseSmoothing, runMethods, smoothingLabel, takeLoss, unknownMethod, type MethodResult, type TrainOptions } from './loop.js';
+import { cellCoster, predictCosts, type Model } from './model.js';
 import { createRng } from './rng.js';
 import { pathCost, shortestPaths, terrainBatch, type TerrainBatch } from './terrain.js';
 
@@ -49,7 +49,7 @@ function method(id: string, options: TrainOptions): { label: string; loss: PathL
   if (!m || (kind !== 'algorithm' && kind !== 'loss')) throw unknownMethod(id, PATH_METHODS);
   const config = { distribution: m.distribution, covariate: m.covariate, scale: options.scale, samples: options.samples, sampler: options.sampler, backend: options.backend };
   const seed = options.seed * 1_000_003;
-  const name = `${m.distribution[0].toUpperCase()}${m.distribution.slice(1)} + ${m.covariate === 'none' ? 'no covariate' : m.covariate.toUpperCase()}, ${options.samples} samples`;
+  const name = smoothingLabel(m, options.samples);
   if (kind === 'algorithm') {
     const smoother = smooth(blackboxes.shortestPath(ROWS, COLS), config);
     const op = smoothedOp(smoother, { seed });
@@ -87,38 +87,19 @@ export function pathAccuracy(model: Model, test: TerrainBatch, truePaths: Float3
 export async function runPaths(options: TrainOptions): Promise<MethodResult[]> {
   const test = terrainBatch(createRng(options.seed + 7919), options.testSize, ROWS, COLS, PATCH);
   const testPaths = shortestPaths(test.costs, options.testSize, ROWS, COLS);
-  // Every method is built (and its options checked) before any training starts.
-  const methods = options.methods.map((id) => ({ id, ...method(id, options) }));
-  const results: MethodResult[] = [];
-  for (const [index, { id, label, loss, backend }] of methods.entries()) {
-    const model = cellCoster(createRng(options.seed), PATCH);
-    const data = createRng(options.seed + 1);
-    const optimizer = tf.train.adam(options.learningRate);
-    const B = options.batch;
-    try {
-      const result = await trainLoop({
-        id,
-        label,
-        options,
-        progressBase: index * options.steps,
-        progressTotal: options.methods.length * options.steps,
-        step: () => {
-          const batch = terrainBatch(data, B, ROWS, COLS, PATCH);
-          const paths = shortestPaths(batch.costs, B, ROWS, COLS);
-          return tf.tidy(() => {
-            const images = tf.tensor4d(batch.images, [B, ROWS * PATCH, COLS * PATCH, 3]);
-            const target = tf.tensor2d(paths, [B, CELLS]);
-            return takeLoss(optimizer.minimize(() => loss(predictCosts(model, images, ROWS, COLS, PATCH), target), true));
-          });
-        },
-        evaluate: () => pathAccuracy(model, test, testPaths, options.testSize),
+  const B = options.batch;
+  return runMethods(options, {
+    methods: options.methods.map((id) => ({ id, ...method(id, options) })),
+    newModel: () => cellCoster(createRng(options.seed), PATCH),
+    step: ({ loss }, model, optimizer, data) => {
+      const batch = terrainBatch(data, B, ROWS, COLS, PATCH);
+      const paths = shortestPaths(batch.costs, B, ROWS, COLS);
+      return tf.tidy(() => {
+        const images = tf.tensor4d(batch.images, [B, ROWS * PATCH, COLS * PATCH, 3]);
+        const target = tf.tensor2d(paths, [B, CELLS]);
+        return takeLoss(optimizer.minimize(() => loss(predictCosts(model, images, ROWS, COLS, PATCH), target), true));
       });
-      results.push({ ...result, backend });
-      if (!result.completed) break; // Ctrl-C: report what is done
-    } finally {
-      optimizer.dispose();
-      disposeModel(model);
-    }
-  }
-  return results;
+    },
+    evaluate: (model) => pathAccuracy(model, test, testPaths, options.testSize),
+  });
 }

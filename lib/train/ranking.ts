@@ -10,9 +10,9 @@ import { blackboxes } from '../blackboxes/index.js';
 import { smooth } from '../smooth.js';
 import { smoothedOp } from '../tfjs.js';
 import { neuralSort } from './baselines.js';
-import { parseSmoothing, takeLoss, trainLoop, unknownMethod, type MethodResult, type TrainOptions } from './loop.js';
-import { rankingBatch, type RankingBatch } from './mnist-numbers.js';
-import { digitScorer, disposeModel, scoreNumbers, type Model } from './model.js';
+import { parseSmoothing, runMethods, smoothingLabel, takeLoss, unknownMethod, type MethodResult, type TrainOptions } from './loop.js';
+import { ascendingPosition, rankingBatch, type RankingBatch } from './mnist-numbers.js';
+import { digitScorer, scoreNumbers, type Model } from './model.js';
 import { createRng } from './rng.js';
 
 export const SET_SIZE = 5;
@@ -36,9 +36,7 @@ function relaxation(id: string, options: TrainOptions): { label: string; relax: 
   });
   // Fresh noise every step, reproducible per run.
   const op = smoothedOp(smoother, { outputShape: [SET_SIZE, SET_SIZE], seed: options.seed * 1_000_003 });
-  const name = m.distribution[0].toUpperCase() + m.distribution.slice(1);
-  const cov = m.covariate === 'none' ? 'no covariate' : m.covariate.toUpperCase();
-  return { label: `smoothing: ${name} + ${cov}, ${options.samples} samples`, relax: (s) => op(s) as tf.Tensor3D, backend: smoother.backendName };
+  return { label: `smoothing: ${smoothingLabel(m, options.samples)}`, relax: (s) => op(s) as tf.Tensor3D, backend: smoother.backendName };
 }
 
 /** Held-out accuracy: exact match of the whole predicted order, and the share of items at their true position. */
@@ -49,13 +47,8 @@ export function rankingAccuracy(model: Model, test: RankingBatch, sets: number):
   for (let s = 0; s < sets; s++) {
     let all = true;
     for (let i = 0; i < SET_SIZE; i++) {
-      // Predicted position of item i: how many items score below it (ties by index, as the black box orders).
-      const si = scores[s * SET_SIZE + i];
-      let position = 0;
-      for (let j = 0; j < SET_SIZE; j++) {
-        const sj = scores[s * SET_SIZE + j];
-        if (sj < si || (sj === si && j < i)) position++;
-      }
+      // Predicted position of item i: its place in the ascending order of the scores (ties as the black box).
+      const position = ascendingPosition(scores, s * SET_SIZE, SET_SIZE, i);
       const ok = test.permutation[(s * SET_SIZE + i) * SET_SIZE + position] === 1;
       if (ok) correct++;
       else all = false;
@@ -67,44 +60,25 @@ export function rankingAccuracy(model: Model, test: RankingBatch, sets: number):
 
 export async function runRanking(options: TrainOptions): Promise<MethodResult[]> {
   const test = rankingBatch(createRng(options.seed + 7919), 'test', options.testSize, SET_SIZE);
-  // Every method is built (and its options checked) before any training starts.
-  const methods = options.methods.map((id) => ({ id, ...relaxation(id, options) }));
-  const results: MethodResult[] = [];
-  for (const [index, { id, label, relax, backend }] of methods.entries()) {
-    const model = digitScorer(createRng(options.seed));
-    const data = createRng(options.seed + 1);
-    const optimizer = tf.train.adam(options.learningRate);
-    const sets = options.batch;
-    try {
-      const result = await trainLoop({
-        id,
-        label,
-        options,
-        progressBase: index * options.steps,
-        progressTotal: options.methods.length * options.steps,
-        step: () => {
-          const batch = rankingBatch(data, 'train', sets, SET_SIZE);
-          return tf.tidy(() => {
-            const images = tf.tensor3d(batch.images, [sets * SET_SIZE, 28, 112]);
-            const target = tf.tensor3d(batch.permutation, [sets, SET_SIZE, SET_SIZE]);
-            return takeLoss(
-              optimizer.minimize(() => {
-                const scores = scoreNumbers(model, images).reshape([sets, SET_SIZE]) as tf.Tensor2D;
-                const p = relax(scores);
-                // Cross-entropy of each item's row (its position distribution), averaged over items and sets.
-                return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(tf.add(p, 1e-7))), 2))) as tf.Scalar;
-              }, true),
-            );
-          });
-        },
-        evaluate: () => rankingAccuracy(model, test, options.testSize),
+  const sets = options.batch;
+  return runMethods(options, {
+    methods: options.methods.map((id) => ({ id, ...relaxation(id, options) })),
+    newModel: () => digitScorer(createRng(options.seed)),
+    step: ({ relax }, model, optimizer, data) => {
+      const batch = rankingBatch(data, 'train', sets, SET_SIZE);
+      return tf.tidy(() => {
+        const images = tf.tensor3d(batch.images, [sets * SET_SIZE, 28, 112]);
+        const target = tf.tensor3d(batch.permutation, [sets, SET_SIZE, SET_SIZE]);
+        return takeLoss(
+          optimizer.minimize(() => {
+            const scores = scoreNumbers(model, images).reshape([sets, SET_SIZE]) as tf.Tensor2D;
+            const p = relax(scores);
+            // Cross-entropy of each item's row (its position distribution), averaged over items and sets.
+            return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(tf.add(p, 1e-7))), 2))) as tf.Scalar;
+          }, true),
+        );
       });
-      results.push({ ...result, backend });
-      if (!result.completed) break; // Ctrl-C: report what is done
-    } finally {
-      optimizer.dispose();
-      disposeModel(model);
-    }
-  }
-  return results;
+    },
+    evaluate: (model) => rankingAccuracy(model, test, options.testSize),
+  });
 }
