@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "checked.h"
 #include "distributions.h"
 #include "launch.h"
 
@@ -331,7 +332,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   const bool store_s = op != OP_FORWARD;
   const bool store_e = plan.scale.kind == SCALE_MATRIX || op == OP_SCALE_GRADIENT;
   const uint32_t spi = SAMPLES_PER_ITEM;
-  const uint32_t items_per_b = (S + spi - 1) / spi;
+  const uint32_t items_per_b = items_for(S, spi);  // no S + spi − 1: it wraps for S near 2^32 (then a division by 0)
   const uint64_t items = static_cast<uint64_t>(B) * items_per_b;
   const int kind = plan.box.kind;
   const TileChoice tile = choose_tile(kind, plan, spi, store_s, store_e, props.smem_optin);
@@ -349,9 +350,11 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   // Waves: enough blocks to fill the device a few times over, within a device-memory budget.
   size_t free_b = 0, total_b = 0;
   check(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
-  const uint32_t key_words = batch_key_words(local.sampler);
-  const uint64_t fixed = static_cast<uint64_t>(B) * (n * 4 + m * 4 + n * 8 + m * 8 + L.total * 8) +
-                         plan.sobol_v.size() * 4 + (plan.sigma.size() + plan.matrix.size()) * 8 + (1u << 20);
+  const uint32_t key_words = to_u32(batch_key_words64(local.sampler), "sampler key words");
+  // 64-bit and checked: n·12 alone wraps 32 bits from n = 2^30 on.
+  const uint64_t per_b = add_or_throw(12 * static_cast<uint64_t>(n) + 12 * static_cast<uint64_t>(m), mul_or_throw(L.total, 8, "partial sums"), "device bytes");
+  const uint64_t fixed = add_or_throw(mul_or_throw(B, per_b, "device bytes of the inputs"),
+                                      plan.sobol_v.size() * 4 + (plan.sigma.size() + plan.matrix.size()) * 8 + (1u << 20), "device bytes");
   const uint64_t budget = std::min<uint64_t>(free_b / 2, 4ull << 30);
   const uint64_t per_item = L.total * 8 + (tile.global ? shape.bytes : 0) + static_cast<uint64_t>(key_words) * 4;
   if (fixed + per_item + static_cast<uint64_t>(key_words) * 8 > budget) {
@@ -424,8 +427,9 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
           "launching the merge kernel");
     stream.sync("running the fused estimator");
     for (uint64_t item = w0; item < w1; item++) {
-      const uint32_t start = static_cast<uint32_t>(item % items_per_b) * spi;
-      done += std::min(S, start + spi) - start;
+      uint32_t start, end;
+      item_range(S, spi, item % items_per_b, start, end);
+      done += end - start;
     }
     progress(done);
   }
@@ -447,8 +451,8 @@ std::vector<double> uniforms(const EnginePlan& plan, uint64_t seed, uint32_t b, 
   device();
   Stream stream;
   DevicePlan dplan(plan, seed, stream);
-  const uint32_t kw = batch_key_words(dplan.sampler);
-  DeviceMemory keys(std::max<uint32_t>(kw, 1) * 4, "sampler keys");
+  const uint32_t kw = to_u32(batch_key_words64(dplan.sampler), "sampler key words");
+  DeviceMemory keys(static_cast<size_t>(std::max<uint32_t>(kw, 1)) * 4, "sampler keys");
   check(gpu::launch_batch_keys(dplan.sampler, b, 1, kw, keys.as<uint32_t>(), stream.get()), "launching the sampler-key kernel");
   const size_t values = static_cast<size_t>(count) * plan.n;
   DeviceMemory out(values * 8, "uniforms");
@@ -467,8 +471,8 @@ CurandCheck curand_check(const EnginePlan& plan, uint64_t seed, uint32_t b, uint
   if (!r.curand) return r;
   Stream stream;
   DevicePlan dplan(plan, seed, stream);
-  const uint32_t kw = batch_key_words(dplan.sampler);
-  DeviceMemory keys(std::max<uint32_t>(kw, 1) * 4, "sampler keys");
+  const uint32_t kw = to_u32(batch_key_words64(dplan.sampler), "sampler key words");
+  DeviceMemory keys(static_cast<size_t>(std::max<uint32_t>(kw, 1)) * 4, "sampler keys");
   check(gpu::launch_batch_keys(dplan.sampler, b, 1, kw, keys.as<uint32_t>(), stream.get()), "launching the sampler-key kernel");
   unsigned long long init[2] = {0ull, ~0ull};
   DeviceMemory result = upload(init, 2, "check result", stream);
@@ -521,14 +525,14 @@ UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : im
   I.x = upload(I.in.x, "inputs x", st);
   I.v = upload(I.in.v, "upstream gradient v", st);
   I.dir = upload(I.in.dir, "jvp direction", st);
-  const uint32_t kw = batch_key_words(I.plan.sampler);
-  I.keys = DeviceMemory(std::max<uint32_t>(kw, 1) * 4, "sampler keys");
+  const uint32_t kw = to_u32(batch_key_words64(I.plan.sampler), "sampler key words");
+  I.keys = DeviceMemory(static_cast<size_t>(std::max<uint32_t>(kw, 1)) * 4, "sampler keys");
   const size_t cn = static_cast<size_t>(chunk) * n;
   I.z = DeviceMemory(cn * 4, "perturbed inputs");
   if (store_s) I.s = DeviceMemory(cn * 8, "scores");
   if (store_e) I.e = DeviceMemory(cn * 8, "noise");
   I.f = DeviceMemory(static_cast<size_t>(chunk) * m * 4, "black-box outputs");
-  const uint32_t segments = (chunk + gpu::USER_SEGMENT - 1) / gpu::USER_SEGMENT;
+  const uint32_t segments = items_for(chunk, gpu::USER_SEGMENT);  // no chunk + 1023 (wraps near 2^32)
   I.part = DeviceMemory(static_cast<size_t>(segments) * I.L.total * 8, "per-segment partial sums");
   I.totals = DeviceMemory(static_cast<size_t>(B) * I.L.total * 8, "per-input sums");
   check(cudaMemsetAsync(I.totals.as<void>(), 0, static_cast<size_t>(B) * I.L.total * 8, st.get()), "cudaMemsetAsync(totals)");

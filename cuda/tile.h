@@ -488,7 +488,7 @@ SSG_HD void run_item(Exec& ex, const FusedArgs& a, char* ws, uint32_t item_local
 
   ex.for_units(static_cast<uint32_t>(a.L.total), [&](uint32_t e) { part[e] = 0.0; });
   ex.sync();
-  for (uint32_t i0 = start; i0 < end; i0 += T) {
+  for (uint32_t i0 = start; i0 < end; i0 += end - i0 < T ? end - i0 : T) {  // stops at end: i0 + T wraps at S ≈ 2^32
     const uint32_t tc = end - i0 < T ? end - i0 : T;
     ex.for_units(tc * nq, [&](uint32_t u) {
       const uint32_t t = u / nq;

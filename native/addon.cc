@@ -17,8 +17,6 @@ using ss::EnginePlan;
 using ss::JobInput;
 using ss::JobOutput;
 using ss::addon::AbortFlag;
-using ss::addon::parse_job;
-using ss::addon::parse_plan;
 using ss::addon::result_object;
 
 // C++ exceptions of the cpu engine as JS errors naming the backend.
@@ -29,28 +27,25 @@ struct CpuGuard {
 
 // run(plan, job, onProgress?) → { promise, abort() }
 Napi::Value Run(const Napi::CallbackInfo& info) {
-  return ss::addon::start_job(info, [](Napi::Env env, EnginePlan plan, JobInput job, std::shared_ptr<AbortFlag> flag, Napi::Function progress) {
+  return ss::addon::start_job(info, "cpu backend run", ss::addon::host_memory_limit(), [](Napi::Env env, EnginePlan plan, JobInput job, std::shared_ptr<AbortFlag> flag, Napi::Function progress) {
     return new ss::addon::JobWorker(env, "cpu backend", &ss::run_job, std::move(plan), std::move(job), std::move(flag), progress);
   });
 }
 
 // runSync(plan, job) → result: the same job on the calling thread (blocks the event loop; see run_sync).
 Napi::Value RunSync(const Napi::CallbackInfo& info) {
-  return ss::addon::run_sync(info, "cpu backend", &ss::run_job, CpuGuard());
+  return ss::addon::run_sync(info, "cpu backend", ss::addon::host_memory_limit(), &ss::run_job, CpuGuard());
 }
 
 // uniforms(plan, seed, b, start, count) → Float64Array count×n: the raw u, for parity tests.
 Napi::Value Uniforms(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
-  plan.sampler.seed = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
-  const uint32_t b = info[2].As<Napi::Number>().Uint32Value();
-  const uint32_t start = info[3].As<Napi::Number>().Uint32Value();
-  const uint32_t count = info[4].As<Napi::Number>().Uint32Value();
-  std::vector<uint32_t> keys(std::max<uint32_t>(1, ss::batch_key_words(plan.sampler)));
-  ss::prepare_batch_keys(plan.sampler, b, keys.data());
-  auto out = Napi::Float64Array::New(env, static_cast<size_t>(count) * plan.n);
-  for (uint32_t r = 0; r < count; r++) ss::sample_row(plan.sampler, keys.data(), b, start + r, out.Data() + static_cast<size_t>(r) * plan.n);
+  ss::addon::RowsCall c = ss::addon::parse_rows(info, "cpu backend uniforms");
+  c.plan.sampler.seed = c.seed;
+  std::vector<uint32_t> keys(ss::to_size(std::max<uint64_t>(1, ss::batch_key_words64(c.plan.sampler)), "sampler key words"));
+  ss::prepare_batch_keys(c.plan.sampler, c.b, keys.data());
+  auto out = Napi::Float64Array::New(env, static_cast<size_t>(c.count) * c.plan.n);
+  for (uint32_t r = 0; r < c.count; r++) ss::sample_row(c.plan.sampler, keys.data(), c.b, c.start + r, out.Data() + static_cast<size_t>(r) * c.plan.n);
   return out;
 }
 
@@ -62,6 +57,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("runSync", Napi::Function::New(env, RunSync));
   exports.Set("uniforms", Napi::Function::New(env, Uniforms));
   exports.Set("UserStream", UserStreamWrap::Define(env));
+  exports.Set("maxThreads", Napi::Number::New(env, ss::thread_cap()));
   exports.Set("hardwareConcurrency", Napi::Number::New(env, std::max(1u, std::thread::hardware_concurrency())));
   exports.Set("samplesPerItem", Napi::Number::New(env, ss::SAMPLES_PER_ITEM));
   return exports;

@@ -3,66 +3,200 @@
 #pragma once
 #include <napi.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "engine.h"
+#include "plan_checks.h"
 
 namespace ss::addon {
 
-inline uint32_t u32(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Uint32Value(); }
-inline int i32(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Int32Value(); }
+// Reading: every field is type-checked before it is converted (As<T>() on a wrong type is a fatal error
+// with NODE_ADDON_API_ENABLE_TYPE_CHECK_ON_AS, a crash without it), then the plain structs go through
+// plan_checks.h. Any violation throws a JS Error with code ERR_INVALID_ARGUMENT naming the entry point and the
+// field; nothing has run yet.
 
-template <typename T, typename Arr>
-std::vector<T> copy_array(const Napi::Value& value) {
-  if (value.IsUndefined() || value.IsNull()) return {};
-  Arr arr = value.As<Arr>();
-  return std::vector<T>(arr.Data(), arr.Data() + arr.ElementLength());
+/** The JS Error of a failed check: code ERR_INVALID_ARGUMENT (or ERR_INTERNAL), `argument` = the field. */
+inline Napi::Error coded_error(Napi::Env env, const char* code, const std::string& entry, const std::string& field, const std::string& message) {
+  Napi::Error err = Napi::Error::New(env, entry + ": " + field + " " + message);
+  err.Set("code", Napi::String::New(env, code));
+  if (!field.empty()) err.Set("argument", Napi::String::New(env, field));
+  return err;
+}
+[[noreturn]] inline void invalid(Napi::Env env, const std::string& entry, const std::string& field, const std::string& message) {
+  throw coded_error(env, "ERR_INVALID_ARGUMENT", entry, field, message);
+}
+inline void require(Napi::Env env, const std::string& entry, const ss::checks::Problem& p) {
+  if (!p.ok()) invalid(env, entry, p.field, p.message);
 }
 
-inline ss::EnginePlan parse_plan(const Napi::Object& o) {
-  ss::EnginePlan p;
-  p.n = u32(o, "n");
-  p.m = u32(o, "m");
-  p.builtin = o.Get("builtin").ToBoolean();
-  if (p.builtin) {
-    Napi::Object box = o.Get("box").As<Napi::Object>();
-    p.box = ss::BoxSpec{i32(box, "kind"), u32(box, "n"), u32(box, "k"), u32(box, "rows"), u32(box, "cols")};
+inline std::string type_name(const Napi::Value& v) {
+  switch (v.Type()) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "a boolean";
+    case napi_number: return "a number";
+    case napi_string: return "a string";
+    case napi_symbol: return "a symbol";
+    case napi_function: return "a function";
+    case napi_bigint: return "a bigint";
+    default: return v.IsTypedArray() ? "another typed array" : "an object";
   }
-  p.dist = i32(o, "dist");
-  p.covariate = i32(o, "covariate");
-  Napi::Object s = o.Get("sampler").As<Napi::Object>();
-  p.sampler.sampler = i32(s, "kind");
-  p.sampler.samples = u32(s, "samples");
+}
+
+/** Reads the fields of one JS object for entry point `entry`; `path` prefixes field names ("plan.sampler"). */
+struct Reader {
+  Napi::Env env;
+  std::string entry;
+  std::string path;
+
+  std::string field(const char* key) const { return path.empty() ? std::string(key) : path + "." + key; }
+
+  Napi::Object object(const Napi::Value& v, const std::string& name) const {
+    if (!v.IsObject() || v.IsNull()) invalid(env, entry, name, "must be an object, got " + type_name(v));
+    return v.As<Napi::Object>();
+  }
+  Reader sub(const Napi::Object& o, const char* key, Napi::Object& out) const {
+    out = object(o.Get(key), field(key));
+    return Reader{env, entry, field(key)};
+  }
+  /** An integer number in [lo, hi], 0 ≤ lo (doubles: every bound up to 2^53 is exact; NaN fails every comparison). */
+  double integer(const Napi::Value& v, const std::string& name, double lo, double hi) const {
+    if (!v.IsNumber()) invalid(env, entry, name, "must be a number, got " + type_name(v));
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d >= lo && d <= hi && d == std::floor(d))) {
+      invalid(env, entry, name, "is " + Napi::Value(v).ToString().Utf8Value() + ", expected an integer in [" + ss::checks::num(static_cast<uint64_t>(lo)) + ", " +
+                                    ss::checks::num(static_cast<uint64_t>(hi)) + "]");
+    }
+    return d;
+  }
+  uint32_t u32(const Napi::Object& o, const char* key) const { return static_cast<uint32_t>(integer(o.Get(key), field(key), 0, 4294967295.0)); }
+  int kind(const Napi::Object& o, const char* key) const { return static_cast<int>(integer(o.Get(key), field(key), 0, 1024)); }
+  /** A seed: a non-negative safe integer, as the JS API allows. */
+  uint64_t seed(const Napi::Value& v, const std::string& name) const {
+    return static_cast<uint64_t>(integer(v, name, 0, 9007199254740991.0));
+  }
+  bool flag(const Napi::Object& o, const char* key) const {
+    const Napi::Value v = o.Get(key);
+    if (v.IsUndefined()) return false;
+    if (!v.IsBoolean()) invalid(env, entry, field(key), "must be a boolean, got " + type_name(v));
+    return v.As<Napi::Boolean>().Value();
+  }
+  /** A typed array of type `type` copied out (a detached one has length 0); absent (undefined/null) only when optional. */
+  template <typename T, typename Arr>
+  std::vector<T> array(const Napi::Object& o, const char* key, napi_typedarray_type type, const char* type_label, bool optional) const {
+    const Napi::Value v = o.Get(key);
+    if (optional && (v.IsUndefined() || v.IsNull())) return {};
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+      invalid(env, entry, field(key), std::string("must be a ") + type_label + (optional ? " or undefined" : "") + ", got " + type_name(v));
+    }
+    Arr arr = v.As<Arr>();
+    const size_t len = arr.ElementLength();
+    if (len == 0) return {};
+    return std::vector<T>(arr.Data(), arr.Data() + len);
+  }
+};
+
+/** A typed-array argument handed to a native call that writes or reads it in place (noise's z, accumulate's outputs). */
+inline Napi::Float32Array float32_arg(Napi::Env env, const std::string& entry, const Napi::Value& v, const char* name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    invalid(env, entry, name, "must be a Float32Array, got " + type_name(v));
+  }
+  return v.As<Napi::Float32Array>();
+}
+
+/** The bytes of host memory a call may need: the machine's physical memory (0 = unknown: unchecked). */
+inline uint64_t host_memory_limit() {
+  const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(size) : 0;
+}
+
+inline ss::EnginePlan parse_plan(Napi::Env env, const std::string& entry, const Napi::Value& value) {
+  Reader r{env, entry, "plan"};
+  const Napi::Object o = r.object(value, "plan");
+  ss::EnginePlan p;
+  p.n = r.u32(o, "n");
+  p.m = r.u32(o, "m");
+  p.builtin = r.flag(o, "builtin");
+  if (p.builtin) {
+    Napi::Object box;
+    const Reader rb = r.sub(o, "box", box);
+    p.box = ss::BoxSpec{rb.kind(box, "kind"), rb.u32(box, "n"), rb.u32(box, "k"), rb.u32(box, "rows"), rb.u32(box, "cols")};
+  }
+  p.dist = r.kind(o, "dist");
+  p.covariate = r.kind(o, "covariate");
+  Napi::Object s;
+  const Reader rs = r.sub(o, "sampler", s);
+  p.sampler.sampler = rs.kind(s, "kind");
+  p.sampler.samples = rs.u32(s, "samples");
   p.sampler.dims = p.n;
   p.sampler.seed = 0;
-  p.sampler.antithetic = s.Get("antithetic").ToBoolean();
-  p.sampler.cartesian_k = u32(s, "cartesianK");
-  p.sobol_v = copy_array<uint32_t, Napi::Uint32Array>(s.Get("sobolV"));
-  Napi::Object sc = o.Get("scale").As<Napi::Object>();
-  p.scale.kind = i32(sc, "kind");
+  p.sampler.antithetic = rs.flag(s, "antithetic");
+  p.sampler.cartesian_k = rs.u32(s, "cartesianK");
+  p.sobol_v = rs.array<uint32_t, Napi::Uint32Array>(s, "sobolV", napi_uint32_array, "Uint32Array", true);
+  Napi::Object sc;
+  const Reader rc = r.sub(o, "scale", sc);
+  p.scale.kind = rc.kind(sc, "kind");
   p.scale.n = p.n;
-  p.sigma = copy_array<double, Napi::Float64Array>(sc.Get("sigma"));
-  p.matrix = copy_array<double, Napi::Float64Array>(sc.Get("matrix"));
+  p.sigma = rc.array<double, Napi::Float64Array>(sc, "sigma", napi_float64_array, "Float64Array", true);
+  p.matrix = rc.array<double, Napi::Float64Array>(sc, "matrix", napi_float64_array, "Float64Array", true);
   p.bind();
+  require(env, entry, ss::checks::validate_plan(p));
   return p;
 }
 
-inline ss::JobInput parse_job(const Napi::Object& o) {
+/** The job; checked against the plan by the caller (validate_job / validate_stream need the call's context). */
+inline ss::JobInput parse_job(Napi::Env env, const std::string& entry, const Napi::Value& value) {
+  Reader r{env, entry, "job"};
+  const Napi::Object o = r.object(value, "job");
   ss::JobInput j;
-  j.op = i32(o, "op");
-  j.batch = u32(o, "batch");
-  j.seed = static_cast<uint64_t>(o.Get("seed").As<Napi::Number>().DoubleValue());
-  j.x = copy_array<float, Napi::Float32Array>(o.Get("x"));
-  j.v = copy_array<float, Napi::Float32Array>(o.Get("v"));
-  j.dir = copy_array<double, Napi::Float64Array>(o.Get("dir"));
-  j.fx = copy_array<double, Napi::Float64Array>(o.Get("fx"));
-  j.threads = o.Has("threads") ? u32(o, "threads") : 0;
+  j.op = r.kind(o, "op");
+  j.batch = r.u32(o, "batch");
+  j.seed = r.seed(o.Get("seed"), "job.seed");
+  j.x = r.array<float, Napi::Float32Array>(o, "x", napi_float32_array, "Float32Array", false);
+  j.v = r.array<float, Napi::Float32Array>(o, "v", napi_float32_array, "Float32Array", true);
+  j.dir = r.array<double, Napi::Float64Array>(o, "dir", napi_float64_array, "Float64Array", true);
+  j.fx = r.array<double, Napi::Float64Array>(o, "fx", napi_float64_array, "Float64Array", true);
+  const Napi::Value threads = o.Get("threads");
+  j.threads = threads.IsUndefined() ? 0 : static_cast<unsigned>(r.integer(threads, "job.threads", 0, 4294967295.0));
   return j;
+}
+
+/** The arguments (plan, seed, b, start, count) of uniforms and curandCheck, checked: rows start .. start + count − 1 < S. */
+struct RowsCall {
+  ss::EnginePlan plan;
+  uint64_t seed = 0;
+  uint32_t b = 0, start = 0, count = 0;
+};
+inline RowsCall parse_rows(const Napi::CallbackInfo& info, const std::string& entry) {
+  Napi::Env env = info.Env();
+  Reader r{env, entry, ""};
+  RowsCall c;
+  c.plan = parse_plan(env, entry, info[0]);
+  c.seed = r.seed(info[1], "seed");
+  c.b = static_cast<uint32_t>(r.integer(info[2], "b", 0, 4294967295.0));
+  c.start = static_cast<uint32_t>(r.integer(info[3], "start", 0, 4294967295.0));
+  c.count = static_cast<uint32_t>(r.integer(info[4], "count", 0, 4294967295.0));
+  require(env, entry, ss::checks::validate_rows(c.plan, c.start, c.count, host_memory_limit()));
+  return c;
+}
+
+/** plan and job of run/runSync, both checked: a built-in box, every buffer against B, n, m. */
+// mem_limit: host bytes the job may need (the cpu engine: host_memory_limit(); the cuda engine checks its device
+// budget itself and reports an ERR_CUDA out-of-memory error, so it passes 0).
+inline void parse_fused(const Napi::CallbackInfo& info, const std::string& entry, uint64_t mem_limit, ss::EnginePlan& plan, ss::JobInput& job) {
+  Napi::Env env = info.Env();
+  plan = parse_plan(env, entry, info[0]);
+  job = parse_job(env, entry, info[1]);
+  const uint64_t items = static_cast<uint64_t>(job.batch) * ss::items_for(plan.sampler.samples, ss::SAMPLES_PER_ITEM);
+  require(env, entry, ss::checks::validate_job(plan, job, true, mem_limit, ss::job_threads(job.threads, items), 64));
 }
 
 inline Napi::Object result_object(Napi::Env env, const ss::JobOutput& out) {
@@ -134,7 +268,11 @@ class JobWorker : public Napi::AsyncProgressWorker<uint64_t> {
   // Called on the worker thread for an exception from run_job; returns the message prefix.
   virtual std::string Classify(const std::exception&) { return std::string(name_) + ": "; }
   // Called on the JS thread: the Error to reject with (may clear `aborted` when the failure was not an abort).
-  virtual Napi::Error ErrorFor(const std::string& message, bool&) { return Napi::Error::New(Env(), message); }
+  virtual Napi::Error ErrorFor(const std::string& message, bool& aborted) {
+    Napi::Error err = Napi::Error::New(Env(), message);
+    if (!aborted) err.Set("code", Napi::String::New(Env(), "ERR_INTERNAL"));
+    return err;
+  }
 
  private:
   Napi::Promise::Deferred deferred_;
@@ -150,10 +288,11 @@ class JobWorker : public Napi::AsyncProgressWorker<uint64_t> {
 
 // Queue a worker made by make(plan, job, flag, progress) and return { promise, abort() }.
 template <typename Make>
-Napi::Value start_job(const Napi::CallbackInfo& info, Make make) {
+Napi::Value start_job(const Napi::CallbackInfo& info, const char* entry, uint64_t mem_limit, Make make) {
   Napi::Env env = info.Env();
-  ss::EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
-  ss::JobInput job = parse_job(info[1].As<Napi::Object>());
+  ss::EnginePlan plan;
+  ss::JobInput job;
+  parse_fused(info, entry, mem_limit, plan, job);
   Napi::Function progress = info.Length() > 2 && info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
   auto flag = std::make_shared<AbortFlag>();
   JobWorker* worker = make(env, std::move(plan), std::move(job), flag, progress);
@@ -169,15 +308,16 @@ Napi::Value start_job(const Napi::CallbackInfo& info, Make make) {
 // loop waits for the whole job. `guard(env, f)` runs f and turns C++ exceptions into JS errors (each addon has
 // its own: the cuda one classifies CUDA failures). There is no abort: nothing on the JS thread could ask for one.
 template <typename Guard>
-Napi::Value run_sync(const Napi::CallbackInfo& info, const char* name, JobWorker::Runner run, Guard guard) {
+Napi::Value run_sync(const Napi::CallbackInfo& info, const char* name, uint64_t mem_limit, JobWorker::Runner run, Guard guard) {
   Napi::Env env = info.Env();
-  ss::EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
-  ss::JobInput job = parse_job(info[1].As<Napi::Object>());
+  ss::EnginePlan plan;
+  ss::JobInput job;
+  parse_fused(info, std::string(name) + " runSync", mem_limit, plan, job);
   ss::JobOutput out;
   std::string error;
   const std::atomic<bool> never{false};
   const bool ok = guard(env, [&] { return run(plan, job, out, never, [](uint64_t) {}, error); });
-  if (!ok) throw Napi::Error::New(env, std::string(name) + ": " + error);
+  if (!ok) throw coded_error(env, "ERR_INTERNAL", name, "", error);
   return result_object(env, out);
 }
 
@@ -210,31 +350,43 @@ class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap<Stream, Guard>> {
                               Base::InstanceMethod("finish", &UserStreamWrap::Finish), Base::InstanceMethod("close", &UserStreamWrap::Close)});
   }
   explicit UserStreamWrap(const Napi::CallbackInfo& info) : Base(info) {
-    ss::EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
-    ss::JobInput job = parse_job(info[1].As<Napi::Object>());
-    const uint32_t chunk = info[2].As<Napi::Number>().Uint32Value();
-    Guard()(info.Env(), [&] { stream_ = std::make_unique<Stream>(plan, std::move(job), chunk); });
+    Napi::Env env = info.Env();
+    const std::string entry = "UserStream";
+    ss::EnginePlan plan = parse_plan(env, entry, info[0]);
+    ss::JobInput job = parse_job(env, entry, info[1]);
+    const uint64_t chunk = static_cast<uint64_t>(Reader{env, entry, ""}.integer(info[2], "chunk", 0, 4294967295.0));
+    require(env, entry, ss::checks::validate_stream(plan, job, chunk, host_memory_limit()));
+    n_ = plan.n;
+    m_ = plan.m;
+    samples_ = plan.sampler.samples;
+    batch_ = job.batch;
+    Guard()(env, [&] { stream_ = std::make_unique<Stream>(plan, std::move(job), static_cast<uint32_t>(chunk)); });
   }
 
  private:
+  // Every call checks its arguments against the stream's sizes: the buffers come from JS, where a user box may
+  // have detached (length 0) or replaced them.
   Napi::Value Noise(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     open(env);
-    const uint32_t b = info[0].As<Napi::Number>().Uint32Value();
-    const uint32_t start = info[1].As<Napi::Number>().Uint32Value();
-    const uint32_t count = info[2].As<Napi::Number>().Uint32Value();
-    Napi::Float32Array z = info[3].As<Napi::Float32Array>();
-    if (count > stream_->chunk()) {
-      Napi::RangeError::New(env, "noise: count exceeds the stream's chunk").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    Guard()(env, [&] { stream_->noise(b, start, count, z.Data()); });
+    const Reader r{env, "UserStream.noise", ""};
+    const uint64_t b = static_cast<uint64_t>(r.integer(info[0], "b", 0, 4294967295.0));
+    const uint64_t start = static_cast<uint64_t>(r.integer(info[1], "start", 0, 4294967295.0));
+    const uint64_t count = static_cast<uint64_t>(r.integer(info[2], "count", 0, 4294967295.0));
+    Napi::Float32Array z = float32_arg(env, r.entry, info[3], "z");
+    require(env, r.entry, ss::checks::validate_noise(plan_sizes(), batch_, stream_->chunk(), b, start, count, z.ElementLength()));
+    pending_ = 0;
+    Guard()(env, [&] { stream_->noise(static_cast<uint32_t>(b), static_cast<uint32_t>(start), static_cast<uint32_t>(count), z.Data()); });
+    pending_ = static_cast<uint32_t>(count);
     return env.Undefined();
   }
   Napi::Value Accumulate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     open(env);
-    Napi::Float32Array outputs = info[0].As<Napi::Float32Array>();
+    const std::string entry = "UserStream.accumulate";
+    Napi::Float32Array outputs = float32_arg(env, entry, info[0], "outputs");
+    require(env, entry, ss::checks::validate_accumulate(plan_sizes(), pending_, outputs.ElementLength()));
+    pending_ = 0;
     Guard()(env, [&] { stream_->accumulate(outputs.Data()); });
     return env.Undefined();
   }
@@ -253,7 +405,17 @@ class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap<Stream, Guard>> {
   void open(Napi::Env env) const {
     if (!stream_) throw Napi::Error::New(env, "the user-box stream is finished or closed");
   }
+  // The sizes the argument checks need (validate_noise / validate_accumulate read n, m and S only).
+  ss::EnginePlan plan_sizes() const {
+    ss::EnginePlan p;
+    p.n = n_;
+    p.m = m_;
+    p.sampler.samples = samples_;
+    return p;
+  }
   std::unique_ptr<Stream> stream_;
+  uint32_t n_ = 0, m_ = 0, samples_ = 0, batch_ = 0;
+  uint32_t pending_ = 0;  // rows noise() generated that accumulate() has not taken yet
 };
 
 }  // namespace ss::addon

@@ -24,8 +24,6 @@ using ss::EnginePlan;
 using ss::JobInput;
 using ss::JobOutput;
 using ss::addon::AbortFlag;
-using ss::addon::parse_job;
-using ss::addon::parse_plan;
 using ss::addon::result_object;
 
 
@@ -77,7 +75,7 @@ class CudaJobWorker : public ss::addon::JobWorker {
     return "cuda backend: ";
   }
   Napi::Error ErrorFor(const std::string& message, bool& aborted) override {
-    if (!cuda_failed_) return Napi::Error::New(Env(), message);
+    if (!cuda_failed_) return JobWorker::ErrorFor(message, aborted);
     aborted = false;
     return cuda_error(Env(), message, cuda_name_, sticky_);
   }
@@ -90,25 +88,21 @@ class CudaJobWorker : public ss::addon::JobWorker {
 
 // run(plan, job, onProgress?) → { promise, abort() }
 Napi::Value Run(const Napi::CallbackInfo& info) {
-  return ss::addon::start_job(info, [](Napi::Env env, EnginePlan plan, JobInput job, std::shared_ptr<AbortFlag> flag, Napi::Function progress) {
+  return ss::addon::start_job(info, "cuda backend run", 0, [](Napi::Env env, EnginePlan plan, JobInput job, std::shared_ptr<AbortFlag> flag, Napi::Function progress) {
     return new CudaJobWorker(env, std::move(plan), std::move(job), std::move(flag), progress);
   });
 }
 
 // runSync(plan, job) → result: the same job on the calling thread (blocks the event loop; see run_sync).
 Napi::Value RunSync(const Napi::CallbackInfo& info) {
-  return ss::addon::run_sync(info, "cuda backend", &ss::cuda::run_job, CudaGuard());
+  return ss::addon::run_sync(info, "cuda backend", 0, &ss::cuda::run_job, CudaGuard());
 }
 
 // uniforms(plan, seed, b, start, count) → Float64Array count×n, computed on the device (throws ERR_CUDA without one).
 Napi::Value Uniforms(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
-  const uint64_t seed = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
-  const uint32_t b = info[2].As<Napi::Number>().Uint32Value();
-  const uint32_t start = info[3].As<Napi::Number>().Uint32Value();
-  const uint32_t count = info[4].As<Napi::Number>().Uint32Value();
-  std::vector<double> u = guarded(env, [&] { return ss::cuda::uniforms(plan, seed, b, start, count); });
+  const ss::addon::RowsCall c = ss::addon::parse_rows(info, "cuda backend uniforms");
+  std::vector<double> u = guarded(env, [&] { return ss::cuda::uniforms(c.plan, c.seed, c.b, c.start, c.count); });
   auto out = Napi::Float64Array::New(env, u.size());
   std::copy(u.begin(), u.end(), out.Data());
   return out;
@@ -117,12 +111,8 @@ Napi::Value Uniforms(const Napi::CallbackInfo& info) {
 // curandCheck(plan, seed, b, start, count) → { curand, compared, mismatches, first }: cuRAND vs the core, on the device.
 Napi::Value CurandCheck(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  EnginePlan plan = parse_plan(info[0].As<Napi::Object>());
-  const uint64_t seed = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
-  const uint32_t b = info[2].As<Napi::Number>().Uint32Value();
-  const uint32_t start = info[3].As<Napi::Number>().Uint32Value();
-  const uint32_t count = info[4].As<Napi::Number>().Uint32Value();
-  const ss::cuda::CurandCheck r = guarded(env, [&] { return ss::cuda::curand_check(plan, seed, b, start, count); });
+  const ss::addon::RowsCall c = ss::addon::parse_rows(info, "cuda backend curandCheck");
+  const ss::cuda::CurandCheck r = guarded(env, [&] { return ss::cuda::curand_check(c.plan, c.seed, c.b, c.start, c.count); });
   Napi::Object o = Napi::Object::New(env);
   o.Set("curand", Napi::Boolean::New(env, r.curand));
   o.Set("compared", Napi::Number::New(env, static_cast<double>(r.compared)));
@@ -162,6 +152,7 @@ Napi::Value BytesInUse(const Napi::CallbackInfo& info) {
 // testFault(kind): 'oom' | 'launch' | 'sticky' — always throws the resulting ERR_CUDA error ('sticky' disables the backend).
 Napi::Value TestFault(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (!info[0].IsString()) ss::addon::invalid(env, "testFault", "kind", "must be a string, got " + ss::addon::type_name(info[0]));
   const std::string kind = info[0].As<Napi::String>().Utf8Value();
   guarded(env, [&] { ss::cuda::inject_fault(kind); });
   return env.Undefined();
@@ -175,6 +166,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("runSync", Napi::Function::New(env, RunSync));
   exports.Set("uniforms", Napi::Function::New(env, Uniforms));
   exports.Set("UserStream", UserStreamWrap::Define(env));
+  exports.Set("maxThreads", Napi::Number::New(env, ss::thread_cap()));
   exports.Set("hardwareConcurrency", Napi::Number::New(env, std::max(1u, std::thread::hardware_concurrency())));
   exports.Set("samplesPerItem", Napi::Number::New(env, ss::SAMPLES_PER_ITEM));
   exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo));

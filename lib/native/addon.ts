@@ -54,6 +54,8 @@ export interface NativeAddon {
   uniforms(plan: NativePlan, seed: number, b: number, start: number, count: number): Float64Array;
   UserStream: new (plan: NativePlan, job: NativeJob, chunk: number) => NativeUserStream;
   hardwareConcurrency: number;
+  /** The most threads a job runs on (4 × hardware threads, at most 256): larger requests are capped natively. */
+  maxThreads: number;
   samplesPerItem: number;
 }
 

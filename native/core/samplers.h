@@ -84,17 +84,20 @@ SS_HD bool sampler_config_valid(const SamplerConfig& c) {
 }
 
 /**
- * Per-batch-element key words the sampler needs: Latin (either, antithetic or not) 16 per dimension for the
+ * Per-batch-element key words the sampler needs (in 64 bits: size host buffers with this one): Latin (either, antithetic or not) 16 per dimension for the
  * permutations (latinKeys), rqmc-sobol 1 Owen scrambling key per dimension (scrambleKeys), the others 0.
  */
-SS_HD uint32_t batch_key_words(const SamplerConfig& c) {
+SS_HD uint64_t batch_key_words64(const SamplerConfig& c) {
   switch (c.sampler) {
     case SAMPLER_QMC_LATIN:
-    case SAMPLER_RQMC_LATIN: return PERMUTATION_KEY_WORDS * c.dims;
+    case SAMPLER_RQMC_LATIN: return static_cast<uint64_t>(PERMUTATION_KEY_WORDS) * c.dims;  // 16·n: wraps in 32 bits past n = 2^28
     case SAMPLER_RQMC_SOBOL: return c.dims;
     default: return 0;
   }
 }
+
+/** batch_key_words64 as the 32-bit count the kernels index with: only for a config sampler_config_valid accepts. */
+SS_HD uint32_t batch_key_words(const SamplerConfig& c) { return static_cast<uint32_t>(batch_key_words64(c)); }
 
 /** Fills the batch_key_words(c) words for batch element b: the same words as TS latinKeys / scrambleKeys. */
 SS_HD void prepare_batch_keys(const SamplerConfig& c, uint32_t b, uint32_t* keys) {

@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <system_error>
 #include <thread>
 
-
+#include "checked.h"
 #include "distributions.h"
 
 namespace ss {
@@ -62,7 +64,7 @@ struct Scratch {
   std::vector<int32_t> kint;
 
   Scratch(const EnginePlan& plan, uint32_t p, uint32_t q) {
-    keys.resize(std::max<uint32_t>(1, batch_key_words(plan.sampler)));
+    keys.resize(to_size(std::max<uint64_t>(1, batch_key_words64(plan.sampler)), "sampler key words"));
     u.resize(plan.n); eps.resize(plan.n); score.resize(plan.n);
     h.resize(std::max<uint32_t>(1, q)); g.resize(std::max<uint32_t>(1, p));
     z.resize(plan.n); f.resize(plan.m);
@@ -237,6 +239,17 @@ void fx_baseline(const EnginePlan& plan, const JobInput& in, int op, uint32_t b,
   }
 }
 
+// std::thread(worker, t), except that STOCHASTIC_SMOOTHING_TEST_THREAD_FAIL=k makes the start of thread k (0-based)
+// throw what a refused pthread_create throws (std::system_error, EAGAIN): the only way a test can reach that path.
+template <typename F>
+std::thread start_thread(F& worker, unsigned t) {
+  const char* const fail = std::getenv("STOCHASTIC_SMOOTHING_TEST_THREAD_FAIL");
+  if (fail && *fail && std::strtoul(fail, nullptr, 10) == t) {
+    throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again), "thread start refused (test hook)");
+  }
+  return std::thread(worker, t);
+}
+
 struct Layout {
   size_t A, a, c, total;  // offsets of A (p×q), a (p), c (q) in one partial; forward: sum (m), sum_sq (m)
 };
@@ -284,7 +297,7 @@ void run_item(const EnginePlan& plan, const JobInput& in, int op, uint32_t b, ui
   double* A = part + L.A;
   double* a = part + L.a;
   double* c = part + L.c;
-  for (uint32_t i = start; i < end; i += BLOCK_ROWS) {
+  for (uint32_t i = start; i < end; i += std::min(BLOCK_ROWS, end - i)) {  // never steps past end: no wrap at 2^32
     const uint32_t rows = std::min(BLOCK_ROWS, end - i);
     sample_block_cpu(plan.sampler, s.keys.data(), b, i, rows, s.bu.data(), s.words.data());
     noise_block(plan.dist, s.bu.data(), rows, n, s.beps.data(), s.bscore.data(), s);
@@ -446,10 +459,9 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
   std::vector<double> shift;
   prepare_job(local, in, shift);
 
-  const uint32_t blocks = (S + SAMPLES_PER_ITEM - 1) / SAMPLES_PER_ITEM;
+  const uint32_t blocks = items_for(S, SAMPLES_PER_ITEM);  // no S + 1023 (wraps for S near 2^32)
   const uint64_t items = static_cast<uint64_t>(B) * blocks;
-  unsigned threads = in.threads ? in.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<uint64_t>(threads, items));
+  const unsigned threads = job_threads(in.threads, items);
   // Items per wave: at least a few per thread, and as many as 16 MiB of partial sums allow (fewer thread
   // start-ups and less idle time at the end of each wave). Only memory depends on it, never a result.
   const uint64_t wave = std::max<uint64_t>({threads * 4ull, 16ull, (16ull << 20) / (8 * std::max<size_t>(1, L.total))});
@@ -465,14 +477,15 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
   for (uint64_t w0 = 0; w0 < items; w0 += wave) {
     const uint64_t w1 = std::min(items, w0 + wave);
     std::atomic<uint64_t> next{w0};
+    std::atomic<bool> stop{false};  // a thread failed to start: the others leave at their next item
     auto worker = [&](unsigned t) {
       Scratch& s = scratch[t];
       for (;;) {
         const uint64_t item = next.fetch_add(1);
-        if (item >= w1 || aborted.load(std::memory_order_relaxed)) return;
+        if (item >= w1 || aborted.load(std::memory_order_relaxed) || stop.load(std::memory_order_relaxed)) return;
         const uint32_t b = static_cast<uint32_t>(item / blocks);
-        const uint32_t start = static_cast<uint32_t>(item % blocks) * SAMPLES_PER_ITEM;
-        const uint32_t end = std::min(S, start + SAMPLES_PER_ITEM);
+        uint32_t start, end;
+        item_range(S, SAMPLES_PER_ITEM, item % blocks, start, end);
         double* part = partials.data() + (item - w0) * L.total;
         std::fill(part, part + L.total, 0.0);
         s.prepare(local, b);
@@ -491,9 +504,21 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
     };
     if (threads == 1) worker(0);
     else {
+      // A thread that cannot start (std::system_error: EAGAIN under a thread or memory limit) fails the job
+      // cleanly: the started ones are told to stop and joined, nothing is left running or terminated.
       std::vector<std::thread> pool;
-      for (unsigned t = 0; t < threads; t++) pool.emplace_back(worker, t);
+      std::string failed;
+      try {
+        for (unsigned t = 0; t < threads; t++) pool.emplace_back(start_thread(worker, t));
+      } catch (const std::system_error& e) {
+        stop.store(true);
+        failed = "could not start worker thread " + std::to_string(pool.size() + 1) + " of " + std::to_string(threads) + ": " + e.what();
+      }
       for (auto& th : pool) th.join();
+      if (!failed.empty()) {
+        error = failed;
+        return false;
+      }
     }
     if (aborted.load()) {
       error = "aborted";
@@ -505,8 +530,9 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
       double* tot = totals.data() + static_cast<size_t>(b) * L.total;
       const double* part = partials.data() + (item - w0) * L.total;
       for (size_t k = 0; k < L.total; k++) tot[k] += part[k];
-      const uint32_t start = static_cast<uint32_t>(item % blocks) * SAMPLES_PER_ITEM;
-      done += std::min(S, start + SAMPLES_PER_ITEM) - start;
+      uint32_t start, end;
+      item_range(S, SAMPLES_PER_ITEM, item % blocks, start, end);
+      done += end - start;
     }
     progress(done);
   }
@@ -520,7 +546,7 @@ UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : pl
   plan_.bind();
   op_shape(plan_, in_.op, p_, q_);
   const Layout L = layout(in_.op, p_, q_);
-  keys_.resize(std::max<uint32_t>(1, batch_key_words(plan_.sampler)));
+  keys_.resize(to_size(std::max<uint64_t>(1, batch_key_words64(plan_.sampler)), "sampler key words"));
   u_.resize(plan_.n);
   eps_.resize(static_cast<size_t>(chunk_) * plan_.n);
   score_.resize(static_cast<size_t>(chunk_) * plan_.n);

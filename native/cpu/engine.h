@@ -1,10 +1,12 @@
 // The CPU backend's estimator engine: fused (noise → built-in black box → sums) over a deterministic grid
 // of work items, multi-threaded, with a reduction order that does not depend on the thread count.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "accumulate.h"
@@ -62,6 +64,19 @@ void prepare_job(const EnginePlan& seeded, JobInput& in, std::vector<double>& sh
 // that order) → value/stderr, or the covariate-corrected mean (1/S) Σ (g − β) hᵀ. shift: the forward moment shift.
 void finish_totals(const EnginePlan& plan, const JobInput& in, int op, uint32_t p, uint32_t q, const std::vector<double>& totals,
                    const std::vector<double>& shift, JobOutput& out);
+
+// The most threads a job starts (README "Limits"): 4 × the hardware threads, at most 256, at least 1.
+// A larger request (smooth({ threads }), STOCHASTIC_SMOOTHING_THREADS) is capped here whatever JS passed.
+constexpr unsigned MAX_THREADS = 256;
+inline unsigned thread_cap() {
+  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  return std::min(MAX_THREADS, hw > MAX_THREADS / 4 ? MAX_THREADS : 4 * hw);
+}
+// Threads a job with `requested` (0 = all hardware threads) runs on, capped; never more than its work items.
+inline unsigned job_threads(unsigned requested, uint64_t items) {
+  const unsigned want = requested ? requested : std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>({want, thread_cap(), items})));
+}
 
 // Samples per work item. Fixed, so that partial sums and their merge order never depend on threads.
 constexpr uint32_t SAMPLES_PER_ITEM = 1024;
