@@ -251,13 +251,24 @@ class JobWorker : public Napi::AsyncProgressWorker<uint64_t> {
       SetError(Classify(e) + e.what());
     }
   }
+  // An onProgress that throws stops the job (through the abort flag) and the call rejects with ERR_CALLBACK, the
+  // thrown value as `cause`: never swallowed (an exception escaping here would only be a process warning).
   void OnProgress(const uint64_t* data, size_t count) override {
-    if (count == 0 || progress_.IsEmpty()) return;
+    if (count == 0 || progress_.IsEmpty() || !callback_error_.IsEmpty()) return;
     Napi::HandleScope scope(Env());
-    progress_.Call({Napi::Number::New(Env(), static_cast<double>(data[count - 1]))});
+    try {
+      progress_.Call({Napi::Number::New(Env(), static_cast<double>(data[count - 1]))});
+    } catch (const Napi::Error& e) {
+      callback_error_ = Napi::Persistent(e.Value());
+      flag_->aborted.store(true);
+    }
   }
-  void OnOK() override { deferred_.Resolve(result_object(Env(), out_)); }
+  void OnOK() override {
+    if (!callback_error_.IsEmpty()) return RejectCallback();
+    deferred_.Resolve(result_object(Env(), out_));
+  }
   void OnError(const Napi::Error& e) override {
+    if (!callback_error_.IsEmpty()) return RejectCallback();
     bool aborted = flag_->aborted.load();
     Napi::Error err = ErrorFor(e.Message(), aborted);
     err.Set("aborted", Napi::Boolean::New(Env(), aborted));
@@ -282,7 +293,17 @@ class JobWorker : public Napi::AsyncProgressWorker<uint64_t> {
   ss::JobInput job_;
   ss::JobOutput out_;
   std::shared_ptr<AbortFlag> flag_;
+  void RejectCallback() {
+    const Napi::Object thrown = callback_error_.Value();
+    const std::string what = thrown.Get("message").ToString().Utf8Value();
+    Napi::Error err = coded_error(Env(), "ERR_CALLBACK", name_, "onProgress", "threw: " + what);
+    err.Set("cause", thrown);
+    err.Set("aborted", Napi::Boolean::New(Env(), false));
+    deferred_.Reject(err.Value());
+  }
+
   Napi::FunctionReference progress_;
+  Napi::ObjectReference callback_error_;
   std::string error_;
 };
 

@@ -262,3 +262,22 @@ const cpuOnly = addons.find(([n]) => n === 'cpu')?.[1];
   }
 });
 
+
+for (const [name, addon] of addons) {
+  (addon ? test : test.skip)(`${name}: an onProgress that throws stops the job and rejects with ERR_CALLBACK, the thrown value as cause (reproducer 7)`, async (t) => {
+    const a = addon!;
+    const thrown = new Error('progress callback failed');
+    let calls = 0;
+    const handle = a.run(argmaxPlan(2 ** 20), job({ batch: 4, x: new Float32Array(12) }), () => {
+      calls++;
+      throw thrown;
+    });
+    const err = await t.throwsAsync(handle.promise);
+    t.is((err as { code?: string }).code, 'ERR_CALLBACK');
+    t.is((err as { cause?: unknown }).cause, thrown);
+    t.false((err as { aborted?: boolean }).aborted);
+    t.regex(err!.message, /onProgress threw: progress callback failed/);
+    t.is(calls, 1, 'no progress after the throw');
+    t.is(a.runSync(argmaxPlan(), job()).value!.length, 3, 'the addon stays usable');
+  });
+}

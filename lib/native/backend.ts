@@ -99,7 +99,7 @@ function* runFused(name: string, addon: NativeAddon, plan: Plan, job: NativeJob,
     });
   } catch (err) {
     if ((err as { aborted?: boolean }).aborted) throw abortError(control.signal?.reason);
-    const code = ['ERR_CUDA', 'ERR_INVALID_ARGUMENT'].includes((err as { code?: string }).code ?? '') ? (err as { code: 'ERR_CUDA' | 'ERR_INVALID_ARGUMENT' }).code : 'ERR_INTERNAL';
+    const code = (err as { code?: string }).code === 'ERR_CUDA' ? 'ERR_CUDA' : 'ERR_INTERNAL';
     throw new SmoothingError(code, `the ${name} backend failed: ${(err as Error).message}`, { cause: err });
   }
 }
