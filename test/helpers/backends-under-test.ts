@@ -1,0 +1,27 @@
+/**
+ * The backends the reliability tests and the fuzz run on: js always, cpu when its addon is built (required under
+ * REQUIRE_NATIVE=1), and cuda over the EMULATED device addon when it is built (the kernels' tile code on the
+ * host; no GPU needed). Import this module before anything calls backends(): it points the cuda loader at the
+ * emulated addon unless a real one was chosen through the environment.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CUDA_ADDON_ENV } from '../../lib/native/cuda.js';
+import { backends, type BackendName } from '../../lib/index.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const EMULATED = join(ROOT, 'build-cmake', 'Release', 'stochastic_smoothing_cuda_emulated.node');
+if (!process.env[CUDA_ADDON_ENV] && existsSync(EMULATED)) process.env[CUDA_ADDON_ENV] = EMULATED;
+
+/** The backends available in this process, with the reason for each one left out. */
+export function backendsUnderTest(): { names: BackendName[]; missing: string[] } {
+  const names: BackendName[] = [];
+  const missing: string[] = [];
+  for (const info of backends()) {
+    if (info.available) names.push(info.name);
+    else missing.push(`${info.name}: ${info.reason}`);
+  }
+  if (process.env.REQUIRE_NATIVE === '1' && !names.includes('cpu')) throw new Error(`REQUIRE_NATIVE=1 but the cpu backend is unavailable: ${missing.join('; ')}`);
+  return { names: names.sort((a, b) => ['js', 'cpu', 'cuda'].indexOf(a) - ['js', 'cpu', 'cuda'].indexOf(b)), missing };
+}
