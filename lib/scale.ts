@@ -6,6 +6,7 @@
  *   ∇_L = L⁻ᵀ E[g (s εᵀ − I)]                   (matrix; the −I comes from log|det L|)
  */
 import { invalid } from './errors.js';
+import { MAX_ELEMENTS } from './limits.js';
 import { copyFloat64Array, typedArrayKind } from './validate.js';
 
 export type ScaleOption = number | Float32Array | { matrix: Float32Array };
@@ -44,6 +45,9 @@ export function resolveScale(value: unknown, n: number, argument = 'options.scal
   if (typeof value === 'object' && value !== null && typedArrayKind(value) === undefined && Object.hasOwn(value, 'matrix')) {
     // The one key is read once, from the object itself (nothing inherited).
     const given = (value as { matrix: unknown }).matrix;
+    if (n * n > MAX_ELEMENTS) {
+      throw invalid(`${argument}.matrix`, n, `a matrix scale has n×n = ${n * n} entries for n = ${n}, above the limit ${MAX_ELEMENTS} (README "Limits": n ≤ 46340).`, 'use a scalar or diagonal scale for this many inputs');
+    }
     const matrix = copyFloat64Array(given, `${argument}.matrix`);
     if (matrix === undefined || matrix.length !== n * n) {
       throw invalid(`${argument}.matrix`, given, `the scale matrix L must be a Float32Array of n×n = ${n * n} numbers (row-major).`, `pass { matrix: new Float32Array(${n * n}) } filled row by row`);

@@ -292,6 +292,7 @@ for (const backend of BACKENDS) {
     ['user inputSize MAX_SIZE + 1', () => smooth(identity(MAX_SIZE + 1), opts), 'f.inputSize'],
     ['permutation(46340): m above MAX_SIZE (reproducer 11)', () => smooth(blackboxes.permutation(46340), opts), 'f.outputSize'],
     ['threads above the cap (reproducer 4)', () => smooth(blackboxes.argmax(3), { ...opts, threads: maxThreads() + 1 }), 'options.threads'],
+    ['a matrix scale for n = 46341 (n·n above 2^31 − 1)', () => smooth(identity(46341), { ...opts, scale: { matrix: new Float32Array(1) } }), 'options.scale.matrix'],
     ['threads = 2^31', () => smooth(blackboxes.argmax(3), { ...opts, threads: 2 ** 31 }), 'options.threads'],
   ];
   for (const [label, call, argument] of limitCases) {
