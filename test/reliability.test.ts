@@ -122,6 +122,38 @@ for (const backend of BACKENDS) {
     t.deepEqual(Array.from(a.vjpSync(v)), Array.from(b.vjpSync(v)));
   });
 
+  test(`${backend}: method options (signal, onProgress, precision and its fields) given as getters are read once`, async (t) => {
+    const reads = new Map<string, number>();
+    const getters = (values: Record<string, unknown>, prefix: string): Record<string, unknown> => {
+      const o: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(values)) {
+        Object.defineProperty(o, key, {
+          enumerable: true,
+          get() {
+            const k = `${prefix}${key}`;
+            reads.set(k, (reads.get(k) ?? 0) + 1);
+            return reads.get(k) === 1 ? value : undefined;
+          },
+        });
+      }
+      return o;
+    };
+    const s = smooth(blackboxes.ranks(3), { ...opts, samples: 16, sampler: 'rqmc-sobol' });
+    const progress: number[] = [];
+    const precision = getters({ stderr: 1e-9, maxSamples: 64, relative: false, minReplicates: 2 }, 'precision.');
+    const r = await s.forward(x3, getters({ signal: new AbortController().signal, onProgress: (p: { done: number }) => progress.push(p.done), precision }, ''));
+    const plain = await s.forward(x3, { precision: { stderr: 1e-9, maxSamples: 64, relative: false, minReplicates: 2 } });
+    t.deepEqual(Array.from(r.value), Array.from(plain.value));
+    t.deepEqual(Array.from(r.precision!.samplesUsed), Array.from(plain.precision!.samplesUsed));
+    t.true(progress.length > 0);
+    for (const [key, count] of reads) t.is(count, 1, key);
+    t.is(reads.size, 7);
+    const v = new Float32Array([1, 0, -1]);
+    reads.clear();
+    t.deepEqual(Array.from(await r.vjp(v, getters({ onProgress: () => undefined }, 'vjp.'))), Array.from(await plain.vjp(v)));
+    t.is(reads.get('vjp.onProgress'), 1);
+  });
+
   // Reproducer 9: Object.prototype pollution of every option name changes nothing.
   test.serial(`${backend}: Object.prototype pollution of every option name changes nothing`, async (t) => {
     const box = blackboxes.topk(3, 1);
