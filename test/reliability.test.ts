@@ -11,7 +11,11 @@ import { promisify } from 'node:util';
 import { backendsUnderTest } from './helpers/backends-under-test.js';
 import { blackboxes, samplePoints, smooth, SmoothingError, type BlackBox, type SmoothOptions } from '../lib/index.js';
 import { MAX_ELEMENTS, MAX_SAMPLES, MAX_SIZE, maxThreads, THREADS_ENV } from '../lib/limits.js';
+import type { NativeAddon } from '../lib/native/addon.js';
+import { nativeBackend } from '../lib/native/backend.js';
+import type { Plan } from '../lib/plan.js';
 import { DEFAULTS } from '../lib/smooth.js';
+import { runAsync, runSync, type Task } from '../lib/task.js';
 
 const { names: BACKENDS, missing } = backendsUnderTest();
 const base = { distribution: 'gaussian', scale: 0.5, samples: 64, sampler: 'rqmc-latin', covariate: 'loo' } as const;
@@ -469,4 +473,45 @@ test('the README "Defaults" example runs as written against the built package', 
   writeFileSync(file, block![1]);
   const { stdout } = await promisify(execFile)(process.execPath, [file], { cwd: root });
   t.is(stdout.trim(), '1.000 1024');
+});
+
+test('errors thrown by an addon become SmoothingErrors: its ERR_INVALID_ARGUMENT (with the field) and ERR_CUDA kept, anything else ERR_INTERNAL', async (t) => {
+  const coded = (code: string | undefined, argument?: string) => Object.assign(new Error(`check failed (${code})`), { code, argument });
+  let next: Error = coded('ERR_INVALID_ARGUMENT', 'job.batch');
+  const fake = {
+    run() {
+      return { promise: Promise.reject(next), abort() {} };
+    },
+    runSync() {
+      throw next;
+    },
+    uniforms() {
+      throw next;
+    },
+    UserStream: class {
+      constructor() {
+        throw next;
+      }
+    },
+    hardwareConcurrency: 1,
+    samplesPerItem: 1,
+  } as unknown as NativeAddon;
+  const backend = nativeBackend('cpu', fake);
+  for (const box of [blackboxes.argmax(3), identity(3)]) {
+    const plan = (smooth(box, { ...base, backend: 'js' } as SmoothOptions) as unknown as { plan: Plan }).plan;
+    for (const [raw, code, argument] of [
+      [coded('ERR_INVALID_ARGUMENT', 'job.batch'), 'ERR_INVALID_ARGUMENT', 'cpu addon job.batch'],
+      [coded('ERR_CUDA'), 'ERR_CUDA', undefined],
+      [coded(undefined), 'ERR_INTERNAL', undefined],
+      [new TypeError('napi type error'), 'ERR_INTERNAL', undefined],
+    ] as const) {
+      next = raw;
+      for (const run of [runAsync, (task: Task<unknown>) => runSync(task, 'forwardSync')]) {
+        const err = await codeOf(t, () => run(backend.forward(plan, x3, 1, 0, {})));
+        t.is(err.code, code, `${box.name}: ${raw.message}`);
+        t.is(err.argument, argument);
+        t.is(err.cause, raw);
+      }
+    }
+  }
 });

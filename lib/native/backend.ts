@@ -76,11 +76,12 @@ function threads(plan: Plan): number {
  */
 function nativeError(name: string, err: unknown): unknown {
   if (err instanceof SmoothingError) return err;
-  const raw = err as { code?: unknown; message?: unknown } | null;
-  const given = raw !== null && typeof raw === 'object' ? raw.code : undefined;
-  const code = given === 'ERR_CUDA' || given === 'ERR_INVALID_ARGUMENT' ? given : 'ERR_INTERNAL';
-  const message = raw !== null && typeof raw === 'object' && typeof raw.message === 'string' ? raw.message : String(err);
-  return new SmoothingError(code, `the ${name} backend failed: ${message}`, { cause: err });
+  const raw = err !== null && typeof err === 'object' ? (err as { code?: unknown; message?: unknown; argument?: unknown }) : {};
+  const code = raw.code === 'ERR_CUDA' || raw.code === 'ERR_INVALID_ARGUMENT' ? raw.code : 'ERR_INTERNAL';
+  const message = typeof raw.message === 'string' ? raw.message : String(err);
+  // The addon's checks name the field at fault (e.g. 'job.batch'): kept, prefixed with the backend.
+  const argument = typeof raw.argument === 'string' ? `${name} addon ${raw.argument}` : undefined;
+  return new SmoothingError(code, `the ${name} backend failed: ${message}`, { cause: err, argument });
 }
 
 /**
