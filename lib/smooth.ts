@@ -103,9 +103,9 @@ export function smooth(f: BlackBox, options: SmoothOptions): Smoother {
   }
   if (opt.scale === undefined) problems.check(() => { throw invalid('options.scale', undefined, 'options.scale is required (it carries the units of x: there is no default).', 'pass the noise scale γ, e.g. scale: 0.5'); });
 
-  const distribution = problems.check(() => resolveDistribution(opt.distribution ?? DEFAULTS.distribution, 'options.distribution'));
+  const distribution = problems.check(() => resolveDistribution(opt.distribution === undefined ? DEFAULTS.distribution : opt.distribution, 'options.distribution'));
   const builtinDistribution = opt.distribution === undefined || typeof opt.distribution === 'string';
-  const samples = problems.check(() => requireLimitedInteger(opt.samples ?? DEFAULTS.samples, 'options.samples', MAX_SAMPLES, 'pass a positive integer number of noise samples, e.g. 1024'));
+  const samples = problems.check(() => requireLimitedInteger(opt.samples === undefined ? DEFAULTS.samples : opt.samples, 'options.samples', MAX_SAMPLES, 'pass a positive integer number of noise samples, e.g. 1024'));
   const n = box?.n;
   const sampler = problems.check(() =>
     opt.sampler === undefined ? (n !== undefined && n > SOBOL_MAX_DIMS ? DEFAULTS.samplerHighDimensional : DEFAULTS.sampler) : requireOneOf(opt.sampler, SAMPLER_NAMES, 'options.sampler'),

@@ -515,3 +515,11 @@ test('errors thrown by an addon become SmoothingErrors: its ERR_INVALID_ARGUMENT
     }
   }
 });
+
+test('null is not "missing": an option given as null is refused, not replaced by its default', (t) => {
+  for (const key of ['distribution', 'samples', 'sampler', 'covariate', 'antithetic', 'seed', 'backend', 'chunkSize', 'threads', 'scale']) {
+    const err = t.throws(() => smooth(blackboxes.argmax(3), { scale: 0.5, backend: 'js', [key]: null } as unknown as SmoothOptions)) as SmoothingError;
+    t.is(err.code, 'ERR_INVALID_ARGUMENT', key);
+    t.is(err.argument, `options.${key}`);
+  }
+});
