@@ -190,15 +190,15 @@ for (const backend of BACKENDS) {
   });
 
   // Reproducer 6 and Deliver 4: a box that detaches its buffers; the smoother stays usable.
-  for (const which of ['inputs', 'outputs'] as const) {
+  for (const which of ['inputs', 'outputs', 'batchIndex'] as const) {
     for (const sync of [false, true]) {
       test(`${backend}: a user box that detaches its ${which} buffer is ERR_INVALID_ARGUMENT (${sync ? 'sync' : 'async'}); the smoother works afterwards`, async (t) => {
         let detach = true;
         const box = identity(3, {
-          evaluate(inputs: Float32Array, count: number, outputs: Float32Array) {
+          evaluate(inputs: Float32Array, count: number, outputs: Float32Array, batchIndex?: Uint32Array) {
             outputs.set(inputs.subarray(0, count * 3));
             if (detach) {
-              const buf = (which === 'inputs' ? inputs : outputs).buffer as ArrayBuffer;
+              const buf = (which === 'inputs' ? inputs : which === 'outputs' ? outputs : batchIndex!).buffer as ArrayBuffer;
               structuredClone(buf, { transfer: [buf] });
             }
           },
