@@ -9,7 +9,11 @@
 import { SmoothingError, invalid } from './errors.js';
 import type { Backend, ForwardState, Plan, RunControl } from './plan.js';
 import type { Task } from './task.js';
-import { requireBoolean, requireFiniteVector, requireObject, requirePositiveInteger, rejectUnknownKeys } from './validate.js';
+import { MAX_EVALUATIONS } from './limits.js';
+import { requireBoolean, requireFiniteVector, requirePositiveInteger, rejectUnknownKeys, snapshotOptions } from './validate.js';
+
+/** Largest precision.maxSamples: samplesUsed is a Uint32Array. */
+const MAX_ADAPTIVE_SAMPLES = 2 ** 32 - 1;
 
 export interface PrecisionOptions {
   /** Target standard error (absolute, or relative to the row's largest |estimate| when `relative`). */
@@ -54,12 +58,16 @@ export interface Round {
 }
 
 export function validatePrecision(value: unknown, plan: Plan, batch: number): PrecisionOptions {
-  const o = requireObject(value, 'forward options.precision');
+  // Read once, own properties only (like every options object: validate.ts snapshotOptions).
+  const o = snapshotOptions(value, 'forward options.precision');
   rejectUnknownKeys(o, ['stderr', 'maxSamples', 'relative', 'vjp', 'minReplicates'], 'forward options.precision');
   if (typeof o.stderr !== 'number' || !(o.stderr > 0) || !Number.isFinite(o.stderr)) {
     throw invalid('forward options.precision.stderr', o.stderr, 'the target standard error must be a finite number > 0.', 'pass for example stderr: 1e-3');
   }
   const maxSamples = requirePositiveInteger(o.maxSamples, 'forward options.precision.maxSamples', 'pass the largest sample count per input you accept, e.g. 1 << 20');
+  if (maxSamples > MAX_ADAPTIVE_SAMPLES || batch * maxSamples > MAX_EVALUATIONS) {
+    throw invalid('forward options.precision.maxSamples', maxSamples, `maxSamples must be at most ${MAX_ADAPTIVE_SAMPLES} (2^32 − 1, the report counts samples in 32 bits) and B·maxSamples at most ${MAX_EVALUATIONS} (README "Limits").`, 'pass a smaller maxSamples, e.g. 1 << 20');
+  }
   if (maxSamples < 2 * plan.samples) {
     throw invalid('forward options.precision.maxSamples', maxSamples, `adaptive sampling runs replicates of samples = ${plan.samples} and needs at least two of them for a standard error.`, `pass maxSamples ≥ ${2 * plan.samples}, or lower samples`);
   }

@@ -8,8 +8,18 @@ export type ErrorCode =
   | 'ERR_BACKEND_UNAVAILABLE'
   | 'ERR_ABORTED'
   | 'ERR_BLACKBOX'
+  | 'ERR_CALLBACK'
   | 'ERR_CUDA'
   | 'ERR_INTERNAL';
+
+/** One problem of a call: what SmoothingError.errors lists (a call can have several, reported together). */
+export interface SmoothingProblem {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly argument?: string;
+  readonly value?: unknown;
+  readonly fix?: string;
+}
 
 export interface SmoothingErrorDetails {
   /** The option or argument at fault, for example `options.samples`. */
@@ -19,6 +29,8 @@ export interface SmoothingErrorDetails {
   /** What to do instead. */
   fix?: string;
   cause?: unknown;
+  /** Every problem found (validation collects them all); defaults to this error's own problem. */
+  errors?: readonly SmoothingProblem[];
 }
 
 export class SmoothingError extends Error {
@@ -26,6 +38,12 @@ export class SmoothingError extends Error {
   readonly argument?: string;
   readonly value?: unknown;
   readonly fix?: string;
+  /**
+   * Every problem of the call, each with its code, argument, value and fix. A call with one problem lists
+   * just that one (and code/argument/value/fix are its own); with several, the top-level fields are the
+   * first problem's and the message summarises all of them.
+   */
+  readonly errors: readonly SmoothingProblem[];
 
   constructor(code: ErrorCode, message: string, details: SmoothingErrorDetails = {}) {
     const parts = [message];
@@ -37,6 +55,47 @@ export class SmoothingError extends Error {
     this.argument = details.argument;
     this.value = details.value;
     this.fix = details.fix;
+    this.errors = Object.freeze(details.errors ?? [Object.freeze({ code, message, argument: details.argument, value: details.value, fix: details.fix })]);
+  }
+}
+
+/**
+ * Runs checks and collects their SmoothingErrors instead of stopping at the first, so that one call reports
+ * every problem at once. Errors that are not SmoothingErrors are bugs and propagate immediately.
+ */
+export class ProblemCollector {
+  private readonly found: SmoothingError[] = [];
+
+  /** Run one check; its SmoothingError is recorded and `fallback` returned in its place. */
+  check<T>(fn: () => T, fallback: T): T;
+  check<T>(fn: () => T): T | undefined;
+  check<T>(fn: () => T, fallback?: T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof SmoothingError)) throw err;
+      this.found.push(err);
+      return fallback;
+    }
+  }
+
+  get count(): number {
+    return this.found.length;
+  }
+
+  /** Throw what was found: the error itself when there is one, a summary listing all when there are several. */
+  throwIfAny(): void {
+    if (this.found.length === 0) return;
+    if (this.found.length === 1) throw this.found[0];
+    const problems = this.found.flatMap((e) => e.errors);
+    const first = problems[0];
+    const lines = problems.map((p, i) => `${i + 1}) ${p.argument ?? '(call)'}: ${p.message}`);
+    throw new SmoothingError(first.code, `${problems.length} problems with this call: ${lines.join(' ')}`, {
+      argument: first.argument,
+      value: first.value,
+      fix: problems.map((p) => p.fix).filter((f) => f !== undefined).join('; '),
+      errors: problems,
+    });
   }
 }
 

@@ -1,12 +1,21 @@
-/** A validated smoothing configuration: what every backend receives. Built once by smooth(). */
+/**
+ * A validated smoothing configuration: what every backend receives. Built once by smooth() from a snapshot of
+ * the options (each read once) and frozen: nothing a caller does afterwards can change it.
+ */
+import type { BuiltinSpec } from './blackboxes/sorting.js';
 import type { Scale } from './scale.js';
 import type { Task } from './task.js';
 import type { BlackBox, CovariateName, CustomDistribution, Distribution, SamplerName } from './types.js';
 
 export interface Plan {
   readonly f: BlackBox;
+  /** The box's name, read once (messages). */
+  readonly name: string;
+  /** Input and output sizes, read once (for a built-in box: from its immutable spec). */
   readonly n: number;
   readonly m: number;
+  /** The immutable spec of a built-in box (native backends run their own copy of it); undefined for a user box. */
+  readonly spec?: BuiltinSpec;
   readonly distribution: Distribution | CustomDistribution;
   /** True when distribution is one of the six built-ins (native backends accept only these). */
   readonly builtinDistribution: boolean;
@@ -17,8 +26,8 @@ export interface Plan {
   readonly covariate: CovariateName;
   /** Perturbed inputs evaluated per black-box call. */
   readonly chunkSize: number;
-  /** Native worker threads (cpu backend); undefined: STOCHASTIC_SMOOTHING_THREADS or all cores. */
-  readonly threads?: number;
+  /** Native worker threads (cpu backend), resolved once by smooth(); 0: all cores. */
+  readonly threads: number;
 }
 
 export interface Progress {

@@ -6,6 +6,7 @@
  */
 import { SmoothingError, invalid } from './errors.js';
 import type { SamplerName } from './types.js';
+import { snapshotOptions } from './validate.js';
 import { PhiloxStream, philox4x32_10, seedHi, seedLo, wordToUniform } from './random/philox.js';
 import { PERMUTATION_KEY_WORDS as KW, latinKeys, permute } from './random/permutation.js';
 import { owenScramble, scrambleKeys } from './random/scramble.js';
@@ -313,7 +314,8 @@ export function samplePoints(options: {
   if (typeof options !== 'object' || options === null) {
     throw invalid('options', options, 'samplePoints takes an options object.', "pass { sampler: 'sobol', samples: 1024, dims: 2 }");
   }
-  const { sampler, samples, dims, seed = 0, antithetic = false, index = 0 } = options;
+  // Each option read once, own properties only (nothing inherited from Object.prototype).
+  const { sampler, samples, dims, seed = 0, antithetic = false, index = 0 } = snapshotOptions(options, 'options') as typeof options;
   if (!isIntegerIn(index, 0, MAX_UINT32)) {
     throw invalid('options.index', index, `index (the batch element b) must be an integer in [0, 2^32)${typeProblem(index)}.`, 'pass 0, 1, …');
   }

@@ -6,6 +6,8 @@
  *   ∇_L = L⁻ᵀ E[g (s εᵀ − I)]                   (matrix; the −I comes from log|det L|)
  */
 import { invalid } from './errors.js';
+import { MAX_ELEMENTS } from './limits.js';
+import { copyFloat64Array, typedArrayKind } from './validate.js';
 
 export type ScaleOption = number | Float32Array | { matrix: Float32Array };
 
@@ -27,29 +29,35 @@ export function resolveScale(value: unknown, n: number, argument = 'options.scal
     }
     return { kind: 'scalar', n, sigma: new Float64Array(n).fill(value) };
   }
-  if (value instanceof Float32Array || value instanceof Float64Array) {
-    if (value.length !== n) {
-      throw invalid(argument, value, `a diagonal scale needs one σ per input coordinate: length ${n}, got ${value.length}.`, `pass a Float32Array of length ${n}, or a single number`);
+  // Typed arrays are copied through their internal slots (a redefined `length` or iterator is ignored), once.
+  const sigma = copyFloat64Array(value, argument);
+  if (sigma !== undefined) {
+    if (sigma.length !== n) {
+      throw invalid(argument, value, `a diagonal scale needs one σ per input coordinate: length ${n}, got ${sigma.length}.`, `pass a Float32Array of length ${n}, or a single number`);
     }
     for (let j = 0; j < n; j++) {
-      if (!Number.isFinite(value[j]) || value[j] <= 0) {
-        throw invalid(`${argument}[${j}]`, value[j], 'every diagonal scale σ_j must be finite and > 0.', 'replace zero or negative entries by a small positive σ');
+      if (!Number.isFinite(sigma[j]) || sigma[j] <= 0) {
+        throw invalid(`${argument}[${j}]`, sigma[j], 'every diagonal scale σ_j must be finite and > 0.', 'replace zero or negative entries by a small positive σ');
       }
     }
-    return { kind: 'diagonal', n, sigma: Float64Array.from(value) };
+    return { kind: 'diagonal', n, sigma };
   }
-  if (typeof value === 'object' && value !== null && 'matrix' in value) {
-    const m = (value as { matrix: unknown }).matrix;
-    if (!(m instanceof Float32Array || m instanceof Float64Array) || m.length !== n * n) {
-      throw invalid(`${argument}.matrix`, m, `the scale matrix L must be a Float32Array of n×n = ${n * n} numbers (row-major).`, `pass { matrix: new Float32Array(${n * n}) } filled row by row`);
+  if (typeof value === 'object' && value !== null && typedArrayKind(value) === undefined && Object.hasOwn(value, 'matrix')) {
+    // The one key is read once, from the object itself (nothing inherited).
+    const given = (value as { matrix: unknown }).matrix;
+    if (n * n > MAX_ELEMENTS) {
+      throw invalid(`${argument}.matrix`, n, `a matrix scale has n×n = ${n * n} entries for n = ${n}, above the limit ${MAX_ELEMENTS} (README "Limits": n ≤ 46340).`, 'use a scalar or diagonal scale for this many inputs');
     }
-    for (let i = 0; i < m.length; i++) {
-      if (!Number.isFinite(m[i])) throw invalid(`${argument}.matrix[${i}]`, m[i], 'the scale matrix must be finite.', 'remove NaN/Infinity entries');
+    const matrix = copyFloat64Array(given, `${argument}.matrix`);
+    if (matrix === undefined || matrix.length !== n * n) {
+      throw invalid(`${argument}.matrix`, given, `the scale matrix L must be a Float32Array of n×n = ${n * n} numbers (row-major).`, `pass { matrix: new Float32Array(${n * n}) } filled row by row`);
     }
-    const matrix = Float64Array.from(m);
+    for (let i = 0; i < matrix.length; i++) {
+      if (!Number.isFinite(matrix[i])) throw invalid(`${argument}.matrix[${i}]`, matrix[i], 'the scale matrix must be finite.', 'remove NaN/Infinity entries');
+    }
     const inverse = invertMatrix(matrix, n);
     if (inverse === undefined) {
-      throw invalid(`${argument}.matrix`, m, 'the scale matrix L is singular (or numerically singular: condition number above 1e12); the estimator needs L⁻¹.', 'pass an invertible L, e.g. a lower-triangular Cholesky factor with a positive diagonal');
+      throw invalid(`${argument}.matrix`, given, 'the scale matrix L is singular (or numerically singular: condition number above 1e12); the estimator needs L⁻¹.', 'pass an invertible L, e.g. a lower-triangular Cholesky factor with a positive diagonal');
     }
     return { kind: 'matrix', n, matrix, inverse };
   }

@@ -31,17 +31,68 @@ export function requireOneOf<T extends string>(value: unknown, names: readonly T
   );
 }
 
+/** The intrinsic accessors of typed arrays: a user can shadow `length` or `[Symbol.iterator]`, not these. */
+const TypedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype) as object;
+const typedArrayTag = Object.getOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag)!.get!;
+const typedArrayLengthGetter = Object.getOwnPropertyDescriptor(TypedArrayPrototype, 'length')!.get!;
+
+/** A typed array's true length (0 once its buffer is detached), whatever its own `length` property says. */
+export function typedArrayLength(view: ArrayBufferView): number {
+  return typedArrayLengthGetter.call(view) as number;
+}
+
+/** 'Float32Array', 'Uint8Array', … for a real typed array (whatever its prototype chain says), else undefined. */
+export function typedArrayKind(value: unknown): string | undefined {
+  return typedArrayTag.call(value) as string | undefined;
+}
+
+/**
+ * Copy a real Float32Array or Float64Array into a fresh Float32Array through its internal slots (never its
+ * `length`, iterator or indexers, which a caller may have redefined). A detached buffer (transferred with
+ * structuredClone) or a view out of bounds of a shrunk resizable buffer is ERR_INVALID_ARGUMENT.
+ */
+export function copyFloatArray(value: unknown, argument: string): Float32Array | undefined {
+  const kind = typedArrayKind(value);
+  if (kind !== 'Float32Array' && kind !== 'Float64Array') return undefined;
+  try {
+    return new Float32Array(value as Float32Array);
+  } catch {
+    throw invalid(argument, kind, `${argument} is a ${kind} whose ArrayBuffer is detached (transferred, e.g. by structuredClone or postMessage) or too small after a resize.`, `pass a live ${kind}; copy it before transferring its buffer`);
+  }
+}
+
+/** The same for a Float64Array copy (the scale's σ and L are kept in double). */
+export function copyFloat64Array(value: unknown, argument: string): Float64Array | undefined {
+  const kind = typedArrayKind(value);
+  if (kind !== 'Float32Array' && kind !== 'Float64Array') return undefined;
+  try {
+    return new Float64Array(value as Float64Array);
+  } catch {
+    throw invalid(argument, kind, `${argument} is a ${kind} whose ArrayBuffer is detached (transferred, e.g. by structuredClone or postMessage) or too small after a resize.`, `pass a live ${kind}; copy it before transferring its buffer`);
+  }
+}
+
 /**
  * A numeric vector of an exact length, finite everywhere. Float32Array, Float64Array and plain arrays are
  * accepted; the result is always a fresh Float32Array, so a caller mutating its array during an async call
- * cannot change the computation.
+ * cannot change the computation. Typed arrays are read through their internal slots (a redefined `length`
+ * or iterator is ignored); each entry of a plain array is read once.
  */
 export function requireFiniteVector(value: unknown, length: number | undefined, argument: string, shape: string): Float32Array {
-  let arr: Float32Array;
-  if (value instanceof Float32Array) arr = Float32Array.from(value);
-  else if (value instanceof Float64Array || (Array.isArray(value) && value.every((v) => typeof v === 'number'))) {
-    arr = Float32Array.from(value as ArrayLike<number>);
-  } else {
+  let arr = copyFloatArray(value, argument);
+  if (arr === undefined && Array.isArray(value)) {
+    const len = value.length;
+    const copy = new Float32Array(len);
+    for (let i = 0; i < len; i++) {
+      const v: unknown = value[i];
+      if (typeof v !== 'number') {
+        throw invalid(argument, value, `${argument} must be a Float32Array (${shape}); entry ${i} is ${typeof v}, not a number.`, 'pass a Float32Array, e.g. new Float32Array([...])');
+      }
+      copy[i] = v;
+    }
+    arr = copy;
+  }
+  if (arr === undefined) {
     throw invalid(argument, value, `${argument} must be a Float32Array (${shape}).`, 'pass a Float32Array, e.g. new Float32Array([...])');
   }
   if (length !== undefined && arr.length !== length) {
@@ -54,6 +105,18 @@ export function requireFiniteVector(value: unknown, length: number | undefined, 
     }
   }
   return arr;
+}
+
+/**
+ * Snapshot of an options object: each own enumerable string-keyed property read exactly once (a getter is
+ * called once, here, and never again), nothing inherited through the prototype chain. The result is a frozen
+ * object without a prototype, so later reads cannot reach Object.prototype either.
+ */
+export function snapshotOptions(value: unknown, argument: string): Readonly<Record<string, unknown>> {
+  const o = requireObject(value, argument);
+  const snap: Record<string, unknown> = Object.create(null);
+  for (const key of Object.keys(o)) snap[key] = o[key];
+  return Object.freeze(snap);
 }
 
 export function requireObject(value: unknown, argument: string): Record<string, unknown> {

@@ -42,7 +42,7 @@ const optionCases: Array<[string, Partial<Record<keyof SmoothOptions, unknown>>,
   ['seed fractional', { seed: 0.5 }, 'ERR_INVALID_ARGUMENT', /seed/],
   ['antithetic not a boolean', { antithetic: 'yes' }, 'ERR_INVALID_ARGUMENT', /antithetic/],
   ['misspelt option', { sample: 64 } as never, 'ERR_INVALID_ARGUMENT', /unknown option 'sample'/],
-  ['missing samples', { samples: undefined }, 'ERR_INVALID_ARGUMENT', /required/],
+  ['missing scale (the one option without a default)', { scale: undefined }, 'ERR_INVALID_ARGUMENT', /options\.scale is required/],
 ];
 
 for (const [label, patch, code, mention] of optionCases) {

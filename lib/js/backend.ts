@@ -19,7 +19,7 @@ import { evaluateChecked, streamSamples } from './stream.js';
 function* evaluateAtX(plan: Plan, x: Float32Array, batch: number): Task<Float64Array> {
   const out = new Float32Array(batch * plan.m);
   const index = Uint32Array.from({ length: batch }, (_, b) => b);
-  yield* evaluateChecked(plan.f, Float32Array.from(x), batch, out, index);
+  yield* evaluateChecked(plan, Float32Array.from(x), batch, out, index);
   return Float64Array.from(out);
 }
 

@@ -6,11 +6,11 @@
 import { clipU } from '../distributions.js';
 import { SmoothingError } from '../errors.js';
 import type { Plan, RunControl } from '../plan.js';
+import type { BlackBox } from '../types.js';
 import { TURN, type Task } from '../task.js';
 import { createSampler } from '../samplers.js';
 import { perturb } from '../scale.js';
-import { abortError } from '../validate.js';
-import type { BlackBox } from '../types.js';
+import { abortError, typedArrayLength } from '../validate.js';
 
 export interface ChunkVisitor {
   /** Called once per batch element before its first chunk. */
@@ -36,6 +36,7 @@ export function* streamSamples(plan: Plan, x: Float32Array, batch: number, seed:
   const batchIndex = new Uint32Array(chunk);
   const custom = !plan.builtinDistribution;
   const total = batch * S;
+  const report = progressReporter(control, phase, total);
   let done = 0;
   let lastYield = Date.now();
 
@@ -53,10 +54,10 @@ export function* streamSamples(plan: Plan, x: Float32Array, batch: number, seed:
       if (custom) checkCustomNoise(plan, eps, score, count * n);
       for (let i = 0; i < count; i++) perturb(plan.scale, x, b * n, eps, i * n, inputs, i * n);
       batchIndex.fill(b);
-      yield* evaluateChecked(plan.f, inputs, count, outputs, batchIndex);
+      yield* evaluateChecked(plan, inputs, count, outputs, batchIndex);
       visitor.chunk(b, count, eps, score, outputs);
       done += count;
-      control.onProgress?.({ phase, done, total });
+      report?.(done);
       if (Date.now() - lastYield >= YIELD_EVERY_MS) {
         yield TURN;
         lastYield = Date.now();
@@ -72,40 +73,90 @@ function checkAbort(control: RunControl): void {
 }
 
 /**
+ * The progress callback of a call, made safe: what onProgress throws becomes ERR_CALLBACK with the thrown value
+ * as `cause` (thrown from here; the native async path records it instead, see lib/native/backend.ts).
+ */
+export function progressReporter(control: RunControl, phase: string, total: number): ((done: number) => void) | undefined {
+  const onProgress = control.onProgress;
+  if (onProgress === undefined) return undefined;
+  return (done: number) => {
+    try {
+      onProgress({ phase, done, total });
+    } catch (err) {
+      throw callbackError(err, phase);
+    }
+  };
+}
+
+export function callbackError(err: unknown, phase: string): SmoothingError {
+  if (err instanceof SmoothingError && err.code === 'ERR_CALLBACK') return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new SmoothingError('ERR_CALLBACK', `the onProgress callback of ${phase}() threw: ${message}; the call was stopped.`, {
+    argument: `${phase} options.onProgress`,
+    fix: 'make onProgress not throw (report errors from it some other way)',
+    cause: err,
+  });
+}
+
+/** The sizes and identity of the box being evaluated, as smooth() read them once (a Plan is one). */
+export interface BoxSizes {
+  readonly f: BlackBox;
+  readonly name: string;
+  readonly n: number;
+  readonly m: number;
+}
+
+/**
  * Evaluate a black box on `count` rows, turning anything it throws into ERR_BLACKBOX, and refusing
  * outputs it did not write or wrote as NaN/Infinity (the outputs are pre-filled with NaN so that a
- * black box writing too few values is caught).
+ * black box writing too few values is caught). The sizes are the plan's (read once by smooth()), never the
+ * box's public fields again. A box that detaches one of the buffers it is given (structuredClone with
+ * `transfer`) is ERR_INVALID_ARGUMENT: the buffers belong to this call, which stops.
  */
-export function* evaluateChecked(f: BlackBox, inputs: Float32Array, count: number, outputs: Float32Array, batchIndex?: Uint32Array): Task<void> {
-  const m = f.outputSize;
+export function* evaluateChecked(box: BoxSizes, inputs: Float32Array, count: number, outputs: Float32Array, batchIndex?: Uint32Array): Task<void> {
+  const { f, name, n, m } = box;
   const view = outputs.length === count * m ? outputs : outputs.subarray(0, count * m);
-  const inView = inputs.length === count * f.inputSize ? inputs : inputs.subarray(0, count * f.inputSize);
+  const inView = inputs.length === count * n ? inputs : inputs.subarray(0, count * n);
+  const indexView = batchIndex?.subarray(0, count);
   view.fill(Number.NaN);
   try {
-    const ret = f.evaluate(inView, count, view, batchIndex?.subarray(0, count));
-    if (ret !== undefined && typeof (ret as Promise<void>).then === 'function') {
-      const promise = ret as Promise<void>;
+    const ret = f.evaluate(inView, count, view, indexView);
+    if (ret !== undefined && ret !== null && typeof (ret as Promise<void>).then === 'function') {
+      const promise = Promise.resolve(ret as Promise<void>);
       // Marked handled here: a synchronous run refuses before awaiting it, and must not leave a stray rejection.
       promise.then(undefined, () => undefined);
-      yield { async: () => promise, why: `black box '${f.name}' is asynchronous (its evaluate returned a Promise)` };
+      yield { async: () => promise, why: `black box '${name}' is asynchronous (its evaluate returned a Promise)` };
     }
   } catch (err) {
     if (err instanceof SmoothingError) throw err;
     const message = err instanceof Error ? err.message : String(err);
-    throw new SmoothingError('ERR_BLACKBOX', `black box '${f.name}' threw while evaluating ${count} inputs: ${message}`, {
+    throw new SmoothingError('ERR_BLACKBOX', `black box '${name}' threw while evaluating ${count} inputs: ${message}`, {
       fix: 'fix the black box; it must accept any finite float32 input (noise can be huge for cauchy)',
       cause: err,
     });
   }
+  requireAttached(name, 'inputs', inView, count * n);
+  requireAttached(name, 'outputs', view, count * m);
+  if (indexView !== undefined) requireAttached(name, 'batchIndex', indexView, count);
   for (let k = 0; k < count * m; k++) {
     if (!Number.isFinite(view[k])) {
       const row = Math.floor(k / m);
       throw new SmoothingError(
         'ERR_BLACKBOX',
-        `black box '${f.name}' left output ${k % m} of row ${row} as ${view[k]}: it must write exactly count×outputSize = ${count}×${m} finite numbers.`,
+        `black box '${name}' left output ${k % m} of row ${row} as ${view[k]}: it must write exactly count×outputSize = ${count}×${m} finite numbers.`,
         { fix: 'write every entry of outputs (row-major count×outputSize) with a finite value; check outputSize' },
       );
     }
+  }
+}
+
+function requireAttached(name: string, which: string, view: ArrayBufferView, length: number): void {
+  if (typedArrayLength(view) !== length) {
+    throw new SmoothingError('ERR_INVALID_ARGUMENT', `black box '${name}' detached (transferred) or shrank the ${which} buffer it was given; the call cannot read it any more.`, {
+      argument: `f.evaluate ${which}`,
+      value: `length ${typedArrayLength(view)}, expected ${length}`,
+      fix: `copy ${which} (e.g. ${which}.slice()) before transferring it; the library owns that buffer during the call`,
+    });
   }
 }
 

@@ -4,10 +4,10 @@
  * with evaluation in JS, chunk by chunk. The once-per-input transforms (L⁻¹, the scale-gradient finish)
  * are the shared ones in lib/scale.ts.
  */
-import { builtinSpec } from '../blackboxes/index.js';
 import { DISTRIBUTION_NAMES } from '../distributions.js';
 import { SmoothingError } from '../errors.js';
-import { evaluateChecked } from '../js/stream.js';
+import { callbackError, evaluateChecked, progressReporter } from '../js/stream.js';
+import { THREADS_ENV } from '../limits.js';
 import type { Backend, ForwardState, Plan, RunControl } from '../plan.js';
 import { sobolDirections } from '../random/sobol.js';
 import { SAMPLER_NAMES } from '../samplers.js';
@@ -15,15 +15,15 @@ import { applyInverseLeft, applyInverseRight, finishScaleGradient, scaleGradient
 import type { DistributionName } from '../types.js';
 import { TURN, wait, type Task } from '../task.js';
 import { abortError } from '../validate.js';
-import type { NativeAddon, NativeJob, NativePlan, NativeResult } from './addon.js';
+import type { NativeAddon, NativeJob, NativePlan, NativeResult, NativeUserStream } from './addon.js';
 
 const OP = { forward: 0, vjp: 1, jacobian: 2, jvp: 3, scaleGradient: 4 } as const;
 const BOX_KINDS = { permutation: 0, ranks: 1, argmax: 2, topk: 3, shortestPath: 4 } as const;
 const COVARIATES = { none: 0, fx: 1, loo: 2 } as const;
 const SCALES = { scalar: 0, diagonal: 1, matrix: 2 } as const;
 
-/** Threads for the cpu backend: smooth({ threads }) > STOCHASTIC_SMOOTHING_THREADS > all cores. */
-export const THREADS_ENV = 'STOCHASTIC_SMOOTHING_THREADS';
+/** Threads for the cpu backend: smooth({ threads }) > STOCHASTIC_SMOOTHING_THREADS > all cores (resolved by smooth()). */
+export { THREADS_ENV };
 
 const planCache = new WeakMap<Plan, NativePlan>();
 
@@ -37,7 +37,8 @@ function cartesianK(samples: number, n: number): number {
 export function nativePlan(plan: Plan): NativePlan {
   const cached = planCache.get(plan);
   if (cached) return cached;
-  const spec = builtinSpec(plan.f);
+  // A built-in box's spec is the one smooth() took from the factory's registry (immutable), never its public fields.
+  const spec = plan.spec;
   const sobol = plan.sampler === 'sobol' || plan.sampler === 'rqmc-sobol';
   const native: NativePlan = {
     n: plan.n,
@@ -66,9 +67,21 @@ export function nativePlan(plan: Plan): NativePlan {
 }
 
 function threads(plan: Plan): number {
-  if (plan.threads !== undefined) return plan.threads;
-  const env = Number(process.env[THREADS_ENV]);
-  return Number.isSafeInteger(env) && env > 0 ? env : 0;
+  return plan.threads;
+}
+
+/**
+ * An error thrown by the addon as a SmoothingError: the addon's own code when it gives one (ERR_INVALID_ARGUMENT
+ * from its size checks, ERR_CUDA), else ERR_INTERNAL naming the backend. SmoothingErrors pass unchanged.
+ */
+function nativeError(name: string, err: unknown): unknown {
+  if (err instanceof SmoothingError) return err;
+  const raw = err !== null && typeof err === 'object' ? (err as { code?: unknown; message?: unknown; argument?: unknown }) : {};
+  const code = raw.code === 'ERR_CUDA' || raw.code === 'ERR_INVALID_ARGUMENT' ? raw.code : 'ERR_INTERNAL';
+  const message = typeof raw.message === 'string' ? raw.message : String(err);
+  // The addon's checks name the field at fault (e.g. 'job.batch'): kept, prefixed with the backend.
+  const argument = typeof raw.argument === 'string' ? `${name} addon ${raw.argument}` : undefined;
+  return new SmoothingError(code, `the ${name} backend failed: ${message}`, { cause: err, argument });
 }
 
 /**
@@ -78,41 +91,69 @@ function threads(plan: Plan): number {
 function* runFused(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Task<NativeResult> {
   if (control.signal?.aborted) throw abortError(control.signal.reason);
   const total = job.batch * plan.samples;
-  const progress = control.onProgress && ((done: number) => control.onProgress!({ phase, done, total }));
+  const onProgress = control.onProgress;
+  // The addon calls progress from its worker's completion queue, where a throw would be swallowed: record it,
+  // abort the job, and reject with it once the job has stopped.
+  let failure: { err: unknown } | undefined;
+  let handle: { abort(): void } | undefined;
+  const progress =
+    onProgress &&
+    ((done: number) => {
+      if (failure !== undefined) return;
+      try {
+        onProgress({ phase, done, total });
+      } catch (err) {
+        failure = { err };
+        handle?.abort();
+      }
+    });
   try {
     return yield* wait<NativeResult>({
       async: async () => {
-        const handle = addon.run(nativePlan(plan), job, progress);
-        const onAbort = () => handle.abort();
+        const running = addon.run(nativePlan(plan), job, progress);
+        handle = running;
+        const onAbort = () => running.abort();
         control.signal?.addEventListener('abort', onAbort, { once: true });
         try {
-          return await handle.promise;
+          const result = await running.promise;
+          if (failure !== undefined) throw callbackError(failure.err, phase);
+          return result;
+        } catch (err) {
+          if (failure !== undefined) throw callbackError(failure.err, phase);
+          throw err;
         } finally {
           control.signal?.removeEventListener('abort', onAbort);
         }
       },
       sync: () => {
         const result = addon.runSync(nativePlan(plan), job);
-        progress?.(total);
+        progressReporter(control, phase, total)?.(total);
         return result;
       },
     });
   } catch (err) {
-    if ((err as { aborted?: boolean }).aborted) throw abortError(control.signal?.reason);
-    const code = (err as { code?: string }).code === 'ERR_CUDA' ? 'ERR_CUDA' : 'ERR_INTERNAL';
-    throw new SmoothingError(code, `the ${name} backend failed: ${(err as Error).message}`, { cause: err });
+    if (err instanceof SmoothingError) throw err;
+    if ((err as { aborted?: boolean } | null)?.aborted) throw abortError(control.signal?.reason);
+    throw nativeError(name, err);
   }
 }
 
 /** A user black box: native noise and sums, evaluation in JS between them, chunk by chunk. */
-function* runUser(addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Task<NativeResult> {
+function* runUser(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Task<NativeResult> {
   const { n, m, samples: S } = plan;
   const chunk = Math.min(plan.chunkSize, S);
-  const stream = new addon.UserStream(nativePlan(plan), job, chunk);
+  let stream: NativeUserStream;
+  try {
+    stream = new addon.UserStream(nativePlan(plan), job, chunk);
+  } catch (err) {
+    throw nativeError(name, err);
+  }
+  // Fresh buffers per call: a box that detached them in an earlier call (refused there) cannot affect this one.
   const inputs = new Float32Array(chunk * n);
   const outputs = new Float32Array(chunk * m);
   const batchIndex = new Uint32Array(chunk);
   const total = job.batch * S;
+  const report = progressReporter(control, phase, total);
   let done = 0;
   let lastYield = Date.now();
   // The stream holds native (on cuda: device) buffers: freed by finish(), or by close() on any early exit.
@@ -122,11 +163,19 @@ function* runUser(addon: NativeAddon, plan: Plan, job: NativeJob, phase: string,
       batchIndex.fill(b);
       for (let start = 0; start < S; start += chunk) {
         const count = Math.min(chunk, S - start);
-        stream.noise(b, start, count, inputs);
-        yield* evaluateChecked(plan.f, inputs, count, outputs, batchIndex);
-        stream.accumulate(outputs);
+        try {
+          stream.noise(b, start, count, inputs);
+        } catch (err) {
+          throw nativeError(name, err);
+        }
+        yield* evaluateChecked(plan, inputs, count, outputs, batchIndex);
+        try {
+          stream.accumulate(outputs);
+        } catch (err) {
+          throw nativeError(name, err);
+        }
         done += count;
-        control.onProgress?.({ phase, done, total });
+        report?.(done);
         if (Date.now() - lastYield >= 15) {
           yield TURN;
           lastYield = Date.now();
@@ -134,14 +183,18 @@ function* runUser(addon: NativeAddon, plan: Plan, job: NativeJob, phase: string,
         if (control.signal?.aborted) throw abortError(control.signal.reason);
       }
     }
-    return stream.finish();
+    try {
+      return stream.finish();
+    } catch (err) {
+      throw nativeError(name, err);
+    }
   } finally {
     stream.close();
   }
 }
 
 function runJob(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Task<NativeResult> {
-  return nativePlan(plan).builtin ? runFused(name, addon, plan, job, phase, control) : runUser(addon, plan, job, phase, control);
+  return nativePlan(plan).builtin ? runFused(name, addon, plan, job, phase, control) : runUser(name, addon, plan, job, phase, control);
 }
 
 function baseJob(plan: Plan, state: ForwardState, op: number): NativeJob {
@@ -159,7 +212,7 @@ export function nativeBackend(name: 'cpu' | 'cuda', addon: NativeAddon): Backend
       if (plan.covariate === 'fx' && !nativePlan(plan).builtin) {
         // User boxes: f(x) once here, reused by every backward pass (built-ins compute it natively).
         const out = new Float32Array(batch * plan.m);
-        yield* evaluateChecked(plan.f, Float32Array.from(x), batch, out, Uint32Array.from({ length: batch }, (_, b) => b));
+        yield* evaluateChecked(plan, Float32Array.from(x), batch, out, Uint32Array.from({ length: batch }, (_, b) => b));
         fx = Float64Array.from(out);
       }
       const r = yield* run(plan, { op: OP.forward, batch, seed, x, threads: threads(plan) }, 'forward', control);
