@@ -47,7 +47,9 @@ export function plainProgress(name: string, write: (line: string) => void = (l) 
     update(p) {
       last = p;
       const f = p.total > 0 ? p.done / p.total : 1;
-      if (now() - lastTime >= PLAIN_EVERY_MS || f - lastFraction >= PLAIN_EVERY_FRACTION || (f >= 1 && lastFraction < 1)) line(p);
+      // Buckets of PLAIN_EVERY_FRACTION (not differences, which rounding would make skip a step).
+      const bucket = (x: number) => Math.floor(x / PLAIN_EVERY_FRACTION + 1e-9);
+      if (now() - lastTime >= PLAIN_EVERY_MS || bucket(f) > bucket(lastFraction) || (f >= 1 && lastFraction < 1)) line(p);
     },
     stop() {
       if (last && last !== printed) line(last);
