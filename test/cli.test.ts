@@ -1,7 +1,7 @@
 /** CLI conventions: --version, help for every command, one-line errors with exit codes, bounded and strict inputs. */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -62,6 +62,17 @@ test('--version prints the package version; help and -h/--help answer for the pr
     t.is(results[i].code, 0, args.join(' '));
     t.true(results[i].stdout.startsWith(`Usage: stochastic-smoothing ${args[0] === 'help' ? args[1] : args[0]}`), `${args.join(' ')}: ${results[i].stdout.slice(0, 60)}`);
   });
+});
+
+test('the README lists every command, and --quick runs write to their own default folder', async (t) => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const cliSection = /## CLI\n([\s\S]*?)\n## /.exec(readme)![1];
+  for (const command of Object.keys(COMMAND_HELP)) t.regex(cliSection, new RegExp(`npx stochastic-smoothing ${command}\\b`), `README lists ${command}`);
+  const cwd = mkdtempSync(join(tmpdir(), 'ss-cli-quick-'));
+  const { stdout } = await execFileP(process.execPath, [cli, 'variance', '--quick', '--settings', 'permutation3', '--samples', '16', '--reference-samples', '256', '--backend', 'js'], { cwd, maxBuffer: 1 << 24 });
+  t.regex(stdout, /results\/variance-quick\//);
+  t.true(readFileSync(join(cwd, 'results', 'variance-quick', 'all.csv'), 'utf8').startsWith('setting,'));
+  t.false(existsSync(join(cwd, 'results', 'variance')), 'the full run\'s folder is untouched');
 });
 
 test('every command names an unknown flag and suggests the nearest known one (exit 2, one line)', async (t) => {
