@@ -56,8 +56,8 @@ for (const [name, base] of [['variance', VARIANCE], ['samples', SAMPLES]] as con
     const at05 = values(used);
     await Promise.all([ok(t, [...base, '--scale', '2', '--out', fresh2]), ok(t, [...base, '--scale', '2', '--inputs', '2', '--out', freshInputs])]);
 
-    // --resume with another scale, seed, sample count or backend: refused, naming the flag and both values.
-    for (const [flag, value, old] of [['--scale', '2', '0.5'], ['--seed', '5', '1'], ['--repeats', '3', '2'], ['--backend', 'auto', 'js']]) {
+    // --resume with another scale, seed, repeat or input count: refused, naming the flag and both values.
+    for (const [flag, value, old] of [['--scale', '2', '0.5'], ['--seed', '5', '1'], ['--repeats', '3', '2'], ['--inputs', '2', '1']]) {
       const args = [...base, '--scale', '0.5', '--out', used, '--resume'];
       const i = args.indexOf(flag);
       if (i >= 0) args[i + 1] = value;

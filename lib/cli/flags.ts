@@ -65,7 +65,8 @@ export function parseFlags<S extends FlagSpec>(command: string, args: string[], 
     const { values, positionals } = parseArgs({ args, options: spec, strict: true, allowPositionals });
     return { values: values as unknown as FlagValues<S>, positionals };
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0];
+    // node's reasons can span lines (e.g. how to pass a value that starts with a dash): keep them on one.
+    const message = (err as Error).message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
     throw new UsageError(`${command}: ${message} (stochastic-smoothing ${command} --help)`, command);
   }
 }

@@ -3,7 +3,8 @@
  *   meta.json     what made the numbers: command, package version, every flag that changes a number, the
  *                 shard (if any), and the report's header fields
  *   cells.jsonl   one finished cell per line, appended as cells finish (so a stopped run can resume)
- *   references/   cached reference Jacobians (float32), named by every flag that shapes them
+ *   references/   cached reference Jacobians (float32), named by every flag that shapes them (and cleared
+ *                 with the folder: a run on another backend recomputes nothing it need not)
  *
  * Rules (README "Results folders"): with --resume, every number-changing flag, the version and the shard must
  * equal those in meta.json, or the run is refused naming the first flag that differs; without --resume, a

@@ -119,7 +119,7 @@ export function settingExps(o: Pick<SamplesOptions, 'minExp' | 'maxExp' | 'caps'
 /** The reference Jacobians (inputs × m × n), rqmc-sobol + loo, cached in the results folder. */
 async function reference(o: SamplesOptions, setting: Setting, distribution: DistributionName, x: Float32Array, samples: number): Promise<Float32Array> {
   const box = setting.make();
-  // Every flag that shapes the reference is in the name; the folder's meta.json covers the backend.
+  // Every flag that shapes the reference is in the name (the backends agree to rounding: see varianceIdentity).
   const file = join(o.out, 'references', `${setting.id}-${distribution}-S${samples}-i${o.inputs}-g${o.scale}-s${o.seed}.f32`);
   const cached = readReference(file, o.inputs * box.outputSize * box.inputSize);
   if (cached) return cached;
@@ -182,7 +182,7 @@ export function samplesFlags(o: SamplesFlags): SamplesFlags {
   };
 }
 
-/** Every flag that changes a number, by its CLI name: resume, shards and merge compare these. */
+/** Every flag that changes a number, by its CLI name (not `--backend`: see varianceIdentity). */
 export function samplesIdentity(o: SamplesFlags, shard?: ShardInfo): RunIdentity {
   const f = samplesFlags(o);
   return {
@@ -199,7 +199,6 @@ export function samplesIdentity(o: SamplesFlags, shard?: ShardInfo): RunIdentity
       '--scale': f.scale,
       '--reference-exp': f.referenceExp ?? null,
       '--seed': f.seed,
-      '--backend': f.backend,
     },
     ...(shard ? { shard } : {}),
   };

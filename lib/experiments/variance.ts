@@ -77,13 +77,17 @@ export function varianceFlags(o: VarianceFlags): VarianceFlags {
   return { settings: selectSettings(o.settings).map((s) => s.id), samples: o.samples, repeats: o.repeats, inputs: o.inputs, scale: o.scale, referenceSamples: o.referenceSamples, seed: o.seed, backend: o.backend };
 }
 
-/** Every flag that changes a number, by its CLI name: resume, shards and merge compare these. */
+/**
+ * Every flag that changes a number, by its CLI name: resume, shards and merge compare these. `--backend` is not
+ * one: the backends draw bit-identical uniforms and agree to float rounding (the parity tests), so a run may
+ * continue, or its shards run, on another backend (each cell records the backend that made it).
+ */
 export function varianceIdentity(o: VarianceFlags, shard?: ShardInfo): RunIdentity {
   const f = varianceFlags(o);
   return {
     command: 'variance',
     version: packageVersion(),
-    flags: { '--settings': f.settings, '--samples': f.samples, '--repeats': f.repeats, '--inputs': f.inputs, '--scale': f.scale, '--reference-samples': f.referenceSamples, '--seed': f.seed, '--backend': f.backend },
+    flags: { '--settings': f.settings, '--samples': f.samples, '--repeats': f.repeats, '--inputs': f.inputs, '--scale': f.scale, '--reference-samples': f.referenceSamples, '--seed': f.seed },
     ...(shard ? { shard } : {}),
   };
 }
@@ -126,7 +130,7 @@ export function planVariance(o: VarianceFlags): { settings: Setting[]; planned: 
 /** The reference Jacobians (inputs × m × n) for one setting and distribution, cached in the results folder. */
 async function reference(o: VarianceOptions, setting: Setting, distribution: DistributionName, x: Float32Array): Promise<Float32Array> {
   const box = setting.make();
-  // Every flag that shapes the reference is in the name; the folder's meta.json covers the backend.
+  // Every flag that shapes the reference is in the name (the backends agree to rounding: see varianceIdentity).
   const file = join(o.out, 'references', `${setting.id}-${distribution}-S${o.referenceSamples}-i${o.inputs}-g${o.scale}-s${o.seed}.f32`);
   const cached = readReference(file, o.inputs * box.outputSize * box.inputSize);
   if (cached) return cached;
