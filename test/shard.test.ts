@@ -174,6 +174,12 @@ test('merge refuses missing shards, other flags, unfinished shards, duplicate ce
     t.false(existsSync(join(out, 'all.csv')), `${label}: nothing written`);
   };
   await refused([s1], /shards 2\/2 are missing/, 'missing shard');
+  for (const target of [s2, shards]) {
+    const r = await cliRun(['merge', s1, s2, '--out', target]);
+    t.is(r.code, 1);
+    t.regex(r.stderr, /would overwrite the shard/);
+  }
+  t.true(existsSync(join(s2, 'cells.jsonl')), 'the shard is intact');
   await refused([s1, o2], /does not match .*: they were made with --seed 1, not 9/, 'other flags');
   await refused([s1, s1, s2], /shard 1\/2 is given twice/, 'given twice');
   // An unfinished shard: a cell dropped from its cells.jsonl.

@@ -5,7 +5,7 @@
  * in two shards are reported and nothing is written.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { invalid } from '../errors.js';
 import { appendCell, identityDifference, openResults, readCells, readMeta, writeMeta, type RunIdentity } from '../experiments/results-folder.js';
 import { writeSamplesReport } from '../experiments/samples-report.js';
@@ -43,6 +43,10 @@ export async function mergeCommand(args: string[]): Promise<number> {
   if (positionals.length === 0) throw invalid('DIR', undefined, 'merge needs the shard folders.', 'stochastic-smoothing merge results/shards --out results/variance');
   if (values.out === undefined) throw invalid('--out', undefined, 'merge needs --out DIR for the merged results.', 'pass --out results/variance (or another folder)');
   const shards: ShardDir[] = shardDirs(positionals).map((dir) => ({ dir, meta: readMeta(dir, 'DIR') }));
+  // The merged folder starts clean: it must not be one of the shards (or hold them).
+  const target = resolve(values.out);
+  const clash = shards.find((s) => resolve(s.dir) === target || resolve(s.dir).startsWith(`${target}${sep}`));
+  if (clash) throw invalid('--out', values.out, `--out ${values.out} would overwrite the shard ${clash.dir}.`, 'merge into a new folder, for example --out results/variance');
 
   // Same command, version and flags everywhere; every shard of 1 … N exactly once.
   const first = shards[0];
