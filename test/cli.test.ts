@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { editDistance, nearest, numberList, numbersFromFile, readInputFile } from '../lib/cli/flags.js';
 import { COMMAND_HELP } from '../lib/cli/help.js';
+import { describeError } from '../lib/cli/main.js';
+import { SmoothingError } from '../lib/errors.js';
 import { plainProgress } from '../lib/cli/progress.js';
 import { resolveShard } from '../lib/cli/study.js';
 import { assignShards } from '../lib/experiments/shards.js';
@@ -212,4 +214,13 @@ test('the shard split: every group in exactly one shard, deterministic, and bala
     t.true(Math.max(...load) - Math.min(...load) <= largest, `count ${count}: loads ${load.join(', ')}`);
     t.is(load.reduce((x, y) => x + y, 0), groups.reduce((x, g) => x + g.work, 0));
   }
+});
+
+test('any failure prints as one line: SmoothingError with its code, system errors with theirs, others by message', (t) => {
+  t.is(describeError(new SmoothingError('ERR_INVALID_ARGUMENT', 'bad.', { argument: '--x', value: 1, fix: 'good' })), 'error ERR_INVALID_ARGUMENT: bad. (argument: --x, value: 1) Fix: good');
+  t.is(describeError(new SmoothingError('ERR_INVALID_ARGUMENT', 'two problems:\n  a\n  b')), 'error ERR_INVALID_ARGUMENT: two problems: a b');
+  const sys = Object.assign(new Error('EACCES: permission denied, open \'/x\''), { code: 'EACCES' });
+  t.is(describeError(sys), "error EACCES: EACCES: permission denied, open '/x'");
+  t.is(describeError(new RangeError('first line\nsecond line')), 'error: first line');
+  t.is(describeError('thrown text'), 'error: thrown text');
 });

@@ -23,7 +23,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 /** One line for any failure; the code, when the error has one. */
 export function describeError(err: unknown): string {
-  if (err instanceof SmoothingError) return `error ${err.code}: ${err.message}`;
+  // A SmoothingError may list several problems on several lines: one line all the same.
+  if (err instanceof SmoothingError) return `error ${err.code}: ${err.message.replace(/\s*\n\s*/g, ' ')}`;
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
     return `error${code ? ` ${code}` : ''}: ${err.message.split('\n')[0]}`;
