@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { editDistance, nearest, numberList, numbersFromFile, readInputFile } from '../lib/cli/flags.js';
 import { COMMAND_HELP } from '../lib/cli/help.js';
-import { describeError } from '../lib/cli/main.js';
+import { describeError, loadCommand } from '../lib/cli/main.js';
 import { SmoothingError } from '../lib/errors.js';
 import { plainProgress } from '../lib/cli/progress.js';
 import { resolveShard } from '../lib/cli/study.js';
@@ -223,4 +223,13 @@ test('any failure prints as one line: SmoothingError with its code, system error
   t.is(describeError(sys), "error EACCES: EACCES: permission denied, open '/x'");
   t.is(describeError(new RangeError('first line\nsecond line')), 'error: first line');
   t.is(describeError('thrown text'), 'error: thrown text');
+});
+
+test('a command whose optional package is missing says what to install (one line), other load errors pass through', async (t) => {
+  const missing = (name: string) => async () => {
+    throw Object.assign(new Error(`Cannot find package '${name}' imported from /x/charts.js`), { code: 'ERR_MODULE_NOT_FOUND' });
+  };
+  const err = await t.throwsAsync(loadCommand('variance', missing('vega-lite')), { instanceOf: SmoothingError });
+  t.is(describeError(err), 'error ERR_UNSUPPORTED: the variance command needs the package vega-lite, which is not installed. Fix: npm install vega vega-lite');
+  await t.throwsAsync(loadCommand('samples', missing('./lost.js')), { message: /lost\.js/, code: 'ERR_MODULE_NOT_FOUND' });
 });

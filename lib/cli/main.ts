@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(COMMAND_HELP[command]);
       return 0;
     }
-    return await (await load())(rest);
+    return await (await loadCommand(command, load))(rest);
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`usage error: ${err.message}`);
@@ -63,6 +63,20 @@ export async function main(argv: string[]): Promise<number> {
     console.error(describeError(err));
     if (process.env.STOCHASTIC_SMOOTHING_DEBUG && err instanceof Error && err.stack) console.error(err.stack);
     return 1;
+  }
+}
+
+/** Load a command; a missing optional package (the plots' vega, vega-lite) is named with how to install it. */
+export async function loadCommand(command: string, load: () => Promise<Command>): Promise<Command> {
+  try {
+    return await load();
+  } catch (err) {
+    const missing = /Cannot find (?:package|module) '([^']+)'/.exec((err as Error).message ?? '')?.[1];
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !missing || missing.startsWith('.') || missing.startsWith('/')) throw err;
+    throw new SmoothingError('ERR_UNSUPPORTED', `the ${command} command needs the package ${missing}, which is not installed.`, {
+      fix: `npm install ${missing.startsWith('vega') ? 'vega vega-lite' : missing}`,
+      cause: err,
+    });
   }
 }
 
