@@ -91,6 +91,9 @@ test('variance: a folder of another command, or any non-empty folder without met
   refused(t, await cliRun([...VARIANCE, '--out', mine]), /is not empty and holds no results of a study \(no meta\.json\)/, 'foreign folder');
   t.is(readFileSync(join(mine, 'thesis.md'), 'utf8'), 'keep me');
   t.true(existsSync(join(samples, 'all.csv')));
+  // A bad or unavailable backend is refused before the folder is touched (it would otherwise start clean).
+  refused(t, await cliRun(['samples', '--backend', 'gpu', '--out', samples]), /--backend must be auto, js, cpu or cuda/, 'bad backend');
+  t.true(existsSync(join(samples, 'all.csv')), 'the earlier run is still there');
 });
 
 test('variance --resume with damaged state: meta.json and middle lines are one-line errors; a cut last line and a short reference are recomputed to the same numbers', async (t) => {

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { invalid } from '../errors.js';
 import type { ShardInfo } from '../experiments/results-folder.js';
+import { BACKEND_NAMES, selectBackend } from '../backends.js';
 import type { BackendName } from '../types.js';
 import { intFlag, nameList, parseFlags, scaleFlag, type FlagSpec } from './flags.js';
 import { progressReporter, type Progress } from './progress.js';
@@ -94,6 +95,13 @@ export interface StudyBase {
   shard?: ShardInfo;
 }
 
+/** The --backend flag, checked (name and availability) before the results folder is touched. */
+export function backendFlag(text: string): 'auto' | BackendName {
+  if (text !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(text)) throw invalid('--backend', text, '--backend must be auto, js, cpu or cuda.', 'for example --backend auto');
+  selectBackend(text as 'auto' | BackendName, '--backend');
+  return text as 'auto' | BackendName;
+}
+
 export function parseStudy<S extends FlagSpec>(command: string, args: string[], spec: S, defaultOut: string): StudyBase {
   const { values } = parseFlags(command, args, { ...STUDY_FLAGS, ...spec });
   const v = values as Record<string, string | boolean | undefined>;
@@ -108,7 +116,7 @@ export function parseStudy<S extends FlagSpec>(command: string, args: string[], 
     inputs: (fallback) => intFlag('--inputs', v.inputs as string | undefined, fallback),
     scale: scaleFlag(v.scale as string | undefined),
     seed: intFlag('--seed', v.seed as string | undefined, 1, 0),
-    backend: v.backend as 'auto' | BackendName,
+    backend: backendFlag(v.backend as string),
     out: shard ? shardFolder(base, shard) : base,
     resume: v.resume === true,
     shard,
