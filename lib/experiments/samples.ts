@@ -4,10 +4,11 @@
  * squared error of the Jacobian estimate and of a fixed-v VJP against a high-precision reference
  * (rqmc-sobol + loo, by default 4× the largest S of the setting, cached in the results folder), over R
  * independent repeats (batch rows draw independent noise) of I seeded inputs. One cell = (setting,
- * distribution, strategy, S); finished cells are appended to cells.jsonl, so a stopped run can be resumed.
+ * distribution, strategy, S); finished cells are appended to cells.jsonl, so a stopped run can be resumed; a
+ * shard (`--shard i/N`) computes only its groups of cells, and `merge` joins the shards (results-folder.ts, shards.ts).
  */
-import { openResults } from './results-folder.js';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendCell, finiteOrAbsent, openResults, packageVersion, readCells, readReference, writeMeta, writeReference, type RunIdentity, type ShardInfo } from './results-folder.js';
+import { shardGroups, type WorkGroup } from './shards.js';
 import { join } from 'node:path';
 import { SmoothingError, invalid } from '../errors.js';
 import { blackboxes } from '../blackboxes/index.js';
@@ -43,6 +44,8 @@ export interface SamplesOptions {
   backend: 'auto' | BackendName;
   out: string;
   resume: boolean;
+  /** Compute only this shard's groups of cells (1-based index). */
+  shard?: ShardInfo;
   signal?: AbortSignal;
   /** Called after every finished cell (and before each reference): cells done/total and work done/total. */
   onProgress?: (p: { cells: number; totalCells: number; work: number; totalWork: number; label: string }) => void;
@@ -75,7 +78,17 @@ export interface SamplesRun {
   seconds: number;
 }
 
-const META_KEYS = ['minExp', 'maxExp', 'repeats', 'inputs', 'scale', 'seed'] as const;
+/** The options that make the numbers (what meta.json stores and `merge` rebuilds a run from). */
+export type SamplesFlags = Pick<SamplesOptions, 'settings' | 'strategies' | 'minExp' | 'maxExp' | 'caps' | 'repeats' | 'inputs' | 'scale' | 'referenceExp' | 'seed' | 'backend'>;
+
+export function isSampleCell(x: unknown): x is SampleCell {
+  const c = x as SampleCell;
+  return (
+    typeof c === 'object' && c !== null && typeof c.setting === 'string' && typeof c.distribution === 'string' && typeof c.strategy === 'string' &&
+    Number.isSafeInteger(c.exp) && typeof c.samples === 'number' && typeof c.referenceSamples === 'number' && typeof c.backend === 'string' &&
+    [c.referenceRms, c.jacobianRmse, c.vjpRmse, c.seconds].every((v) => typeof v === 'number' && finiteOrAbsent(v))
+  );
+}
 
 export const cellKey = (setting: string, distribution: string, strategy: string, exp: number) => `${setting}|${distribution}|${strategy}|${exp}`;
 
@@ -103,30 +116,17 @@ export function settingExps(o: Pick<SamplesOptions, 'minExp' | 'maxExp' | 'caps'
   return exps;
 }
 
-function referenceExp(o: SamplesOptions, exps: number[]): number {
-  return o.referenceExp ?? exps[exps.length - 1] + 2;
-}
-
-function readCells(file: string): SampleCell[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim().length > 0)
-    .map((line) => JSON.parse(line) as SampleCell);
-}
-
 /** The reference Jacobians (inputs × m × n), rqmc-sobol + loo, cached in the results folder. */
 async function reference(o: SamplesOptions, setting: Setting, distribution: DistributionName, x: Float32Array, samples: number): Promise<Float32Array> {
-  const file = join(o.out, 'references', `${setting.id}-${distribution}-${samples}-i${o.inputs}-g${o.scale}-s${o.seed}.f32`);
-  if (existsSync(file)) {
-    const buf = readFileSync(file);
-    return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-  }
-  const s = smooth(setting.make(), { distribution, scale: o.scale, samples, sampler: 'rqmc-sobol', covariate: 'loo', seed: o.seed + 7919, backend: o.backend });
+  const box = setting.make();
+  // Every flag that shapes the reference is in the name (the backends agree to rounding: see varianceIdentity).
+  const file = join(o.out, 'references', `${setting.id}-${distribution}-S${samples}-i${o.inputs}-g${o.scale}-s${o.seed}.f32`);
+  const cached = readReference(file, o.inputs * box.outputSize * box.inputSize);
+  if (cached) return cached;
+  const s = smooth(box, { distribution, scale: o.scale, samples, sampler: 'rqmc-sobol', covariate: 'loo', seed: o.seed + 7919, backend: o.backend });
   const out = await s.forward(x, { signal: o.signal });
   const jac = await out.jacobian({ signal: o.signal });
-  mkdirSync(join(o.out, 'references'), { recursive: true });
-  writeFileSync(file, Buffer.from(jac.buffer, jac.byteOffset, jac.byteLength));
+  writeReference(file, jac);
   return jac;
 }
 
@@ -166,7 +166,55 @@ function work(setting: Setting, rows: number, samples: number): number {
   return rows * samples * (box.outputSize * box.inputSize + box.inputSize);
 }
 
-export async function runSamples(o: SamplesOptions): Promise<SamplesRun> {
+export function samplesFlags(o: SamplesFlags): SamplesFlags {
+  return {
+    settings: selectSampleSettings(o.settings).map((s) => s.id),
+    strategies: selectStrategies(o.strategies).map((s) => s.id),
+    minExp: o.minExp,
+    maxExp: o.maxExp,
+    caps: { ...o.caps },
+    repeats: o.repeats,
+    inputs: o.inputs,
+    scale: o.scale,
+    ...(o.referenceExp === undefined ? {} : { referenceExp: o.referenceExp }),
+    seed: o.seed,
+    backend: o.backend,
+  };
+}
+
+/** Every flag that changes a number, by its CLI name (not `--backend`: see varianceIdentity). */
+export function samplesIdentity(o: SamplesFlags, shard?: ShardInfo): RunIdentity {
+  const f = samplesFlags(o);
+  return {
+    command: 'samples',
+    version: packageVersion(),
+    flags: {
+      '--settings': f.settings,
+      '--strategies': f.strategies,
+      '--min-exp': f.minExp,
+      '--max-exp': f.maxExp,
+      '--cap': f.caps,
+      '--repeats': f.repeats,
+      '--inputs': f.inputs,
+      '--scale': f.scale,
+      '--reference-exp': f.referenceExp ?? null,
+      '--seed': f.seed,
+    },
+    ...(shard ? { shard } : {}),
+  };
+}
+
+interface PlannedCell {
+  setting: Setting;
+  distribution: DistributionName;
+  strategy: Strategy;
+  exp: number;
+  /** Cells sharing a reference form a group: the unit of sharding. */
+  group: string;
+}
+
+/** Every cell of the run in report order, the groups with their estimated work, and the report's header fields. */
+export function planSamples(o: SamplesFlags) {
   const settings = selectSampleSettings(o.settings);
   const strategies = selectStrategies(o.strategies);
   if (o.minExp > o.maxExp) throw invalid('--min-exp', o.minExp, `--min-exp ${o.minExp} is above --max-exp ${o.maxExp}.`, 'pass --min-exp ≤ --max-exp');
@@ -174,20 +222,43 @@ export async function runSamples(o: SamplesOptions): Promise<SamplesRun> {
   for (const s of settings) {
     if (exps[s.id].length < 2) throw invalid('--cap', o.caps[s.id], `${s.id}: the cap leaves fewer than two sample counts.`, `raise the cap of ${s.id} above --min-exp`);
   }
-  const meta: Record<string, unknown> = Object.fromEntries(META_KEYS.map((k) => [k, o[k]]));
-  const { metaFile, cellsFile } = openResults(o.out, o.resume, meta);
-  const refExps = Object.fromEntries(settings.map((s) => [s.id, referenceExp(o, exps[s.id])]));
-  const fullMeta = { ...meta, gamma: o.scale, settings: settings.map((s) => s.id), strategies: strategies.map((s) => s.id), exps, referenceExps: refExps };
-  writeFileSync(metaFile, JSON.stringify(fullMeta, null, 2));
-  // A cell is reused only when it was measured against the same reference size.
-  const done = new Map(readCells(cellsFile).map((c) => [cellKey(c.setting, c.distribution, c.strategy, c.exp), c]));
-
+  const refExps: Record<string, number> = Object.fromEntries(settings.map((s) => [s.id, o.referenceExp ?? exps[s.id][exps[s.id].length - 1] + 2]));
+  const meta = {
+    minExp: o.minExp, maxExp: o.maxExp, repeats: o.repeats, inputs: o.inputs, scale: o.scale, seed: o.seed,
+    gamma: o.scale, settings: settings.map((s) => s.id), strategies: strategies.map((s) => s.id), exps, referenceExps: refExps,
+  };
   const rows = o.inputs * o.repeats;
-  const planned = settings.flatMap((setting) =>
-    DISTRIBUTIONS.flatMap((distribution) => strategies.flatMap((strategy) => exps[setting.id].map((exp) => ({ setting, distribution, strategy, exp })))),
+  const planned: PlannedCell[] = settings.flatMap((setting) =>
+    DISTRIBUTIONS.flatMap((distribution) => strategies.flatMap((strategy) => exps[setting.id].map((exp) => ({ setting, distribution, strategy, exp, group: `${setting.id}|${distribution}` })))),
   );
   const refWork = (setting: Setting) => work(setting, o.inputs, 2 ** refExps[setting.id]);
-  const totalWork = planned.reduce((acc, p) => acc + work(p.setting, rows, 2 ** p.exp), 0) + settings.reduce((acc, s) => acc + DISTRIBUTIONS.length * refWork(s), 0);
+  const groupWork = new Map<string, number>();
+  for (const p of planned) groupWork.set(p.group, (groupWork.get(p.group) ?? refWork(p.setting)) + work(p.setting, rows, 2 ** p.exp));
+  const groups: WorkGroup[] = [...groupWork].map(([key, w]) => ({ key, work: w }));
+  return { settings, strategies, exps, refExps, meta, planned, groups, rows, refWork };
+}
+
+/** A run's result from finished cells (used by `merge`): cells in report order, as an unsharded run has them. */
+export function samplesRunFrom(o: SamplesFlags, cells: SampleCell[], completed: boolean, seconds: number): SamplesRun {
+  const { settings, strategies, exps, meta, planned } = planSamples(o);
+  const byKey = new Map(cells.map((c) => [cellKey(c.setting, c.distribution, c.strategy, c.exp), c]));
+  const ordered = planned.map((p) => byKey.get(cellKey(p.setting.id, p.distribution, p.strategy.id, p.exp))).filter((c): c is SampleCell => c !== undefined);
+  return { meta, settings, strategies, exps, cells: ordered, completed, backend: ordered[0]?.backend ?? 'none', seconds };
+}
+
+export async function runSamples(o: SamplesOptions): Promise<SamplesRun> {
+  const plan = planSamples(o);
+  const { settings, strategies, exps, refExps, meta, rows, refWork } = plan;
+  const mine = o.shard ? shardGroups(plan.groups, o.shard.index, o.shard.count) : undefined;
+  const planned = mine ? plan.planned.filter((p) => mine.has(p.group)) : plan.planned;
+  const identity = samplesIdentity(o, o.shard);
+  const { metaFile, cellsFile } = openResults(o.out, o.resume, identity);
+  writeMeta(metaFile, { ...identity, options: samplesFlags(o), ...meta, ...(mine ? { groups: [...mine] } : {}), cellCount: planned.length });
+  // A cell is reused only when it was measured against the same reference size.
+  const done = new Map(readCells(cellsFile, isSampleCell).map((c) => [cellKey(c.setting, c.distribution, c.strategy, c.exp), c]));
+
+  const myGroups = new Set(planned.map((p) => p.group));
+  const totalWork = planned.reduce((acc, p) => acc + work(p.setting, rows, 2 ** p.exp), 0) + settings.reduce((acc, s) => acc + DISTRIBUTIONS.filter((d) => myGroups.has(`${s.id}|${d}`)).length * refWork(s), 0);
   let workDone = 0;
   let count = 0;
   const progress = (label: string) => o.onProgress?.({ cells: count, totalCells: planned.length, work: workDone, totalWork, label });
@@ -201,6 +272,7 @@ export async function runSamples(o: SamplesOptions): Promise<SamplesRun> {
       const v = makeDirections(setting.make().outputSize, o.inputs);
       const refSamples = 2 ** refExps[setting.id];
       for (const distribution of DISTRIBUTIONS) {
+        if (!myGroups.has(`${setting.id}|${distribution}`)) continue;
         let ref: Float32Array | undefined;
         for (const strategy of strategies) {
           for (const exp of exps[setting.id]) {
@@ -212,7 +284,7 @@ export async function runSamples(o: SamplesOptions): Promise<SamplesRun> {
                 ref = await reference(o, setting, distribution, x, refSamples);
               }
               cell = await runCell(o, setting, distribution, strategy, exp, refSamples, x, ref, v);
-              appendFileSync(cellsFile, `${JSON.stringify(cell)}\n`);
+              appendCell(cellsFile, cell);
             }
             if (backend === 'none') backend = cell.backend;
             cells.push(cell);
@@ -228,5 +300,5 @@ export async function runSamples(o: SamplesOptions): Promise<SamplesRun> {
     if (!(err instanceof SmoothingError && err.code === 'ERR_ABORTED')) throw err;
     completed = false;
   }
-  return { meta: fullMeta, settings, strategies, exps, cells, completed, backend, seconds: (Date.now() - started) / 1000 };
+  return { meta, settings, strategies, exps, cells, completed, backend, seconds: (Date.now() - started) / 1000 };
 }

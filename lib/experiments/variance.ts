@@ -2,14 +2,15 @@
  * `stochastic-smoothing variance`: the paper's estimator benchmark (§4.1). For every setting, distribution and
  * feasible strategy, the mean squared error of the Jacobian estimate and of a fixed-v VJP against a reference
  * computed with far more samples, over R independent repeats (batch rows draw independent noise) of each of
- * I seeded inputs. Finished cells are appended to cells.jsonl, so a stopped run can be resumed.
+ * I seeded inputs. Finished cells are appended to cells.jsonl, so a stopped run can be resumed; a shard
+ * (`--shard i/N`) computes only its groups of cells, and `merge` joins the shards (results-folder.ts, shards.ts).
  */
-import { openResults } from './results-folder.js';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmoothingError, invalid } from '../errors.js';
 import { smooth } from '../smooth.js';
 import type { BackendName, DistributionName } from '../types.js';
+import { appendCell, finiteOrAbsent, openResults, packageVersion, readCells, readReference, writeMeta, writeReference, type RunIdentity, type ShardInfo } from './results-folder.js';
+import { shardGroups, type WorkGroup } from './shards.js';
 import { DISTRIBUTIONS, SETTINGS, STRATEGIES, feasibility, makeDirections, makeInputs, repeatRows, squaredErrors, type Setting, type Strategy } from './variance-config.js';
 
 export interface VarianceOptions {
@@ -23,10 +24,15 @@ export interface VarianceOptions {
   backend: 'auto' | BackendName;
   out: string;
   resume: boolean;
+  /** Compute only this shard's groups of cells (1-based index). */
+  shard?: ShardInfo;
   signal?: AbortSignal;
-  /** Called after every finished cell (and reference) with counts over all cells of the run. */
-  onProgress?: (done: number, total: number, label: string) => void;
+  /** Called after every finished cell (and before each reference) with counts and estimated work over the run's cells. */
+  onProgress?: (p: { cells: number; totalCells: number; work: number; totalWork: number; label: string }) => void;
 }
+
+/** The options that make the numbers (what meta.json stores and `merge` rebuilds a run from). */
+export type VarianceFlags = Pick<VarianceOptions, 'settings' | 'samples' | 'repeats' | 'inputs' | 'scale' | 'referenceSamples' | 'seed' | 'backend'>;
 
 export interface Cell {
   setting: string;
@@ -49,17 +55,15 @@ export interface VarianceRun {
   seconds: number;
 }
 
-const META_KEYS = ['samples', 'repeats', 'inputs', 'scale', 'referenceSamples', 'seed'] as const;
+export const cellKey = (c: { setting: string; distribution: string; strategy: string }) => `${c.setting}|${c.distribution}|${c.strategy}`;
 
-function readCells(file: string): Cell[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim().length > 0)
-    .map((line) => JSON.parse(line) as Cell);
+export function isCell(x: unknown): x is Cell {
+  const c = x as Cell;
+  return (
+    typeof c === 'object' && c !== null && typeof c.setting === 'string' && typeof c.distribution === 'string' && typeof c.strategy === 'string' &&
+    typeof c.feasible === 'boolean' && typeof c.samples === 'number' && finiteOrAbsent(c.jacobianMse) && finiteOrAbsent(c.vjpMse) && finiteOrAbsent(c.seconds)
+  );
 }
-
-const key = (setting: string, distribution: string, strategy: string) => `${setting}|${distribution}|${strategy}`;
 
 export function selectSettings(ids: readonly string[]): Setting[] {
   return ids.map((id) => {
@@ -69,18 +73,71 @@ export function selectSettings(ids: readonly string[]): Setting[] {
   });
 }
 
+export function varianceFlags(o: VarianceFlags): VarianceFlags {
+  return { settings: selectSettings(o.settings).map((s) => s.id), samples: o.samples, repeats: o.repeats, inputs: o.inputs, scale: o.scale, referenceSamples: o.referenceSamples, seed: o.seed, backend: o.backend };
+}
+
+/**
+ * Every flag that changes a number, by its CLI name: resume, shards and merge compare these. `--backend` is not
+ * one: the backends draw bit-identical uniforms and agree to float rounding (the parity tests), so a run may
+ * continue, or its shards run, on another backend (each cell records the backend that made it).
+ */
+export function varianceIdentity(o: VarianceFlags, shard?: ShardInfo): RunIdentity {
+  const f = varianceFlags(o);
+  return {
+    command: 'variance',
+    version: packageVersion(),
+    flags: { '--settings': f.settings, '--samples': f.samples, '--repeats': f.repeats, '--inputs': f.inputs, '--scale': f.scale, '--reference-samples': f.referenceSamples, '--seed': f.seed },
+    ...(shard ? { shard } : {}),
+  };
+}
+
+/** The report's header fields (as before meta.json gained the identity). */
+function reportMeta(o: VarianceFlags, settings: Setting[]): Record<string, unknown> {
+  return { samples: o.samples, repeats: o.repeats, inputs: o.inputs, scale: o.scale, referenceSamples: o.referenceSamples, seed: o.seed, gamma: o.scale, settings: settings.map((s) => s.id) };
+}
+
+interface PlannedCell {
+  setting: Setting;
+  distribution: DistributionName;
+  strategy: Strategy;
+  /** Cells sharing a reference form a group: the unit of sharding. */
+  group: string;
+}
+
+/** Rough cost of a call (for ETA and shard balance): rows × S × (m·n + n). */
+function work(setting: Setting, rows: number, samples: number): number {
+  const box = setting.make();
+  return rows * samples * (box.outputSize * box.inputSize + box.inputSize);
+}
+
+/** Every cell of the run in report order, and the groups with their estimated work. */
+export function planVariance(o: VarianceFlags): { settings: Setting[]; planned: PlannedCell[]; groups: WorkGroup[]; work: Map<string, number> } {
+  const settings = selectSettings(o.settings);
+  const planned = settings.flatMap((setting) => DISTRIBUTIONS.flatMap((distribution) => STRATEGIES.map((strategy) => ({ setting, distribution, strategy, group: `${setting.id}|${distribution}` }))));
+  const cellWork = new Map<string, number>();
+  const groupWork = new Map<string, number>();
+  for (const p of planned) {
+    if (!groupWork.has(p.group)) groupWork.set(p.group, work(p.setting, o.inputs, o.referenceSamples));
+    const f = feasibility(p.setting, p.distribution, p.strategy, o.samples);
+    const w = f.feasible ? work(p.setting, o.inputs * o.repeats, f.samples) : 0;
+    cellWork.set(cellKey({ setting: p.setting.id, distribution: p.distribution, strategy: p.strategy.id }), w);
+    groupWork.set(p.group, groupWork.get(p.group)! + w);
+  }
+  return { settings, planned, groups: [...groupWork].map(([key, w]) => ({ key, work: w })), work: cellWork };
+}
+
 /** The reference Jacobians (inputs × m × n) for one setting and distribution, cached in the results folder. */
 async function reference(o: VarianceOptions, setting: Setting, distribution: DistributionName, x: Float32Array): Promise<Float32Array> {
-  const file = join(o.out, 'references', `${setting.id}-${distribution}-${o.referenceSamples}.f32`);
-  if (existsSync(file)) {
-    const buf = readFileSync(file);
-    return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-  }
-  const s = smooth(setting.make(), { distribution, scale: o.scale, samples: o.referenceSamples, sampler: 'rqmc-sobol', covariate: 'loo', seed: o.seed + 7919, backend: o.backend });
+  const box = setting.make();
+  // Every flag that shapes the reference is in the name (the backends agree to rounding: see varianceIdentity).
+  const file = join(o.out, 'references', `${setting.id}-${distribution}-S${o.referenceSamples}-i${o.inputs}-g${o.scale}-s${o.seed}.f32`);
+  const cached = readReference(file, o.inputs * box.outputSize * box.inputSize);
+  if (cached) return cached;
+  const s = smooth(box, { distribution, scale: o.scale, samples: o.referenceSamples, sampler: 'rqmc-sobol', covariate: 'loo', seed: o.seed + 7919, backend: o.backend });
   const out = await s.forward(x, { signal: o.signal });
   const jac = await out.jacobian({ signal: o.signal });
-  mkdirSync(join(o.out, 'references'), { recursive: true });
-  writeFileSync(file, Buffer.from(jac.buffer, jac.byteOffset, jac.byteLength));
+  writeReference(file, jac);
   return jac;
 }
 
@@ -108,16 +165,31 @@ async function runCell(o: VarianceOptions, setting: Setting, distribution: Distr
   };
 }
 
-export async function runVariance(o: VarianceOptions): Promise<VarianceRun> {
-  const settings = selectSettings(o.settings);
-  const meta: Record<string, unknown> = Object.fromEntries(META_KEYS.map((k) => [k, o[k]]));
-  const { metaFile, cellsFile } = openResults(o.out, o.resume, meta);
-  writeFileSync(metaFile, JSON.stringify({ ...meta, gamma: o.scale, settings: settings.map((s) => s.id) }, null, 2));
-  const done = new Map(readCells(cellsFile).map((c) => [key(c.setting, c.distribution, c.strategy), c]));
+/** A run's result from finished cells (used by `merge`): cells in report order, as an unsharded run has them. */
+export function varianceRunFrom(o: VarianceFlags, cells: Cell[], completed: boolean, seconds: number): VarianceRun {
+  const { settings, planned } = planVariance(o);
+  const byKey = new Map(cells.map((c) => [cellKey(c), c]));
+  const ordered = planned.map((p) => byKey.get(cellKey({ setting: p.setting.id, distribution: p.distribution, strategy: p.strategy.id }))).filter((c): c is Cell => c !== undefined);
+  const backend = ordered.find((c) => c.backend)?.backend ?? 'none';
+  return { meta: reportMeta(o, settings), cells: ordered, completed, backend, seconds };
+}
 
-  const planned = settings.flatMap((setting) => DISTRIBUTIONS.flatMap((distribution) => STRATEGIES.map((strategy) => ({ setting, distribution, strategy }))));
+export async function runVariance(o: VarianceOptions): Promise<VarianceRun> {
+  const plan = planVariance(o);
+  const settings = plan.settings;
+  const mine = o.shard ? shardGroups(plan.groups, o.shard.index, o.shard.count) : undefined;
+  const planned = mine ? plan.planned.filter((p) => mine.has(p.group)) : plan.planned;
+  const identity = varianceIdentity(o, o.shard);
+  const { metaFile, cellsFile } = openResults(o.out, o.resume, identity);
+  const meta = reportMeta(o, settings);
+  writeMeta(metaFile, { ...identity, options: varianceFlags(o), ...meta, ...(mine ? { groups: [...mine] } : {}), cellCount: planned.length });
+  const done = new Map(readCells(cellsFile, isCell).map((c) => [cellKey(c), c]));
+
   const total = planned.length;
+  const totalWork = planned.reduce((acc, p) => acc + plan.work.get(cellKey({ setting: p.setting.id, distribution: p.distribution, strategy: p.strategy.id }))!, 0) || 1;
   let count = 0;
+  let workDone = 0;
+  const progress = (label: string) => o.onProgress?.({ cells: count, totalCells: total, work: workDone, totalWork, label });
   let backend: BackendName | 'none' = 'none';
   const started = Date.now();
   const cells: Cell[] = [];
@@ -125,7 +197,7 @@ export async function runVariance(o: VarianceOptions): Promise<VarianceRun> {
   let completed = true;
   try {
     for (const { setting, distribution, strategy } of planned) {
-      const k = key(setting.id, distribution, strategy.id);
+      const k = cellKey({ setting: setting.id, distribution, strategy: strategy.id });
       let cell = done.get(k);
       if (!cell) {
         const f = feasibility(setting, distribution, strategy, o.samples);
@@ -136,22 +208,23 @@ export async function runVariance(o: VarianceOptions): Promise<VarianceRun> {
           const refKey = `${setting.id}|${distribution}`;
           if (!refs.has(refKey)) {
             refs.clear(); // one reference in memory at a time
-            o.onProgress?.(count, total, `${setting.title} · ${distribution} · reference (${o.referenceSamples} samples)`);
+            progress(`${setting.title} · ${distribution} · reference (${o.referenceSamples} samples)`);
             refs.set(refKey, await reference(o, setting, distribution, x));
           }
           const box = setting.make();
           cell = await runCell(o, setting, distribution, strategy, f.samples, x, refs.get(refKey)!, makeDirections(box.outputSize, o.inputs));
         }
-        appendFileSync(cellsFile, `${JSON.stringify(cell)}\n`);
+        appendCell(cellsFile, cell);
       }
       if (backend === 'none' && cell.backend) backend = cell.backend;
       cells.push(cell);
       count++;
-      o.onProgress?.(count, total, `${setting.title} · ${distribution} · ${strategy.id}`);
+      workDone += plan.work.get(k)!;
+      progress(`${setting.title} · ${distribution} · ${strategy.id}`);
     }
   } catch (err) {
     if (!(err instanceof SmoothingError && err.code === 'ERR_ABORTED')) throw err;
     completed = false;
   }
-  return { meta: { ...meta, gamma: o.scale, settings: settings.map((s) => s.id) }, cells, completed, backend, seconds: (Date.now() - started) / 1000 };
+  return { meta, cells, completed, backend, seconds: (Date.now() - started) / 1000 };
 }
