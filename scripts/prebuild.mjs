@@ -7,7 +7,7 @@
 //                                                   dependency (added here, at pack time: it is not on the registry
 //                                                   yet, so the repository's own package.json cannot name it)
 //
-// The addons are built afresh into build-prebuild/ (cmake-js configure, then only the two addon targets) with:
+// The addons are built into build-prebuild/ (incrementally when it exists; cmake-js configure, then only the two addon targets) with:
 //   - CUDA for sm_80 and sm_90 machine code plus compute_90 PTX, which newer GPUs compile at load time;
 //     the CUDA runtime linked statically (CMakeLists.txt), cuRAND's header-only device API where
 //     CURAND_INCLUDE_DIR (or the toolkit) has it, else the core's generators (both recorded);
@@ -67,17 +67,17 @@ if (from) {
   const buildDir = join(root, 'build-prebuild');
   const compat = join(root, 'scripts', 'prebuild-compat');
   const symver = join(compat, 'glibc-symver.h');
-  const cxxFlags = `-I${compat} -include ${symver}`;
+  // cmake-js sets CMAKE_CXX_FLAGS itself, so the C++ flags go into the Release flags (which start from CMake's).
+  const cxxFlags = `-O3 -DNDEBUG -I${compat} -include ${symver}`;
   // nvcc: the same include folder and forced include for both its host and its device passes.
   const cudaFlags = `-I${compat} -include ${symver}`;
   const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
-  rmSync(buildDir, { recursive: true, force: true });
   const configure = spawnSync(
     process.execPath,
     [
       cmakeJs, 'configure', '--out', 'build-prebuild', '--log-level', 'warn',
       '--CDCMAKE_BUILD_TYPE=Release',
-      `--CDCMAKE_CXX_FLAGS=${cxxFlags}`,
+      `--CDCMAKE_CXX_FLAGS_RELEASE=${cxxFlags}`,
       `--CDCMAKE_CUDA_FLAGS=${cudaFlags}`,
       `--CDCMAKE_CUDA_ARCHITECTURES=${CUDA_ARCHITECTURES}`,
     ],
