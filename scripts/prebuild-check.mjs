@@ -2,7 +2,7 @@
 // The prebuilt packages installed as a user would, on a machine with no compiler: run by .ci/run, and by hand
 // with `npm run check:prebuilt` (after `npm run build` and a native build in build-cmake/).
 //
-//   1. scripts/prebuild.mjs --from build-cmake packs the main and platform packages into a temporary folder
+//   1. scripts/prebuild.mjs --from build-cmake (or the --from given) packs the main and platform packages into a temporary folder
 //      (the addons that `npm ci` just built; `npm run prebuild` builds its own, see README "Prebuilt packages").
 //   2. A fresh project installs the two tarballs from the local files and npm's cache only (--offline), with a
 //      PATH that holds node, npm and sh and nothing else (no cc, c++, g++, cmake, nvcc, make), and with the
@@ -18,6 +18,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The build whose addons are packed: build-cmake by default, `--from build-prebuild` after `npm run prebuild`. */
+const from = process.argv.includes('--from') ? process.argv[process.argv.indexOf('--from') + 1] : 'build-cmake';
 const started = Date.now();
 const work = mkdtempSync(join(tmpdir(), 'ss-prebuilt-'));
 let failures = 0;
@@ -29,7 +31,7 @@ const check = (ok, what, detail = '') => {
 try {
   // 1. The tarballs.
   const packs = join(work, 'packages');
-  const pack = spawnSync(process.execPath, [join(root, 'scripts', 'prebuild.mjs'), '--from', 'build-cmake', '--out', packs], { cwd: root, encoding: 'utf8' });
+  const pack = spawnSync(process.execPath, [join(root, 'scripts', 'prebuild.mjs'), '--from', from, '--out', packs], { cwd: root, encoding: 'utf8' });
   process.stdout.write(pack.stdout);
   process.stderr.write(pack.stderr);
   if (pack.status !== 0) throw new Error('scripts/prebuild.mjs failed');
@@ -75,10 +77,13 @@ try {
     join(project, 'probe.mjs'),
     `import { backends, blackboxes, smooth } from 'stochastic-smoothing';
 const x = new Float32Array([0.3, -1.2, 0.9, 0.1]);
-const values = {};
+const values = { js: [], cpu: [] };
 for (const backend of ['js', 'cpu']) {
-  const s = smooth(blackboxes.ranks(4), { distribution: 'gaussian', scale: 0.5, samples: 4096, sampler: 'mc', covariate: 'none', seed: 11, backend });
-  values[backend] = Array.from((await s.forward(x)).value);
+  for (const distribution of ['gaussian', 'logistic', 'gumbel']) {
+    const s = smooth(blackboxes.ranks(4), { distribution, scale: 0.5, samples: 4096, sampler: 'mc', covariate: 'loo', seed: 11, backend });
+    const r = await s.forward(x);
+    values[backend].push(...r.value, ...(await r.vjp(new Float32Array([1, -1, 0.5, 2]))));
+  }
 }
 console.log(JSON.stringify({ backends: backends(), values }));
 `,
@@ -91,7 +96,7 @@ console.log(JSON.stringify({ backends: backends(), values }));
     const cpu = backends.find((b) => b.name === 'cpu');
     check(cpu.available && cpu.source === 'prebuilt' && cpu.path.startsWith(prebuiltDir), 'cpu backend available from the prebuilt package', `${cpu.source} ${cpu.path ?? cpu.reason}`);
     const worst = Math.max(...values.cpu.map((v, i) => Math.abs(v - values.js[i])));
-    check(worst <= 1e-5, 'cpu (prebuilt) and js agree on the same seed', `max |difference| ${worst}`);
+    check(worst <= 1e-4, 'cpu (prebuilt) and js agree on the same seed (value and vjp; gaussian, logistic, gumbel)', `max |difference| ${worst}`);
     const cuda = backends.find((b) => b.name === 'cuda');
     const hasCudaAddon = readdirSync(prebuiltDir).includes('stochastic_smoothing_cuda.node');
     if (hasCudaAddon) {
