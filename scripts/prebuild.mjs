@@ -15,7 +15,9 @@
 // The glibc the result needs is then read from the addons themselves (objdump -T: the highest GLIBC_x.y they
 // ask for) and written into the platform package's package.json and README, never assumed.
 //
-// Options:
+// package.json runs this as "postprebuild", with "prebuild" itself a no-op: npm runs a script named prebuild
+// before every `npm run build` (a pre-hook), while postprebuild runs only after an explicit `npm run prebuild`.
+// Options are for direct calls (`node scripts/prebuild.mjs --from build-cmake`):
 //   --from DIR   package the addons already built in DIR/Release instead of building (CI uses build-cmake,
 //                which `npm ci` has just built: the packaging and install test without a second CUDA build)
 //   --out DIR    where the tarballs go (default dist-packages)
