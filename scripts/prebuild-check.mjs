@@ -10,6 +10,7 @@
 //   3. In that project: the cpu backend is available from the prebuilt package (backends() says so, with its
 //      path) and agrees with the js backend; the cuda addon loads from the prebuilt package and either finds a
 //      device or says why not; require() works; the CLI names the optional packages it needs.
+//   4. Without the platform package (--omit=optional) the install still succeeds and the library runs on js.
 // Prints one line per check ("ok …" / "FAIL …"), the time taken and the install size; exits 1 on any failure.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -112,6 +113,33 @@ console.log(JSON.stringify({ backends: backends(), values }));
   check(cjs.status === 0 && cjs.stdout.trim() === 'prebuilt', "require('stochastic-smoothing') in the installed package", (cjs.stdout + cjs.stderr).trim());
   const cli = spawnSync(join(project, 'node_modules', '.bin', 'stochastic-smoothing'), ['info'], { cwd: project, env, encoding: 'utf8' });
   check(cli.status === 1 && /npm install vega vega-lite cli-progress/.test(cli.stderr), 'the CLI without its optional packages says what to install', cli.stderr.trim().split('\n').pop());
+
+  // 4. Without the platform package (--omit=optional, as on a platform with no prebuilt) and without build
+  //    tools: the install still succeeds, the install script says once why there is no native addon and how to
+  //    build one, and the library runs on js.
+  const bare = join(work, 'bare');
+  mkdirSync(bare);
+  writeFileSync(join(bare, 'package.json'), '{ "name": "bare", "version": "1.0.0", "private": true, "allowScripts": { "stochastic-smoothing": true } }\n');
+  const main = tarballs.find((t) => /[\\/]stochastic-smoothing-\d[^/\\]*\.tgz$/.test(t));
+  const bareInstall = spawnSync(join(bin, 'npm'), ['install', '--offline', '--no-audit', '--no-fund', '--omit=optional', '--foreground-scripts', main], { cwd: bare, env, encoding: 'utf8' });
+  const bareLog = `${bareInstall.stdout}${bareInstall.stderr}`;
+  const notices = bareLog.split('\n').filter((l) => l.includes('[stochastic-smoothing]'));
+  check(
+    bareInstall.status === 0 && notices.length === 1 && /js backend/.test(notices[0]) && /npm rebuild stochastic-smoothing/.test(notices[0]),
+    'without the prebuilt and build tools the install succeeds with one notice',
+    bareInstall.status === 0 ? notices.join(' | ') : bareLog,
+  );
+  writeFileSync(
+    join(bare, 'probe.mjs'),
+    `import { backends, blackboxes, smooth } from 'stochastic-smoothing';
+const s = smooth(blackboxes.ranks(3), { distribution: 'gaussian', scale: 0.5, samples: 64, sampler: 'mc', covariate: 'none' });
+const r = await s.forward(new Float32Array([0.2, 0.1, 0.3]));
+console.log(JSON.stringify({ ran: r.backend, cpu: backends().find((b) => b.name === 'cpu') }));
+`,
+  );
+  const bareProbe = spawnSync(join(bin, 'node'), ['probe.mjs'], { cwd: bare, env, encoding: 'utf8' });
+  const bareOut = bareProbe.status === 0 ? JSON.parse(bareProbe.stdout) : undefined;
+  check(bareOut?.ran === 'js' && bareOut.cpu.available === false, 'and the library runs on the js backend', bareOut ? `cpu: ${bareOut.cpu.reason}` : bareProbe.stderr);
 } catch (err) {
   check(false, 'prebuilt install check', err instanceof Error ? err.message : String(err));
 } finally {
