@@ -5,9 +5,9 @@
  */
 import { invalid, SmoothingError } from './errors.js';
 import { jsBackend } from './js/backend.js';
-import { loadAddon, type CpuAddon } from './native/addon.js';
+import { addonSource, loadAddon, type AddonSource, type CpuAddon } from './native/addon.js';
 import { nativeBackend } from './native/backend.js';
-import { loadCudaBackend } from './native/cuda.js';
+import { CUDA_ADDON_ENV, loadCudaBackend } from './native/cuda.js';
 import type { Backend } from './plan.js';
 import type { BackendName } from './types.js';
 
@@ -16,6 +16,14 @@ export interface BackendInfo {
   available: boolean;
   reason?: string;
   device?: string;
+  /** The native addon file that was loaded (cpu, cuda; for cuda also when it loaded but found no device). */
+  path?: string;
+  /**
+   * Where that file came from: 'local-build' (build-cmake/ or build/ in the package folder: a clone, or a build
+   * from source), 'prebuilt' (the platform package, e.g. @stochastic-smoothing/linux-x64-gnu), or 'override'
+   * (the STOCHASTIC_SMOOTHING_CUDA_ADDON test hook).
+   */
+  source?: AddonSource | 'override';
 }
 
 export const BACKEND_NAMES: readonly BackendName[] = ['js', 'cpu', 'cuda'];
@@ -33,13 +41,20 @@ function loadCpu(): Loaded {
   if ('reason' in r) return { info: { name: 'cpu', available: false, reason: `native cpu addon not loaded: ${r.reason}` } };
   return {
     backend: nativeBackend('cpu', r.addon),
-    info: { name: 'cpu', available: true, device: `${r.addon.hardwareConcurrency} hardware threads (${r.path})` },
+    info: { name: 'cpu', available: true, device: `${r.addon.hardwareConcurrency} hardware threads (${r.path})`, path: r.path, source: r.source },
   };
 }
 
 function loadCuda(): Loaded {
   // lib/native/cuda.ts: device discovery, and after a sticky CUDA error a fallback to the cpu backend.
-  return loadCudaBackend(() => load().get('cpu')?.backend);
+  const loaded = loadCudaBackend(() => load().get('cpu')?.backend);
+  if (loaded.path !== undefined) {
+    // The same info object that the cuda backend updates in place when it disables itself.
+    loaded.info.path = loaded.path;
+    const override = process.env[CUDA_ADDON_ENV];
+    loaded.info.source = override !== undefined && override !== '' ? 'override' : addonSource(loaded.path);
+  }
+  return loaded;
 }
 
 function load(): Map<BackendName, Loaded> {

@@ -1,11 +1,45 @@
-/** Locating and loading the native addons (cmake-js output first, node-gyp's second). */
-import { existsSync } from 'node:fs';
+/**
+ * Locating and loading the native addons. Order: a local build in the package folder (development and
+ * builds from source: cmake-js's build-cmake/Release, then node-gyp's build/Release), then the prebuilt
+ * platform package (`@stochastic-smoothing/<platform>-<arch>[-<libc>]`, an optional dependency that npm
+ * installs only where its os/cpu/libc fields match), else the caller falls back to the js backend.
+ */
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
+
+/**
+ * The folder of this package's package.json. Found by walking up rather than by a fixed number of `..`,
+ * because the ESM build (dist/) and the CommonJS build (dist/cjs/) sit at different depths.
+ */
+function findPackageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'stochastic-smoothing') return dir;
+      } catch {
+        // an unreadable package.json is not ours: keep walking up
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    dir = parent;
+  }
+}
+
+const packageRoot = findPackageRoot();
+
+/** The prebuilt platform packages that can serve this process, most specific first. */
+export function platformPackageNames(platform: string = process.platform, arch: string = process.arch): string[] {
+  const base = `@stochastic-smoothing/${platform}-${arch}`;
+  // Linux packages are split by C library (the libc field of their package.json); npm installs the matching one.
+  return platform === 'linux' ? [`${base}-gnu`, `${base}-musl`] : [base];
+}
 
 /** The plan object the addon parses (native/addon.cc parse_plan). */
 export interface NativePlan {
@@ -61,18 +95,47 @@ export interface NativeAddon {
 
 export type CpuAddon = NativeAddon;
 
-export type LoadResult<T> = { addon: T; path: string } | { reason: string };
+/** Where an addon file came from: a build in the package folder, or the prebuilt platform package. */
+export type AddonSource = 'local-build' | 'prebuilt';
+
+/** `source` is absent when a caller loads a file of its own choosing (the CUDA test hook). */
+export type LoadResult<T> = { addon: T; path: string; source?: AddonSource } | { reason: string };
+
+/** The candidate files for an addon, in the loader's order. */
+export function addonCandidates(file: string): Array<{ path: string; source: AddonSource }> {
+  const candidates: Array<{ path: string; source: AddonSource }> = [
+    { path: join(packageRoot, 'build-cmake', 'Release', file), source: 'local-build' },
+    { path: join(packageRoot, 'build', 'Release', file), source: 'local-build' },
+  ];
+  for (const name of platformPackageNames()) {
+    try {
+      candidates.push({ path: join(dirname(require.resolve(`${name}/package.json`)), file), source: 'prebuilt' });
+    } catch {
+      // not installed (another platform, or --omit=optional)
+    }
+  }
+  return candidates;
+}
+
+/** 'prebuilt' when the file lies inside an installed platform package, else 'local-build'. */
+export function addonSource(path: string): AddonSource {
+  return addonCandidates('').some((c) => c.source === 'prebuilt' && path.startsWith(c.path)) ? 'prebuilt' : 'local-build';
+}
 
 export function loadAddon<T>(file: string): LoadResult<T> {
-  const candidates = [join(packageRoot, 'build-cmake', 'Release', file), join(packageRoot, 'build', 'Release', file)];
-  const found = candidates.filter((p) => existsSync(p));
+  const found = addonCandidates(file).filter((c) => existsSync(c.path));
   if (found.length === 0) {
-    return { reason: `no ${file} in build-cmake/Release or build/Release (run \`npm run build:native\`; it needs cmake or node-gyp and a C++17 compiler)` };
+    const platform = platformPackageNames().join(' or ');
+    return {
+      reason:
+        `no ${file} in build-cmake/Release or build/Release, and no prebuilt package ${platform} installed ` +
+        '(run `npm run build:native` in the package folder; it needs cmake or node-gyp and a C++17 compiler)',
+    };
   }
   const errors: string[] = [];
-  for (const path of found) {
+  for (const { path, source } of found) {
     try {
-      return { addon: require(path) as T, path };
+      return { addon: require(path) as T, path, source };
     } catch (err) {
       errors.push(`${path}: ${err instanceof Error ? err.message : String(err)}`);
     }
