@@ -15,7 +15,7 @@ import { errorStatistics, resolved, rmseStderr, stratifiedMean, withStderr } fro
 import { philoxUniform } from '../lib/random/philox.js';
 import { normalIcdf } from '../lib/distributions.js';
 
-const normal = (seed: number, k: number) => normalIcdf(philoxUniform(seed, 0, k, 0, 0, 1));
+const normal = (seed: number, k: number) => normalIcdf(philoxUniform(seed, 0, k, 0, 0));
 
 test('stratifiedMean: the mean is the plain mean; mean ± 2 se covers the truth in ≥ 90 % of 400 seeds', (t) => {
   const I = 4;
@@ -129,4 +129,32 @@ test('best-strategy chart: a strategy tied with the best is listed and shares it
   const summary = readFileSync(join(out, 'summary.md'), 'utf8');
   t.regex(summary, /\*\*Metrics\.\*\*/);
   t.regex(summary, /\| laplace \| rqmc-cartesian\/loo is the best of the paper's 24 \| not resolved \|/);
+});
+
+test('samples report: ± in the error table, SE columns, crossovers and leads say when they are not resolved', async (t) => {
+  const { writeSamplesReport } = await import('../lib/experiments/samples-report.js');
+  const { DEFAULT_STRATEGIES, SAMPLE_SETTINGS } = await import('../lib/experiments/samples.js');
+  const setting = SAMPLE_SETTINGS[0];
+  const strategies = STRATEGIES.filter((s) => (DEFAULT_STRATEGIES as readonly string[]).includes(s.id));
+  const cells = [];
+  // gaussian and laplace equal within their errors; cauchy clearly higher; the rest clearly lower than cauchy.
+  const level: Record<string, number> = { gaussian: 1, laplace: 1.001, cauchy: 3, logistic: 1.5, gumbel: 2, triangular: 2.5 };
+  for (const d of DISTRIBUTIONS) {
+    for (const st of strategies) {
+      for (const exp of [4, 5, 6]) {
+        const rmse = (level[d] * (st.id.startsWith('mc') ? 2 : 1)) / 2 ** (exp / 2);
+        cells.push({ setting: setting.id, distribution: d, strategy: st.id, exp, samples: 2 ** exp, referenceSamples: 1 << 14, referenceRms: 1, jacobianRmse: rmse, jacobianRmseSe: 0.01 * rmse, vjpRmse: rmse, vjpRmseSe: 0.01 * rmse, seconds: 1, backend: 'js' as const });
+      }
+    }
+  }
+  const run = { meta: { gamma: 0.5, repeats: 4, inputs: 2, referenceExps: { [setting.id]: 14 } }, settings: [setting], strategies, exps: { [setting.id]: [4, 5, 6] }, cells, completed: true, backend: 'js' as const, seconds: 1 };
+  const out = mkdtempSync(join(tmpdir(), 'ss-samples-report-'));
+  const text = await writeSamplesReport(out, run as unknown as Parameters<typeof writeSamplesReport>[1]);
+  t.regex(text, /not resolved from laplace/);
+  const md = readFileSync(join(out, `${setting.id}.md`), 'utf8');
+  t.regex(md, /\*\*[\d.]+e-\d ± [\d.]+e-\d\*\* \|.*≈/, 'the lowest in bold with ±, the tied one marked ≈');
+  t.regex(md, /\| gaussian \([^)]+\) \| laplace \([^)]+\) \| [^|]+ \| 1\.00 \| not resolved \|/);
+  t.regex(md, /\| gaussian \([^)]+\) \| cauchy \([^)]+\) \| [^|]+ \| 0\.33 \| resolved \|/);
+  t.true(readFileSync(join(out, 'all.csv'), 'utf8').startsWith('setting,distribution,strategy,exp,samples,reference_samples,reference_rms,jacobian_rmse,jacobian_rmse_se,vjp_rmse,vjp_rmse_se'));
+  t.regex(readFileSync(join(out, 'summary.md'), 'utf8'), /standard error of the RMSE/);
 });
