@@ -136,7 +136,7 @@ function bestSpec(run: VarianceRun): TopLevelSpec {
           encoding: {
             y: { field: 'distribution', type: 'nominal', sort: [...DISTRIBUTIONS] },
             x: { field: 'score', type: 'quantitative', title: '−log10 MSE (longer is better)' },
-            color: { field: 'colour', type: 'nominal', title: `strategy (ties within ${RESOLVE_Z} s.e. share a colour)`, legend: { labelLimit: 0, orient: 'bottom', columns: 2 } },
+            color: { field: 'colour', type: 'nominal', title: `strategy (ties within ${RESOLVE_Z} s.e. share a colour)`, legend: { labelLimit: 0, titleLimit: 0, orient: 'bottom', columns: 2 } },
           },
         },
         {
