@@ -230,7 +230,9 @@ export const VARIANCE_METRICS = [
   'fixed random v per input. `a ± b`: b is the standard error of the MSE across the R independent repeats of each of the I inputs',
   '(stratified by input: SE² = Σ_i s_i²/R / I², s_i² the variance of the per-repeat errors of input i). A difference is *resolved* when it',
   `exceeds ${RESOLVE_Z} combined standard errors (√(se₁² + se₂²)); ≈ marks a cell not resolved from its column's best, i.e. tied with it.`,
-  'The reference is itself an estimate; its error is common to every cell of a column and is not part of these standard errors.',
+  'Strategies that share a sampler draw the same noise (same seed), so their errors are positively correlated and the rule is',
+  'conservative for them (a paired comparison would resolve more). The reference is itself an estimate; its error is common to every',
+  'cell of a column and is not part of these standard errors.',
 ].join('\n');
 
 /** Write every output file; returns the terminal summary. */
