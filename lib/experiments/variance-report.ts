@@ -159,61 +159,66 @@ export interface Finding {
   detail: string;
 }
 
-/** The strategy the paper's finding recommends for a distribution in a setting (paper §4.1, README). */
+/** The sampler the paper's findings recommend for a distribution in a setting (paper §4.1, README). */
 export function paperRecommendation(cells: Cell[], distribution: string): string {
-  if (distribution === 'triangular') return 'qmc-latin/loo';
-  return cells.some((c) => c.distribution === distribution && c.strategy === 'rqmc-cartesian/loo' && c.feasible) ? 'rqmc-cartesian/loo' : 'rqmc-latin/loo';
+  if (distribution === 'triangular') return 'qmc-latin';
+  return cells.some((c) => c.distribution === distribution && c.strategy.startsWith('rqmc-cartesian/') && c.feasible) ? 'rqmc-cartesian' : 'rqmc-latin';
+}
+
+const isPaper = (c: Cell) => STRATEGIES.find((x) => x.id === c.strategy)!.paper;
+const measured = (c: Cell | undefined): c is Cell => !!c && c.feasible && c.jacobianMse !== undefined;
+const lowest = (cs: Cell[]): Cell | undefined => cs.reduce<Cell | undefined>((a, c) => (!a || c.jacobianMse! < a.jacobianMse! ? c : a), undefined);
+const show = (c: Cell) => `${c.strategy} ${withStderr(c.jacobianMse!, c.jacobianMseSe)}`;
+
+/**
+ * a is claimed lower than b: agrees when it is lower by more than RESOLVE_Z combined standard errors, disagrees
+ * when it is higher by more than that, not resolved otherwise.
+ */
+function claimLower(a: Cell, b: Cell): Verdict {
+  if (!resolved(a.jacobianMse!, a.jacobianMseSe, b.jacobianMse!, b.jacobianMseSe)) return 'not resolved';
+  return a.jacobianMse! < b.jacobianMse! ? 'agrees' : 'disagrees';
+}
+
+/** Several comparisons behind one claim: one resolved counter-example contradicts it, else one resolved case supports it. */
+function tallied(verdicts: Verdict[]): { verdict: Verdict; detail: string } {
+  const n = (v: Verdict) => verdicts.filter((x) => x === v).length;
+  const verdict: Verdict = n('disagrees') > 0 ? 'disagrees' : n('agrees') > 0 ? 'agrees' : 'not resolved';
+  return { verdict, detail: `holds in ${n('agrees')}, fails in ${n('disagrees')}, not resolved in ${n('not resolved')} of ${verdicts.length} comparisons` };
 }
 
 /**
- * The paper's findings checked cell by cell, each verdict decided by the uncertainty: (1) its recommended
- * strategy is the best of its 24 — agrees when it is the lowest, disagrees when another is lower by more than
- * RESOLVE_Z combined standard errors, not resolved otherwise; (2) LOO is the lowest-variance covariate — for each
- * sampler × antithetic, loo against the better of none and fx, with the same rule.
+ * The paper's findings checked against the cells of one setting (Jacobian MSE), each verdict decided by the
+ * uncertainty (claimLower): (1) the recommended sampler — Cartesian RQMC where feasible, Latin RQMC in high
+ * dimensions, qmc-latin for Triangular — has the lowest error of the paper's samplers (best cell of that sampler
+ * against the best cell of the others); (2) loo has the lowest variance of the three covariates (per sampler ×
+ * antithetic, loo against the better of none and fx); (3) antithetic pairs do not help (per sampler, its best
+ * antithetic cell against its best plain cell).
  */
 export function paperFindings(cells: Cell[], settingTitle: string): Finding[] {
   const out: Finding[] = [];
-  const bestPaper = bestPerDistribution(cells, 'jacobianMse', true);
   for (const d of DISTRIBUTIONS) {
-    const best = bestPaper.get(d);
-    const recId = paperRecommendation(cells, d);
-    const rec = cells.find((c) => c.distribution === d && c.strategy === recId);
-    if (best && rec && rec.feasible && rec.jacobianMse !== undefined) {
-      // Agrees only when the recommendation beats the runner-up by more than the uncertainty.
-      const runnerUp = cells
-        .filter((c) => c !== best && c.distribution === d && c.feasible && c.jacobianMse !== undefined && STRATEGIES.find((x) => x.id === c.strategy)!.paper)
-        .reduce<Cell | undefined>((a, c) => (!a || c.jacobianMse! < a.jacobianMse! ? c : a), undefined);
-      const verdict: Verdict =
-        rec === best
-          ? runnerUp && !resolved(rec.jacobianMse, rec.jacobianMseSe, runnerUp.jacobianMse!, runnerUp.jacobianMseSe) ? 'not resolved' : 'agrees'
-          : resolved(rec.jacobianMse, rec.jacobianMseSe, best.jacobianMse!, best.jacobianMseSe) ? 'disagrees' : 'not resolved';
-      out.push({
-        setting: settingTitle,
-        distribution: d,
-        claim: `${recId} is the best of the paper's 24`,
-        verdict,
-        detail: rec === best ? `lowest: ${withStderr(rec.jacobianMse, rec.jacobianMseSe)}${runnerUp ? `; next ${runnerUp.strategy} ${withStderr(runnerUp.jacobianMse!, runnerUp.jacobianMseSe)}` : ''}` : `${recId} ${withStderr(rec.jacobianMse, rec.jacobianMseSe)} vs ${best.strategy} ${withStderr(best.jacobianMse!, best.jacobianMseSe)}`,
-      });
+    const mine = cells.filter((c) => c.distribution === d && measured(c) && isPaper(c));
+    if (mine.length === 0) continue;
+    const sampler = paperRecommendation(cells, d);
+    const rec = lowest(mine.filter((c) => c.strategy.startsWith(`${sampler}/`)));
+    const other = lowest(mine.filter((c) => !c.strategy.startsWith(`${sampler}/`)));
+    if (rec && other) {
+      out.push({ setting: settingTitle, distribution: d, claim: `${sampler} is the best of the paper's samplers`, verdict: claimLower(rec, other), detail: `${show(rec)} vs ${show(other)}` });
     }
-    let agree = 0;
-    let disagree = 0;
-    let open = 0;
+    const looVerdicts: Verdict[] = [];
     for (const st of STRATEGIES.filter((x) => x.paper && x.covariate === 'loo')) {
-      const loo = cells.find((c) => c.distribution === d && c.strategy === st.id);
-      const others = STRATEGIES.filter((x) => x.sampler === st.sampler && x.antithetic === st.antithetic && x.covariate !== 'loo')
-        .map((x) => cells.find((c) => c.distribution === d && c.strategy === x.id))
-        .filter((c): c is Cell => !!c && c.feasible && c.jacobianMse !== undefined);
-      if (!loo || !loo.feasible || loo.jacobianMse === undefined || others.length === 0) continue;
-      const rival = others.reduce((a, b) => (b.jacobianMse! < a.jacobianMse! ? b : a));
-      if (!resolved(loo.jacobianMse, loo.jacobianMseSe, rival.jacobianMse!, rival.jacobianMseSe)) open++;
-      else if (loo.jacobianMse < rival.jacobianMse!) agree++;
-      else disagree++;
+      const loo = mine.find((c) => c.strategy === st.id);
+      const rival = lowest(mine.filter((c) => c.strategy !== st.id && STRATEGIES.some((x) => x.id === c.strategy && x.sampler === st.sampler && x.antithetic === st.antithetic)));
+      if (loo && rival) looVerdicts.push(claimLower(loo, rival));
     }
-    if (agree + disagree + open > 0) {
-      // One resolved counter-example contradicts the claim; otherwise one resolved case supports it.
-      const verdict: Verdict = disagree > 0 ? 'disagrees' : agree > 0 ? 'agrees' : 'not resolved';
-      out.push({ setting: settingTitle, distribution: d, claim: 'loo has the lowest variance of the three covariates', verdict, detail: `lower in ${agree}, higher in ${disagree}, not resolved in ${open} of the ${agree + disagree + open} sampler × antithetic groups` });
+    if (looVerdicts.length) out.push({ setting: settingTitle, distribution: d, claim: 'loo has the lowest variance of the three covariates', ...tallied(looVerdicts) });
+    const antiVerdicts: Verdict[] = [];
+    for (const s of new Set(STRATEGIES.filter((x) => x.paper).map((x) => x.sampler))) {
+      const of = (anti: boolean) => lowest(mine.filter((c) => STRATEGIES.some((x) => x.id === c.strategy && x.sampler === s && x.antithetic === anti)));
+      const [plain, anti] = [of(false), of(true)];
+      if (plain && anti) antiVerdicts.push(claimLower(plain, anti));
     }
+    if (antiVerdicts.length) out.push({ setting: settingTitle, distribution: d, claim: 'antithetic pairs do not help (best plain cell below best antithetic cell, per sampler)', ...tallied(antiVerdicts) });
   }
   return out;
 }
