@@ -175,6 +175,7 @@ export class Smoother {
   /** @internal The same options, seed and backend around another black box with the same n (lib/fenchel-young.ts). */
   withBlackBox(f: BlackBox): Smoother {
     validateBlackBox(f);
+    if (f.inputSize !== this.plan.n) throw invalid('f.inputSize', f.inputSize, `the new black box must take the same n = ${this.plan.n} inputs.`, `give it inputSize ${this.plan.n}`);
     return new Smoother({ ...this.plan, f, m: f.outputSize }, this.backend, this.seed);
   }
 
