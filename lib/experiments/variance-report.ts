@@ -104,7 +104,8 @@ export function bestWithTies(run: VarianceRun): Array<{ setting: string; distrib
 
 /**
  * Bars coloured by a representative of each bar's tie set (the best strategy and those equal to it within the
- * uncertainty): the member that is best-or-tied in the most bars, so equal strategies share one colour. The
+ * uncertainty): the member that is best-or-tied in the most bars (then the first in STRATEGIES), so equal
+ * strategies share one colour. The
  * label names the best strategy and how many tie with it.
  */
 function bestSpec(run: VarianceRun): TopLevelSpec {
@@ -113,7 +114,10 @@ function bestSpec(run: VarianceRun): TopLevelSpec {
   for (const b of bars) for (const s of [b.best.strategy, ...b.tied]) count.set(s, (count.get(s) ?? 0) + 1);
   const values = bars.map((b) => {
     const members = [b.best.strategy, ...b.tied];
-    const colour = members.reduce((a, s) => (count.get(s)! > count.get(a)! ? s : a), members[0]);
+    // Most frequent member; equal counts go to the earlier strategy of STRATEGIES (not to this bar's best), so
+    // that strategies tied everywhere get one colour everywhere.
+    const order = (s: string) => STRATEGIES.findIndex((x) => x.id === s);
+    const colour = members.reduce((a, s) => (count.get(s)! > count.get(a)! || (count.get(s) === count.get(a) && order(s) < order(a)) ? s : a), members[0]);
     return {
       setting: b.setting,
       distribution: b.distribution,
