@@ -158,4 +158,7 @@ test('samples report: ± in the error table, SE columns, crossovers and leads sa
   t.regex(md, /\| gaussian \([^)]+\) \| cauchy \([^)]+\) \| [^|]+ \| 0\.33 \| resolved \|/);
   t.true(readFileSync(join(out, 'all.csv'), 'utf8').startsWith('setting,distribution,strategy,exp,samples,reference_samples,reference_rms,jacobian_rmse,jacobian_rmse_se,vjp_rmse,vjp_rmse_se'));
   t.regex(readFileSync(join(out, 'summary.md'), 'utf8'), /standard error of the RMSE/);
+  const svg = readFileSync(join(out, `${setting.id}-error-vs-S.svg`), 'utf8');
+  t.true(svg.includes('bars: ± 1 standard error'));
+  t.regex(svg, /class="mark-rule/, 'a rule mark draws the error bars');
 });

@@ -209,21 +209,27 @@ function crossoversCsv(rows: Crossover[]): string {
 }
 
 function chartSpec(run: SamplesRun, setting: string, title: string): TopLevelSpec {
-  const values = run.cells.filter((c) => c.setting === setting).map((c) => ({ S: c.samples, rmse: c.jacobianRmse, distribution: c.distribution, strategy: c.strategy }));
+  // ± 1 standard error as a bar at every point (the log axis needs lo > 0: a bar longer than the value is cut at half of it).
+  const values = run.cells
+    .filter((c) => c.setting === setting)
+    .map((c) => {
+      const se = c.jacobianRmseSe !== undefined && Number.isFinite(c.jacobianRmseSe) ? c.jacobianRmseSe : 0;
+      return { S: c.samples, rmse: c.jacobianRmse, lo: Math.max(c.jacobianRmse - se, c.jacobianRmse / 2), hi: c.jacobianRmse + se, distribution: c.distribution, strategy: c.strategy };
+    });
+  const x = { field: 'S', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { title: 'samples S', values: (run.exps[setting] ?? []).filter((e) => e % 2 === 0).map((e) => 2 ** e), labelExpr: "'2^' + round(log(datum.value) / log(2))" } } as const;
+  const color = { field: 'distribution', type: 'nominal', sort: [...DISTRIBUTIONS] } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `${title}: RMSE of the Jacobian vs S (log-log)`,
+    title: `${title}: RMSE of the Jacobian vs S (log-log; bars: ± 1 standard error)`,
     data: { values },
     facet: { column: { field: 'strategy', type: 'nominal', title: null, sort: run.strategies.map((s) => s.id) } },
     spec: {
       width: 260,
       height: 220,
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'S', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { title: 'samples S', values: (run.exps[setting] ?? []).filter((e) => e % 2 === 0).map((e) => 2 ** e), labelExpr: "'2^' + round(log(datum.value) / log(2))" } },
-        y: { field: 'rmse', type: 'quantitative', scale: { type: 'log' }, axis: { title: 'RMSE', format: '.0e' } },
-        color: { field: 'distribution', type: 'nominal', sort: [...DISTRIBUTIONS] },
-      },
+      layer: [
+        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'rmse', type: 'quantitative', scale: { type: 'log' }, axis: { title: 'RMSE', format: '.0e' } }, color } },
+        { mark: { type: 'rule' }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
+      ],
     },
     resolve: { scale: { y: 'shared' } },
   };
