@@ -4,6 +4,7 @@
  */
 import { adaptiveForward, combineRounds, gatherRows, validatePrecision, type PrecisionOptions, type PrecisionReport, type Round } from './adaptive.js';
 import { BACKEND_ENV, BACKEND_NAMES, selectBackend } from './backends.js';
+import { flattenRows, type RowsInput } from './nested.js';
 import { DISTRIBUTION_NAMES, distributions, resolveDistribution } from './distributions.js';
 import { builtinSpec, builtinSpecOf, specSizes, type BuiltinSpec } from './blackboxes/index.js';
 import { invalid, ProblemCollector, SmoothingError } from './errors.js';
@@ -289,8 +290,15 @@ export class Smoother {
     return new Smoother(Object.freeze({ ...this.plan, scale: resolveScale(scale, this.plan.n, 'scale') }), this.backend, this.seed);
   }
 
-  /** Smooth f at every row of x (B×n, row-major). */
-  async forward(x: Float32Array, options?: ForwardOptions): Promise<Smoothed> {
+  /** @internal The same options, seed and backend around another black box with the same n (lib/fenchel-young.ts). */
+  withBlackBox(f: BlackBox): Smoother {
+    validateBlackBox(f);
+    if (f.inputSize !== this.plan.n) throw invalid('f.inputSize', f.inputSize, `the new black box must take the same n = ${this.plan.n} inputs.`, `give it inputSize ${this.plan.n}`);
+    return new Smoother({ ...this.plan, f, m: f.outputSize }, this.backend, this.seed);
+  }
+
+  /** Smooth f at every row of x (B×n row-major, or an array of B rows of n numbers). */
+  async forward(x: RowsInput, options?: ForwardOptions): Promise<Smoothed> {
     return runAsync(this.forwardTask(x, options));
   }
 
@@ -300,15 +308,15 @@ export class Smoother {
    * a synchronous black box (every built-in is; a user box whose evaluate returns a Promise is refused with
    * ERR_UNSUPPORTED). Same numbers as forward(): the backward passes of the result have Sync twins too.
    */
-  forwardSync(x: Float32Array, options?: ForwardOptions): Smoothed {
+  forwardSync(x: RowsInput, options?: ForwardOptions): Smoothed {
     return runSync(this.forwardTask(x, options), 'forwardSync');
   }
 
-  private *forwardTask(x: Float32Array, options: ForwardOptions | undefined): Task<Smoothed> {
+  private *forwardTask(x: RowsInput, options: ForwardOptions | undefined): Task<Smoothed> {
     const problems = new ProblemCollector();
     const o = validateControl(options, 'forward options', problems, ['batch', 'seed', 'precision']);
     const { n, m, samples } = this.plan;
-    const xs = problems.check(() => requireFiniteVector(x, undefined, 'x', `B×${n}`));
+    const xs = problems.check(() => requireFiniteVector(flattenRows(x, n, 'x'), undefined, 'x', `B×${n}`));
     let batch = xs === undefined ? undefined : xs.length / n;
     if (xs !== undefined && !Number.isInteger(batch)) {
       problems.check(() => { throw invalid('x', x, `x has length ${xs.length}, not a multiple of the black box's input size n = ${n}.`, `pass B×${n} numbers row-major`); });

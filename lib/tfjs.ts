@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { invalid } from './errors.js';
+import { fenchelYoungLossSync, maximizerOf } from './fenchel-young.js';
 import { withLoss } from './loss.js';
 import type { Smoothed, Smoother } from './smooth.js';
 import type { BlackBox } from './types.js';
@@ -168,4 +169,36 @@ export function smoothedLossOp(f: BlackBox, loss: RowLoss, configure: (box: Blac
     };
   }) as unknown as CustomGradientFunc);
   return (x: tf.Tensor, t: tf.Tensor) => op(x, t) as tf.Tensor1D;
+}
+
+/** Fenchel–Young loss as a tfjs op: (θ [B, n], targets [B, …m]) → the B losses F(θ_b) − ⟨θ_b, φ(t_b)⟩. */
+export type FenchelYoungLossOp = (theta: tf.Tensor, targets: tf.Tensor) => tf.Tensor1D;
+
+/**
+ * The Fenchel–Young loss of a smoother of a linear maximiser (see fenchelYoungLoss, README "Fenchel–Young loss"),
+ * as a tfjs op: d/dθ_b = dy_b·(E[φ(y*)] − φ(t_b)), from the samples of the forward (no second pass). The targets
+ * are data: their gradient is zero. Blocks the event loop like the other ops.
+ */
+export function fenchelYoungLossOp(smoother: Smoother, options?: Omit<SmoothedOpOptions, 'outputShape'>): FenchelYoungLossOp {
+  const p = prepare(smoother, { ...options, outputShape: undefined });
+  maximizerOf(smoother.blackBox, 'fenchelYoungLossOp'); // ERR_UNSUPPORTED now, not at the first call
+  const n = smoother.blackBox.inputSize;
+  const m = smoother.blackBox.outputSize;
+  const op = tf.customGrad(((theta: tf.Tensor, t: tf.Tensor) => {
+    const batch = rowsOf(theta, n, 'theta');
+    if (!(t instanceof tf.Tensor) || t.rank < 1 || t.shape[0] !== batch || t.size !== batch * m) {
+      throw invalid('targets', t instanceof tf.Tensor ? t.shape : t, `targets must be a tensor of ${batch} rows of the black box's m = ${m} outputs.`, `pass shape [${batch}, ${m}]`);
+    }
+    const r = fenchelYoungLossSync(smoother, floats(theta), floats(t), { seed: p.nextSeed() });
+    return {
+      value: tf.tensor1d(r.loss, 'float32'),
+      gradFunc: (dy: tf.Tensor) => {
+        const d = floats(dy);
+        const g = new Float32Array(batch * n);
+        for (let b = 0; b < batch; b++) for (let j = 0; j < n; j++) g[b * n + j] = d[b] * r.gradient[b * n + j];
+        return [tf.tensor(g, theta.shape, 'float32'), tf.zerosLike(t)];
+      },
+    };
+  }) as unknown as CustomGradientFunc);
+  return (theta: tf.Tensor, t: tf.Tensor) => op(theta, t) as tf.Tensor1D;
 }

@@ -38,4 +38,14 @@ export interface BlackBox {
   readonly inputSize: number;
   readonly outputSize: number;
   evaluate(inputs: Float32Array, count: number, outputs: Float32Array, batchIndex?: Uint32Array): void | Promise<void>;
+  /** Optional: the box's output maximises a linear objective of its input (fenchelYoungLoss, perturbedMax). */
+  readonly maximizer?: LinearMaximizer;
+}
+
+/**
+ * Declares that a black box is a linear maximiser: its output y = f(θ) maximises ⟨φ(y), θ⟩ over a finite set,
+ * with φ linear. `statistic(y, out)` writes φ(y) (n numbers) into out. See README "Fenchel–Young loss".
+ */
+export interface LinearMaximizer {
+  statistic(output: Float32Array, out: Float32Array): void;
 }

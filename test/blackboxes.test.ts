@@ -594,8 +594,8 @@ test('evaluate validates its buffers', (t) => {
   expectInvalid(t, () => shortestPath(2, 2).evaluate(new Float32Array(3), 1, new Float32Array(4)), 'inputs');
 });
 
-test('blackboxes namespace exposes the five factories', (t) => {
-  t.deepEqual(Object.keys(blackboxes).sort(), ['argmax', 'permutation', 'ranks', 'shortestPath', 'topk']);
+test('blackboxes namespace exposes the five built-in factories and fromFunction', (t) => {
+  t.deepEqual(Object.keys(blackboxes).sort(), ['argmax', 'fromFunction', 'permutation', 'ranks', 'shortestPath', 'topk']);
   t.is(blackboxes.topk(4, 2).name, 'topk(4, 2)');
   t.is(blackboxes.shortestPath(3, 4).name, 'shortestPath(3, 4)');
   t.deepEqual(blackboxes.topk(4, 2).builtin, { kind: 'topk', n: 4, k: 2 });

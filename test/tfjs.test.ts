@@ -4,8 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import test from 'ava';
-import { backends, blackboxes, smooth, SmoothingError, type BlackBox, type SmoothOptions } from '../lib/index.js';
-import { smoothedLossOp, smoothedOp, smoothedScaleOp } from '../lib/tfjs.js';
+import { backends, blackboxes, fenchelYoungLoss, smooth, SmoothingError, type BlackBox, type SmoothOptions } from '../lib/index.js';
+import { fenchelYoungLossOp, smoothedLossOp, smoothedOp, smoothedScaleOp } from '../lib/tfjs.js';
 
 // The pure-JS backend, without its "install tfjs-node" banner (IS_TEST silences tfjs warnings).
 tf.env().set('IS_TEST', true);
@@ -213,4 +213,32 @@ test('bad input is a SmoothingError before any work: shapes, outputShape, seed, 
   const lossOp = smoothedLossOp(blackboxes.ranks(3), () => 0, (box) => smooth(box, options('js')));
   t.is(code(() => lossOp(tf.tensor2d([1, 2, 3], [1, 3]), tf.tensor2d([0, 1, 2, 0, 1, 2], [2, 3]))), 'ERR_INVALID_ARGUMENT');
   t.is(code(() => smoothedLossOp(blackboxes.ranks(3), () => 0, () => smoother)), 'ERR_INVALID_ARGUMENT');
+});
+
+test('fenchelYoungLossOp: value and gradient equal fenchelYoungLoss for the same seed; dy scales the gradient; training lowers the loss', async (t) => {
+  const n = 4;
+  const opts = { distribution: 'gumbel', scale: 0.5, samples: 512, sampler: 'mc', covariate: 'none', seed: 21, backend: 'js' } as const;
+  const smoother = smooth(blackboxes.argmax(n), opts);
+  const theta = randomArray(2 * n, 5);
+  const target = Float32Array.from([0, 0, 1, 0, 1, 0, 0, 0]);
+  const op = fenchelYoungLossOp(smoother, { seed: 21 });
+  const plain = await fenchelYoungLoss(smoother, theta, target, { seed: 21 });
+  const th = tf.tensor2d(theta, [2, n]);
+  const tt = tf.tensor2d(target, [2, n]);
+  const weights = tf.tensor1d([1, -2]);
+  const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => tf.sum(tf.mul(op(x, tt), weights)))([th]);
+  t.true(Math.abs(value.dataSync()[0] - (plain.loss[0] - 2 * plain.loss[1])) < 1e-5);
+  const g = grads[0].dataSync();
+  for (let j = 0; j < n; j++) {
+    t.true(Math.abs(g[j] - plain.gradient[j]) < 1e-6);
+    t.true(Math.abs(g[n + j] + 2 * plain.gradient[n + j]) < 1e-6);
+  }
+  t.throws(() => fenchelYoungLossOp(smooth(blackboxes.fromFunction((x) => x[0], { inputSize: 1, outputSize: 1 }), opts)), { instanceOf: SmoothingError, code: 'ERR_UNSUPPORTED' } as never);
+  // Training θ on the loss moves the perturbed argmax towards the target (its softmax puts more mass there).
+  const w = tf.variable(tf.zeros([1, n]));
+  const t1 = tf.tensor2d([[0, 1, 0, 0]]);
+  const optimizer = tf.train.sgd(0.5);
+  for (let i = 0; i < 30; i++) optimizer.minimize(() => tf.sum(op(w, t1)) as tf.Scalar);
+  const learned = Array.from(w.dataSync());
+  t.true(learned[1] > Math.max(learned[0], learned[2], learned[3]) + 0.5, `θ after training: ${learned}`);
 });

@@ -15,6 +15,7 @@
 import * as sorting from './sorting.js';
 import type { BuiltinBlackBox, BuiltinSpec } from './sorting.js';
 import * as paths from './shortestPath.js';
+import { fromFunction } from './function.js';
 
 export type { BuiltinBlackBox, BuiltinSpec } from './sorting.js';
 export { sanitizeCost, FLT_MAX } from './shortestPath.js';
@@ -67,4 +68,5 @@ export const topk = registered(sorting.topk);
 export const shortestPath = registered(paths.shortestPath);
 
 /** The built-in black boxes, by name (design.md's `blackboxes`). */
-export const blackboxes = { permutation, ranks, argmax, topk, shortestPath } as const;
+export const blackboxes = { permutation, ranks, argmax, topk, shortestPath, fromFunction } as const;
+export { fromFunction, type FromFunctionOptions, type RowFunction, type RowResult } from './function.js';

@@ -5,11 +5,13 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { DistributionName } from '../types.js';
 import { renderSvg } from './charts.js';
 import type { SampleCell, SamplesRun } from './samples.js';
+import { RESOLVE_Z, resolved, withStderr } from './uncertainty.js';
 import { DISTRIBUTIONS } from './variance-config.js';
 
 type Metric = 'jacobianRmse' | 'vjpRmse';
 
-const fmt = (x: number) => x.toExponential(2);
+const seOf = (c: SampleCell | undefined, metric: Metric): number | undefined => (c === undefined ? undefined : metric === 'jacobianRmse' ? c.jacobianRmseSe : c.vjpRmseSe);
+
 const pow2 = (e: number) => `2^${e}`;
 
 /** Least-squares slope of log2(error) against log2(S); NaN with fewer than two points. */
@@ -76,6 +78,10 @@ function curve(run: SamplesRun, setting: string, d: DistributionName, strategy: 
   return new Map(run.cells.filter((c) => c.setting === setting && c.distribution === d && c.strategy === strategy).map((c) => [c.exp, c[metric]]));
 }
 
+function cellAt(run: SamplesRun, setting: string, d: DistributionName, strategy: string, exp: number): SampleCell | undefined {
+  return run.cells.find((c) => c.setting === setting && c.distribution === d && c.strategy === strategy && c.exp === exp);
+}
+
 export interface Crossover {
   setting: string;
   /** Lower error at the largest common S. */
@@ -89,6 +95,8 @@ export interface Crossover {
   always: boolean;
   /** Error ratio winner/loser at the largest common S. */
   ratio: number;
+  /** Whether the difference at the largest common S exceeds RESOLVE_Z combined standard errors. */
+  resolved: boolean;
 }
 
 export function crossovers(run: SamplesRun, metric: Metric = 'jacobianRmse'): Crossover[] {
@@ -107,7 +115,9 @@ export function crossovers(run: SamplesRun, metric: Metric = 'jacobianRmse'): Cr
         const [w, l, cw, cl] = aWins ? [ds[a], ds[b], ca, cb] : [ds[b], ds[a], cb, ca];
         let from = last;
         for (let i = exps.length - 1; i >= 0 && cw.get(exps[i])! < cl.get(exps[i])!; i--) from = exps[i];
-        out.push({ setting: s.id, winner: w, loser: l, winnerStrategy: best.get(w)!, loserStrategy: best.get(l)!, fromExp: from, always: from === exps[0], ratio: cw.get(last)! / cl.get(last)! });
+        const [cellW, cellL] = [cellAt(run, s.id, w, best.get(w)!, last), cellAt(run, s.id, l, best.get(l)!, last)];
+        const isResolved = resolved(cw.get(last)!, seOf(cellW, metric), cl.get(last)!, seOf(cellL, metric));
+        out.push({ setting: s.id, winner: w, loser: l, winnerStrategy: best.get(w)!, loserStrategy: best.get(l)!, fromExp: from, always: from === exps[0], ratio: cw.get(last)! / cl.get(last)!, resolved: isResolved });
       }
     }
   }
@@ -115,19 +125,32 @@ export function crossovers(run: SamplesRun, metric: Metric = 'jacobianRmse'): Cr
 }
 
 /** Per exponent, the distribution (with its best strategy) with the lowest error. */
-export function winners(run: SamplesRun, setting: string, metric: Metric = 'jacobianRmse'): Array<{ exp: number; distribution: DistributionName; error: number }> {
+export interface Winner {
+  exp: number;
+  distribution: DistributionName;
+  error: number;
+  /** The runner-up when it is within RESOLVE_Z combined standard errors (the lead is not resolved). */
+  tiedWith?: DistributionName;
+}
+
+export function winners(run: SamplesRun, setting: string, metric: Metric = 'jacobianRmse'): Winner[] {
   const best = bestStrategies(run, setting, metric);
-  const out: Array<{ exp: number; distribution: DistributionName; error: number }> = [];
+  const out: Winner[] = [];
   for (const exp of run.exps[setting] ?? []) {
-    let w: { exp: number; distribution: DistributionName; error: number } | undefined;
-    for (const [d, st] of best) {
-      const c = run.cells.find((x) => x.setting === setting && x.distribution === d && x.strategy === st && x.exp === exp);
-      if (c && (!w || c[metric] < w.error)) w = { exp, distribution: d, error: c[metric] };
-    }
-    if (w) out.push(w);
+    const ranked = [...best]
+      .map(([d, st]) => ({ d, c: cellAt(run, setting, d, st, exp) }))
+      .filter((x): x is { d: DistributionName; c: SampleCell } => x.c !== undefined)
+      .sort((a, b) => a.c[metric] - b.c[metric]);
+    if (ranked.length === 0) continue;
+    const [first, second] = ranked;
+    const w: Winner = { exp, distribution: first.d, error: first.c[metric] };
+    if (second && !resolved(first.c[metric], seOf(first.c, metric), second.c[metric], seOf(second.c, metric))) w.tiedWith = second.d;
+    out.push(w);
   }
   return out;
 }
+
+const winnerText = (w: Winner) => `${pow2(w.exp)} ${w.distribution}${w.tiedWith ? ` (not resolved from ${w.tiedWith})` : ''}`;
 
 function slopeTable(rows: Slope[], strategies: string[], metric: 'jacobianSlope' | 'vjpSlope', withSetting: boolean): string {
   const head = `| ${withSetting ? 'setting | ' : ''}strategy | ${DISTRIBUTIONS.join(' | ')} |`;
@@ -150,23 +173,29 @@ function errorTable(run: SamplesRun, setting: string, metric: Metric): string {
   const ds = DISTRIBUTIONS.filter((d) => best.has(d));
   const lines = [`| S | ${ds.map((d) => `${d} (${best.get(d)})`).join(' | ')} |`, `|---|${ds.map(() => '---:').join('|')}|`];
   for (const exp of run.exps[setting]) {
-    const vals = ds.map((d) => run.cells.find((c) => c.setting === setting && c.distribution === d && c.strategy === best.get(d) && c.exp === exp)?.[metric]);
-    const present = vals.filter((v): v is number => v !== undefined);
-    const min = present.length ? Math.min(...present) : Number.NaN;
-    lines.push(`| ${pow2(exp)} | ${vals.map((v) => (v === undefined ? '…' : v === min ? `**${fmt(v)}**` : fmt(v))).join(' | ')} |`);
+    const cells = ds.map((d) => cellAt(run, setting, d, best.get(d)!, exp));
+    const present = cells.filter((c): c is SampleCell => c !== undefined);
+    const lowest = present.reduce<SampleCell | undefined>((a, c) => (!a || c[metric] < a[metric] ? c : a), undefined);
+    const text = (c: SampleCell | undefined) => {
+      if (c === undefined) return '…';
+      const v = withStderr(c[metric], seOf(c, metric));
+      if (c === lowest) return `**${v}**`;
+      return lowest && !resolved(c[metric], seOf(c, metric), lowest[metric], seOf(lowest, metric)) ? `${v} ≈` : v;
+    };
+    lines.push(`| ${pow2(exp)} | ${cells.map(text).join(' | ')} |`);
   }
   return lines.join('\n');
 }
 
 function crossoverTable(rows: Crossover[]): string {
-  const lines = ['| lower at the largest S | than | from S on | ratio at the largest S |', '|---|---|---|---:|'];
-  for (const c of rows) lines.push(`| ${c.winner} (${c.winnerStrategy}) | ${c.loser} (${c.loserStrategy}) | ${c.always ? `every S (${pow2(c.fromExp)})` : pow2(c.fromExp)} | ${c.ratio.toFixed(2)} |`);
+  const lines = ['| lower at the largest S | than | from S on | ratio at the largest S | difference at the largest S |', '|---|---|---|---:|---|'];
+  for (const c of rows) lines.push(`| ${c.winner} (${c.winnerStrategy}) | ${c.loser} (${c.loserStrategy}) | ${c.always ? `every S (${pow2(c.fromExp)})` : pow2(c.fromExp)} | ${c.ratio.toFixed(2)} | ${c.resolved ? 'resolved' : 'not resolved'} |`);
   return lines.join('\n');
 }
 
 export function cellsCsv(cells: SampleCell[]): string {
-  const head = 'setting,distribution,strategy,exp,samples,reference_samples,reference_rms,jacobian_rmse,vjp_rmse,seconds,backend';
-  return `${head}\n${cells.map((c) => [c.setting, c.distribution, c.strategy, c.exp, c.samples, c.referenceSamples, c.referenceRms, c.jacobianRmse, c.vjpRmse, c.seconds, c.backend].join(',')).join('\n')}\n`;
+  const head = 'setting,distribution,strategy,exp,samples,reference_samples,reference_rms,jacobian_rmse,jacobian_rmse_se,vjp_rmse,vjp_rmse_se,seconds,backend';
+  return `${head}\n${cells.map((c) => [c.setting, c.distribution, c.strategy, c.exp, c.samples, c.referenceSamples, c.referenceRms, c.jacobianRmse, c.jacobianRmseSe ?? '', c.vjpRmse, c.vjpRmseSe ?? '', c.seconds, c.backend].join(',')).join('\n')}\n`;
 }
 
 function slopesCsv(rows: Slope[]): string {
@@ -174,27 +203,33 @@ function slopesCsv(rows: Slope[]): string {
 }
 
 function crossoversCsv(rows: Crossover[]): string {
-  return `setting,winner,winner_strategy,loser,loser_strategy,from_exp,from_samples,always,ratio_at_largest\n${rows
-    .map((c) => [c.setting, c.winner, c.winnerStrategy, c.loser, c.loserStrategy, c.fromExp, 2 ** c.fromExp, c.always, c.ratio].join(','))
+  return `setting,winner,winner_strategy,loser,loser_strategy,from_exp,from_samples,always,ratio_at_largest,resolved_at_largest\n${rows
+    .map((c) => [c.setting, c.winner, c.winnerStrategy, c.loser, c.loserStrategy, c.fromExp, 2 ** c.fromExp, c.always, c.ratio, c.resolved].join(','))
     .join('\n')}\n`;
 }
 
 function chartSpec(run: SamplesRun, setting: string, title: string): TopLevelSpec {
-  const values = run.cells.filter((c) => c.setting === setting).map((c) => ({ S: c.samples, rmse: c.jacobianRmse, distribution: c.distribution, strategy: c.strategy }));
+  // ± 1 standard error as a bar at every point (the log axis needs lo > 0: a bar longer than the value is cut at half of it).
+  const values = run.cells
+    .filter((c) => c.setting === setting)
+    .map((c) => {
+      const se = c.jacobianRmseSe !== undefined && Number.isFinite(c.jacobianRmseSe) ? c.jacobianRmseSe : 0;
+      return { S: c.samples, rmse: c.jacobianRmse, lo: Math.max(c.jacobianRmse - se, c.jacobianRmse / 2), hi: c.jacobianRmse + se, distribution: c.distribution, strategy: c.strategy };
+    });
+  const x = { field: 'S', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { title: 'samples S', values: (run.exps[setting] ?? []).filter((e) => e % 2 === 0).map((e) => 2 ** e), labelExpr: "'2^' + round(log(datum.value) / log(2))" } } as const;
+  const color = { field: 'distribution', type: 'nominal', sort: [...DISTRIBUTIONS] } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `${title}: RMSE of the Jacobian vs S (log-log)`,
+    title: `${title}: RMSE of the Jacobian vs S (log-log; bars: ± 1 standard error)`,
     data: { values },
     facet: { column: { field: 'strategy', type: 'nominal', title: null, sort: run.strategies.map((s) => s.id) } },
     spec: {
       width: 260,
       height: 220,
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'S', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { title: 'samples S', values: (run.exps[setting] ?? []).filter((e) => e % 2 === 0).map((e) => 2 ** e), labelExpr: "'2^' + round(log(datum.value) / log(2))" } },
-        y: { field: 'rmse', type: 'quantitative', scale: { type: 'log' }, axis: { title: 'RMSE', format: '.0e' } },
-        color: { field: 'distribution', type: 'nominal', sort: [...DISTRIBUTIONS] },
-      },
+      layer: [
+        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'rmse', type: 'quantitative', scale: { type: 'log' }, axis: { title: 'RMSE', format: '.0e' } }, color } },
+        { mark: { type: 'rule' }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
+      ],
     },
     resolve: { scale: { y: 'shared' } },
   };
@@ -214,6 +249,9 @@ export async function writeSamplesReport(out: string, run: SamplesRun): Promise<
     `Backend ${run.backend}; ${timing}${run.completed ? '' : ' (stopped early: missing cells show …)'}; γ = ${run.meta.gamma}; ` +
       `R = ${run.meta.repeats} repeats × ${run.meta.inputs} inputs; reference: rqmc-sobol + loo with ${run.settings.map((s) => `${pow2(refs[s.id])} (${s.title})`).join(', ')} samples.`,
     'Error = root mean squared error per entry against the reference. Slope = least-squares slope of log2 RMSE vs log2 S (−0.5 is the Monte Carlo rate).',
+    `\`a ± b\`: b is the standard error of the RMSE across the R independent repeats of each of the I inputs (stratified by input, then the delta method: SE(RMSE) = SE(MSE)/(2·RMSE)). ` +
+      `A difference is *resolved* when it exceeds ${RESOLVE_Z} combined standard errors; ≈ marks a value not resolved from the lowest of its row, and a lead that is not resolved says so. ` +
+      'The reference is itself an estimate; its error is not part of these standard errors.',
     '',
     '## Fitted convergence rates (Jacobian)',
     '',
@@ -229,7 +267,7 @@ export async function writeSamplesReport(out: string, run: SamplesRun): Promise<
     const section = [
       `## ${s.title}`,
       '',
-      `Lowest error per S (best strategy per distribution): ${win.map((w) => `${pow2(w.exp)} ${w.distribution}`).join(', ')}.`,
+      `Lowest error per S (best strategy per distribution): ${win.map(winnerText).join(', ')}.`,
       '',
       '### Slopes of log2 RMSE vs log2 S',
       '',
@@ -264,7 +302,7 @@ export async function writeSamplesReport(out: string, run: SamplesRun): Promise<
   for (const s of run.settings) {
     const win = winners(run, s.id);
     if (win.length === 0) continue;
-    lines.push(`  ${s.title}: lowest Jacobian error at S = ${pow2(win[0].exp)}: ${win[0].distribution}; at S = ${pow2(win[win.length - 1].exp)}: ${win[win.length - 1].distribution}`);
+    lines.push(`  ${s.title}: lowest Jacobian error at S = ${winnerText(win[0])}; at S = ${winnerText(win[win.length - 1])}`);
     lines.push(`    slope of log2 RMSE vs log2 S   ${DISTRIBUTIONS.map((d) => d.padStart(10)).join(' ')}`);
     for (const st of strategyIds) {
       const row = DISTRIBUTIONS.map((d) => {

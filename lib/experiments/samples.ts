@@ -14,7 +14,8 @@ import { SmoothingError, invalid } from '../errors.js';
 import { blackboxes } from '../blackboxes/index.js';
 import { smooth } from '../smooth.js';
 import type { BackendName, DistributionName } from '../types.js';
-import { DISTRIBUTIONS, SETTINGS, STRATEGIES, makeDirections, makeInputs, repeatRows, squaredErrors, type Setting, type Strategy } from './variance-config.js';
+import { errorStatistics, rmseStderr } from './uncertainty.js';
+import { DISTRIBUTIONS, SETTINGS, STRATEGIES, makeDirections, makeInputs, repeatRows, type Setting, type Strategy } from './variance-config.js';
 
 /** The black boxes of the study: permutation(5) and shortestPath(12, 12) of the variance study, plus ranks(100). */
 export const SAMPLE_SETTINGS: readonly Setting[] = [
@@ -61,7 +62,10 @@ export interface SampleCell {
   /** Root mean square of the reference Jacobian's entries (divide by it for a relative error). */
   referenceRms: number;
   jacobianRmse: number;
+  /** Standard error of jacobianRmse across repeats and inputs (lib/experiments/uncertainty.ts); absent in older runs. */
+  jacobianRmseSe?: number;
   vjpRmse: number;
+  vjpRmseSe?: number;
   seconds: number;
   backend: BackendName;
 }
@@ -144,7 +148,7 @@ async function runCell(o: SamplesOptions, setting: Setting, distribution: Distri
   const mn = m * n;
   let refSq = 0;
   for (let k = 0; k < o.inputs * mn; k++) refSq += ref[k] * ref[k];
-  const { jacobian: jacErr, vjp: vjpErr } = squaredErrors(jac, ref, v, o.inputs, R, m, n);
+  const errors = errorStatistics(jac, ref, v, o.inputs, R, m, n);
   return {
     setting: setting.id,
     distribution,
@@ -153,8 +157,10 @@ async function runCell(o: SamplesOptions, setting: Setting, distribution: Distri
     samples,
     referenceSamples: refSamples,
     referenceRms: Math.sqrt(refSq / (o.inputs * mn)),
-    jacobianRmse: Math.sqrt(jacErr / (o.inputs * R * mn)),
-    vjpRmse: Math.sqrt(vjpErr / (o.inputs * R * n)),
+    jacobianRmse: Math.sqrt(errors.jacobian.mean),
+    jacobianRmseSe: rmseStderr(errors.jacobian.mean, errors.jacobian.se),
+    vjpRmse: Math.sqrt(errors.vjp.mean),
+    vjpRmseSe: rmseStderr(errors.vjp.mean, errors.vjp.se),
     seconds: (Date.now() - started) / 1000,
     backend: out.backend,
   };

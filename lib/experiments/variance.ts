@@ -11,7 +11,8 @@ import { smooth } from '../smooth.js';
 import type { BackendName, DistributionName } from '../types.js';
 import { appendCell, finiteOrAbsent, openResults, packageVersion, readCells, readReference, writeMeta, writeReference, type RunIdentity, type ShardInfo } from './results-folder.js';
 import { shardGroups, type WorkGroup } from './shards.js';
-import { DISTRIBUTIONS, SETTINGS, STRATEGIES, feasibility, makeDirections, makeInputs, repeatRows, squaredErrors, type Setting, type Strategy } from './variance-config.js';
+import { DISTRIBUTIONS, SETTINGS, STRATEGIES, feasibility, makeDirections, makeInputs, repeatRows, type Setting, type Strategy } from './variance-config.js';
+import { errorStatistics } from './uncertainty.js';
 
 export interface VarianceOptions {
   settings: readonly string[];
@@ -42,7 +43,10 @@ export interface Cell {
   reason?: string;
   samples: number;
   jacobianMse?: number;
+  /** Standard error of jacobianMse across repeats and inputs (lib/experiments/uncertainty.ts); absent in older runs. */
+  jacobianMseSe?: number;
   vjpMse?: number;
+  vjpMseSe?: number;
   seconds?: number;
   backend?: BackendName;
 }
@@ -150,16 +154,17 @@ async function runCell(o: VarianceOptions, setting: Setting, distribution: Distr
   const s = smooth(box, { distribution, scale: o.scale, samples, sampler: strategy.sampler, covariate: strategy.covariate, antithetic: strategy.antithetic, seed: o.seed, backend: o.backend });
   const out = await s.forward(rows, { signal: o.signal });
   const jac = await out.jacobian({ signal: o.signal });
-  const mn = m * n;
-  const { jacobian: jacErr, vjp: vjpErr } = squaredErrors(jac, ref, v, o.inputs, R, m, n);
+  const errors = errorStatistics(jac, ref, v, o.inputs, R, m, n);
   return {
     setting: setting.id,
     distribution,
     strategy: strategy.id,
     feasible: true,
     samples,
-    jacobianMse: jacErr / (o.inputs * R * mn),
-    vjpMse: vjpErr / (o.inputs * R * n),
+    jacobianMse: errors.jacobian.mean,
+    jacobianMseSe: errors.jacobian.se,
+    vjpMse: errors.vjp.mean,
+    vjpMseSe: errors.vjp.se,
     seconds: (Date.now() - started) / 1000,
     backend: out.backend,
   };

@@ -22,13 +22,63 @@ export interface TrainReport {
   seconds: number;
 }
 
-/** A held-out share with its binomial standard error √(p(1 − p)/N): differences inside ±2 of them are noise. */
-const share = (p: number, trials: number) => `${(100 * p).toFixed(1)} ± ${(100 * Math.sqrt((p * (1 - p)) / trials)).toFixed(1)} %`;
+/** The binomial standard error √(p(1 − p)/N) of a held-out share p over N trials. */
+const shareStderr = (p: number, trials: number) => Math.sqrt((p * (1 - p)) / trials);
+
+/** A held-out share with its binomial standard error: differences inside ±2 of them are noise. */
+const share = (p: number, trials: number) => `${(100 * p).toFixed(1)} ± ${(100 * shareStderr(p, trials)).toFixed(1)} %`;
+
+/** What each demo's held-out metrics mean (summary.md defines every figure it shows). */
+const DEFINITIONS: Record<string, Record<string, string>> = {
+  ranking: {
+    exact: 'share of held-out sets whose predicted order (the ascending order of the model\'s scores) equals the true order of all 5 numbers',
+    elementwise: 'share of held-out numbers that the predicted order puts at their true position',
+  },
+  paths: {
+    optimal: 'share of held-out maps whose predicted path (shortest path under the predicted costs) is optimal under the true costs (its true cost within 1e-4 relative of the shortest)',
+    exact: 'share of held-out maps whose predicted path is the true path cell for cell',
+  },
+};
+
+/** The metrics paragraph of summary.md. */
+export function metricDefinitions(report: TrainReport): string {
+  const lines = report.metrics.map((m) => `- **${m.title}**: ${DEFINITIONS[report.demo]?.[m.key] ?? 'a held-out share'}; over N = ${m.trials} held-out trials.`);
+  return [
+    '**Metrics.** Each held-out figure is a share `p ± se` with the binomial standard error se = √(p(1 − p)/N); two methods differ',
+    'beyond that uncertainty only when their shares are more than 2·√(se₁² + se₂²) apart (they see the same held-out data, so this is',
+    'conservative). The learning curves show the same ± 1 se as a band.',
+    ...lines,
+    '- **final train loss**: the mean training loss of the last logged interval (each method\'s own loss, so not comparable across methods).',
+  ].join('\n');
+}
 
 function curveSpec(report: TrainReport, field: string, title: string, percent: boolean): TopLevelSpec {
+  const trials = report.metrics.find((m) => m.key === field)?.trials;
   const values = report.results.flatMap((r) =>
-    r.curve.filter((p) => Number.isFinite(field === 'loss' ? p.loss : p.metrics[field])).map((p) => ({ method: r.label, step: p.step, y: field === 'loss' ? p.loss : p.metrics[field] })),
+    r.curve
+      .filter((p) => Number.isFinite(field === 'loss' ? p.loss : p.metrics[field]))
+      .map((p) => {
+        const y = field === 'loss' ? p.loss : p.metrics[field];
+        // A held-out share gets its ± 1 binomial standard error as a band; the training loss has none.
+        const se = trials === undefined ? 0 : shareStderr(y, trials);
+        return { method: r.label, step: p.step, y, lo: Math.max(0, y - se), hi: Math.min(1, y + se) };
+      }),
   );
+  const color = { field: 'method', type: 'nominal', legend: { orient: 'bottom', columns: 1, labelLimit: 400 } } as const;
+  const x = { field: 'step', type: 'quantitative', title: 'training step' } as const;
+  if (trials !== undefined) {
+    return {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      title: `${report.title}: ${title} (band: ± 1 standard error)`,
+      width: 520,
+      height: 300,
+      data: { values },
+      layer: [
+        { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title, axis: { format: '.0%' } }, y2: { field: 'hi' }, color } },
+        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'y', type: 'quantitative', title }, color } },
+      ],
+    };
+  }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `${report.title}: ${title}`,
@@ -64,7 +114,7 @@ export async function writeTrainReport(out: string, report: TrainReport): Promis
   const settings = `${o.steps} steps, batch ${o.batch}, Adam ${o.learningRate}, smoothing: γ = ${o.scale}, ${o.samples} samples, sampler ${o.sampler}; held out: ${o.testSize}; seed ${o.seed}`;
   const table = summaryTable(report);
   const files = [`curves-loss.svg`, ...report.metrics.map((m) => `curves-${m.key}.svg`)];
-  writeFileSync(join(out, 'summary.md'), `# ${report.title}\n\n${settings}\n\n${table}\n\n${files.map((f) => `![${f}](${f})`).join('\n')}\n`);
+  writeFileSync(join(out, 'summary.md'), `# ${report.title}\n\n${settings}\n\n${table}\n\n${metricDefinitions(report)}\n\n${files.map((f) => `![${f}](${f})`).join('\n')}\n`);
   writeFileSync(join(out, 'curves-loss.svg'), await renderSvg(curveSpec(report, 'loss', 'training loss', false)));
   for (const m of report.metrics) writeFileSync(join(out, `curves-${m.key}.svg`), await renderSvg(curveSpec(report, m.key, `held-out ${m.title}`, true)));
   return `${report.title} (${settings}), ${report.seconds.toFixed(0)} s:\n\n${table}\n\nWritten to ${out}: results.json, summary.md, ${files.join(', ')}`;

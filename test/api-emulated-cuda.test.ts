@@ -1,0 +1,49 @@
+/**
+ * fromFunction boxes and perturbedMax on the cuda backend, over the EMULATED device (the CUDA addon built with its
+ * kernels' tile code on the host; lib/native/cuda.ts CUDA_ADDON_ENV): same numbers as js for the same seed.
+ * A child process loads it (the backend registry is per process). Without a CUDA toolkit the addon is not built
+ * and there is nothing to run; the real device runs the same paths in scripts/check-gpu.mjs.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = new URL('..', import.meta.url).pathname;
+const emulated = join(root, 'build-cmake', 'Release', 'stochastic_smoothing_cuda_emulated.node');
+
+const script = `
+import { backends, blackboxes, smooth, perturbedMax, fenchelYoungLoss } from 'stochastic-smoothing';
+const out = { info: backends().find((b) => b.name === 'cuda') };
+const opts = { distribution: 'gumbel', scale: 0.7, samples: 2048, sampler: 'mc', covariate: 'none', seed: 3 };
+const theta = [[0.5, -0.3, 1.2, 0], [1, 1, 0, -2]];
+for (const backend of ['cuda', 'js']) {
+  const m = await perturbedMax(smooth(blackboxes.argmax(4), { ...opts, backend }), theta);
+  const l = await fenchelYoungLoss(smooth(blackboxes.permutation(4), { ...opts, distribution: 'gaussian', backend }), theta, Array.from({ length: 32 }, (_, k) => (k % 5 === 0 ? 1 : 0)));
+  const box = blackboxes.fromFunction(async (x) => [Math.abs(x[0]), x[1] * x[0]], { inputSize: 2, outputSize: 2 });
+  const s = await smooth(box, { ...opts, distribution: 'laplace', covariate: 'loo', backend }).forward([[0.5, 1], [-1, 2]]);
+  out[backend] = { max: [...m.value, ...m.gradient], loss: [...l.loss, ...l.gradient], value: [...s.value], vjp: [...(await s.vjp([1, 1, 1, 1]))], ran: s.backend };
+}
+console.log(JSON.stringify(out));
+`;
+
+test('fromFunction and perturbedMax / fenchelYoungLoss on the emulated cuda backend equal js', async (t) => {
+  if (!existsSync(emulated)) {
+    t.log('stochastic_smoothing_cuda_emulated.node not built (no CUDA toolkit): nothing to run');
+    t.pass();
+    return;
+  }
+  const file = join(root, 'dist', '.api-emulated-cuda.mjs');
+  writeFileSync(file, script);
+  const { stdout } = await run(process.execPath, [file], { cwd: root, env: { ...process.env, STOCHASTIC_SMOOTHING_CUDA_ADDON: emulated } });
+  const r = JSON.parse(stdout);
+  t.true(r.info.available, `emulated cuda unavailable: ${r.info.reason}`);
+  t.is(r.cuda.ran, 'cuda');
+  for (const key of ['max', 'loss', 'value', 'vjp']) {
+    const [a, b] = [r.cuda[key] as number[], r.js[key] as number[]];
+    t.is(a.length, b.length);
+    a.forEach((v, k) => t.true(Math.abs(v - b[k]) <= 1e-4 * (1 + Math.abs(b[k])), `${key}[${k}]: cuda ${v} vs js ${b[k]}`));
+  }
+});

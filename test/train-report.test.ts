@@ -1,0 +1,39 @@
+/** The training report shows its uncertainty: ± binomial s.e. in the table, bands on the held-out curves, defined metrics. */
+import test from 'ava';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { metricDefinitions, writeTrainReport, type TrainReport } from '../lib/train/report.js';
+
+function report(): TrainReport {
+  const curve = (a: number) => [0, 10, 20].map((step, k) => ({ step, loss: k === 0 ? Number.NaN : 1 / (k + 1), metrics: { exact: a * k, elementwise: 0.2 + a * k } }));
+  return {
+    demo: 'ranking',
+    title: 'Ranking test',
+    metrics: [
+      { key: 'exact', title: 'exact match', trials: 100 },
+      { key: 'elementwise', title: 'element-wise', trials: 500 },
+    ],
+    options: { steps: 20, batch: 8, learningRate: 1e-3, scale: 0.5, samples: 64, sampler: 'mc', testSize: 100, seed: 1 } as unknown as TrainReport['options'],
+    results: [
+      { id: 'a', label: 'method A', curve: curve(0.2), final: { exact: 0.4, elementwise: 0.6 }, seconds: 1, completed: true },
+      { id: 'b', label: 'method B', curve: curve(0.1), final: { exact: 0.2, elementwise: 0.4 }, seconds: 1, completed: true },
+    ],
+    seconds: 2,
+  };
+}
+
+test('summary.md defines every metric; held-out curves carry a ± 1 s.e. band, the loss curve none', async (t) => {
+  const r = report();
+  const out = mkdtempSync(join(tmpdir(), 'ss-train-report-'));
+  await writeTrainReport(out, r);
+  const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+  t.true(summary.includes(metricDefinitions(r)));
+  t.regex(summary, /\*\*exact match\*\*: share of held-out sets whose predicted order/);
+  t.regex(summary, /\*\*element-wise\*\*: share of held-out numbers/);
+  t.regex(summary, /40\.0 ± 4\.9 %/, 'the table keeps √(p(1 − p)/N): 0.4 over 100 trials → 4.9 %');
+  const exact = readFileSync(join(out, 'curves-exact.svg'), 'utf8');
+  t.true(exact.includes('band: ± 1 standard error'));
+  t.regex(exact, /class="mark-area/, 'an area mark draws the band');
+  t.notRegex(readFileSync(join(out, 'curves-loss.svg'), 'utf8'), /class="mark-area/);
+});
