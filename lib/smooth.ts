@@ -292,9 +292,12 @@ export class Smoother {
 
   /** @internal The same options, seed and backend around another black box with the same n (lib/fenchel-young.ts). */
   withBlackBox(f: BlackBox): Smoother {
-    validateBlackBox(f);
-    if (f.inputSize !== this.plan.n) throw invalid('f.inputSize', f.inputSize, `the new black box must take the same n = ${this.plan.n} inputs.`, `give it inputSize ${this.plan.n}`);
-    return new Smoother({ ...this.plan, f, m: f.outputSize }, this.backend, this.seed);
+    // The new box's own snapshot: its name, sizes and built-in spec (or none) replace the old box's, so a user
+    // box never runs as the built-in it replaced.
+    const box = snapshotBox(f);
+    if (box.n !== this.plan.n) throw invalid('f.inputSize', box.n, `the new black box must take the same n = ${this.plan.n} inputs.`, `give it inputSize ${this.plan.n}`);
+    const chunkSize = Math.max(1, Math.min(this.plan.chunkSize, Math.floor(MAX_CHUNK_ELEMENTS / (box.n + box.m))));
+    return new Smoother(Object.freeze({ ...this.plan, f: f as BlackBox, name: box.name, m: box.m, spec: box.spec, chunkSize }), this.backend, this.seed);
   }
 
   /** Smooth f at every row of x (B×n row-major, or an array of B rows of n numbers). */
