@@ -195,3 +195,13 @@ test('merge refuses missing shards, other flags, unfinished shards, duplicate ce
   await cliRun([...VARIANCE, '--out', whole]);
   await refused([whole], /is a whole run, not a shard/, 'not a shard');
 });
+
+test('one estimate per cell (--repeats 1 --inputs 1, so no standard error): the merge still equals the unsharded run', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-shard-one-'));
+  const one = ['variance', '--settings', 'permutation3', '--samples', '64', '--repeats', '1', '--inputs', '1', '--reference-samples', '1024', '--backend', 'js'];
+  const results = await Promise.all([cliRun([...one, '--out', join(dir, 'whole')]), cliRun([...one, '--shard', '1/2', '--out', join(dir, 'shards')]), cliRun([...one, '--shard', '2/2', '--out', join(dir, 'shards')])]);
+  for (const r of results) t.is(r.code, 0, r.stderr);
+  const whole = numbers(join(dir, 'whole'));
+  t.regex(whole['all.csv'], /NaN/, 'the standard errors are not available with one estimate');
+  t.deepEqual(await merged(t, [join(dir, 'shards')], join(dir, 'merged')), whole);
+});

@@ -142,7 +142,9 @@ export function readCells<C>(cellsFile: string, valid: (cell: unknown) => cell i
     const last = i === lines.length - 1; // no newline after it: the append did not finish
     let cell: unknown;
     try {
-      cell = JSON.parse(line);
+      // JSON writes NaN (e.g. a standard error that one estimate cannot give) as null: read it back as NaN, so
+      // that a resumed or merged cell reports exactly as the cell did when it was made.
+      cell = JSON.parse(line, (_key, value: unknown) => (value === null ? Number.NaN : value));
     } catch {
       if (last) {
         truncated = true;
