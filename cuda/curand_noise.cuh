@@ -1,4 +1,4 @@
-// The `mc` and Sobol words drawn through cuRAND's device API (design.md, "Randomness contract"):
+// The `mc` and Sobol words drawn through cuRAND's device API (docs/design.md, "Randomness contract"):
 //   mc:    curandStatePhilox4_32_10_t, curand_init(seed, subsequence = b + 2^32·STREAM_MC, offset), curand().
 //          Uniform (b, i, d) is word d mod 4 of block i·2^32 + ⌊d/4⌋, i.e. offset 4·(i·2^32 + ⌊d/4⌋) + d mod 4
 //          (past 2^64 for i ≥ 2^30: the excess goes through skipahead, see below):

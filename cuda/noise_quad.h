@@ -1,7 +1,7 @@
 // Noise of the CUDA backend, four dimensions at a time, from the core's generators (native/core/samplers.h).
 //
 // One Philox4x32-10 block yields the words of dimensions 4q..4q+3 of a row (the cuRAND layout of
-// design.md), so a work unit "quad" (sample i, dimensions 4q..4q+3) costs one block per stream, where the
+// docs/design.md), so a work unit "quad" (sample i, dimensions 4q..4q+3) costs one block per stream, where the
 // core's one-value sample_value costs one per dimension. Everything below is the core's arithmetic in the
 // core's order (sample_value, case by case), so u is bit-identical to sample_row; host_test.cu checks it for
 // every sampler, antithetic or not. The cuRAND draws for `mc` and Sobol (curand_noise.cuh) replace only the

@@ -3,7 +3,7 @@
  *
  * Every gradient-like estimate has the form (1/S) Σ_i (g_i − β_i) h_iᵀ for a per-sample output g_i
  * (the outputs f_i, or ⟨v, f_i⟩) and a per-sample statistic h_i (the score s_i, or s_iᵀL⁻¹t, or the scale
- * statistic). Keeping A = Σ g hᵀ, a = Σ g and c = Σ h is enough for every covariate (paper-notes §3):
+ * statistic). Keeping A = Σ g hᵀ, a = Σ g and c = Σ h is enough for every covariate (docs/method.md §3):
  *   none: A / S
  *   fx:   (A − f(x) cᵀ) / S
  *   loo:  S/(S−1) · (A − S ḡ h̄ᵀ) / S  =  (A − a cᵀ / S) / (S − 1)

@@ -1,5 +1,5 @@
 /**
- * The six noise distributions of paper-notes §2 (location 0, scale 1), the standard normal Φ / Φ⁻¹
+ * The six noise distributions of docs/method.md §2 (location 0, scale 1), the standard normal Φ / Φ⁻¹
  * they need, and the resolver for `options.distribution`.
  *
  * Everything here is a plain function on doubles with simple control flow, because native/core/*.h

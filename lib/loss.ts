@@ -1,5 +1,5 @@
 /**
- * The two ways to train through a black box h (paper-notes §4):
+ * The two ways to train through a black box h (docs/method.md §4):
  *  - algorithm smoothing: smooth h, then apply any differentiable loss ℓ to the smoothed value;
  *    the gradient is the VJP of the smoothed h with v = ∂ℓ/∂value  (`algorithmSmoothing`);
  *  - loss smoothing: smooth the scalar composite ℓ(h(·)) itself; ℓ may be non-differentiable

@@ -1,5 +1,5 @@
 /**
- * The six samplers of u ∈ (0,1)^{S×n} (design.md, "Randomness contract"; paper-notes.md §3).
+ * The six samplers of u ∈ (0,1)^{S×n} (docs/design.md, "Randomness contract"; docs/method.md §3).
  * Every value is a pure function of (seed, sampler, S, n, b, i, d): a UniformSource can fill any block of
  * rows, in any order, and always produce the rows of the full matrix. Antithetic pairs live inside each
  * sampler: rows 2j and 2j+1 form pair j, and row 2j+1 = 1 − row 2j (exact in double).

@@ -1,6 +1,6 @@
 /**
  * The noise scale: z = x + L ε with L = γ I (scalar), diag(σ) (diagonal) or a full invertible matrix.
- * All scale-dependent factors of the estimator live here (paper-notes §1 and pitfall 5):
+ * All scale-dependent factors of the estimator live here (docs/method.md §1 and pitfall 5):
  *   J = E[(f − β) sᵀ] L⁻¹                      (x-Jacobian; for diagonal L column j is divided by σ_j)
  *   ∂/∂σ_j = (1/σ_j) E[g (s_j ε_j − 1)]          (diagonal; the scalar gradient is the sum over j)
  *   ∇_L = L⁻ᵀ E[g (s εᵀ − I)]                   (matrix; the −I comes from log|det L|)

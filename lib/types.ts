@@ -1,4 +1,4 @@
-/** Public types shared across the library. Names follow design.md's API contract. */
+/** Public types shared across the library. Names follow docs/design.md's API contract. */
 
 export type DistributionName = 'gaussian' | 'logistic' | 'gumbel' | 'cauchy' | 'laplace' | 'triangular';
 export type SamplerName = 'mc' | 'qmc-latin' | 'rqmc-latin' | 'rqmc-cartesian' | 'sobol' | 'rqmc-sobol';

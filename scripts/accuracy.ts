@@ -1,5 +1,5 @@
 /**
- * Closed-form errors of the js backend (paper-notes §6.8), printed as Markdown tables:
+ * Closed-form errors of the js backend (docs/method.md §6.8), printed as Markdown tables:
  *   npx tsx scripts/accuracy.ts [samples]
  * 1. Gumbel-perturbed argmax vs softmax(x/γ): max |error| of the value and of the Jacobian, per sampler.
  * 2. The step function 1[x > 0]: |error| of the gradient μ(−x/γ)/γ, per distribution and sampler.

@@ -1,5 +1,5 @@
 /**
- * The estimator against closed forms (paper-notes §6.8). Each check runs R independent replicates as the
+ * The estimator against closed forms (docs/method.md §6.8). Each check runs R independent replicates as the
  * rows of one batch (batch elements draw independent noise) and accepts |mean − truth| ≤ 5·se + floor.
  */
 import test from 'ava';

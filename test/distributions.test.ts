@@ -112,7 +112,7 @@ test('names, flags and registry', (t) => {
   t.is(clipU(2 ** -34), U_CLIP);
 });
 
-test('pdf matches the closed forms of paper-notes §2 at a few points', (t) => {
+test('pdf matches the closed forms of docs/method.md §2 at a few points', (t) => {
   const closed: Record<string, (e: number) => number> = {
     gaussian: (e) => Math.exp(-e * e / 2) / Math.sqrt(2 * Math.PI),
     logistic: (e) => Math.exp(-e) / (1 + Math.exp(-e)) ** 2,

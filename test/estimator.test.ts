@@ -1,5 +1,5 @@
 /**
- * The streaming estimator against a naive one written here from the formulas of paper-notes §1/§3:
+ * The streaming estimator against a naive one written here from the formulas of docs/method.md §1/§3:
  * materialise all S samples with samplePoints, evaluate f row by row, form β_i explicitly
  * (leave-one-out as the mean of the other S − 1 outputs), then apply L⁻¹ by a hand-written 2×2 inverse.
  */

@@ -1,4 +1,4 @@
-/** Statistical properties of the covariates (paper-notes §3), over many independent replicates. */
+/** Statistical properties of the covariates (docs/method.md §3), over many independent replicates. */
 import test from 'ava';
 import { blackboxes, distributions, smooth, type DistributionName } from '../lib/index.js';
 import { replicateStats, scalarBox } from './helpers/stats.js';

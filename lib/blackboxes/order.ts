@@ -1,7 +1,7 @@
 /**
  * The one total order of the built-in black boxes, and the ranking helpers built on it.
  *
- * THE ORDER (binding, identical on the js, cpu and cuda backends; design.md "Ties"):
+ * THE ORDER (binding, identical on the js, cpu and cuda backends; docs/design.md "Ties"):
  *   - values compare ascending as numbers;
  *   - NaN is larger than every number, +Infinity included; all NaNs are equal to each other
  *     (whatever their sign bit or payload);

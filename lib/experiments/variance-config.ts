@@ -1,5 +1,5 @@
 /**
- * The estimator benchmark of paper §4.1 (paper-notes §5): settings, strategies, feasibility and inputs.
+ * The estimator benchmark of paper §4.1 (docs/method.md §5): settings, strategies, feasibility and inputs.
  * A strategy is sampler × covariate × antithetic; a cell is (setting, distribution, strategy).
  */
 import { blackboxes } from '../blackboxes/index.js';

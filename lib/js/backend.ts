@@ -1,5 +1,5 @@
 /**
- * The js backend: the reference implementation of every estimate (paper-notes §1, §3). Each method
+ * The js backend: the reference implementation of every estimate (docs/method.md §1, §3). Each method
  * streams the same samples (same seed) through streamSamples and feeds one accumulator per batch element.
  */
 import { CrossSums, MomentSums } from '../accumulate.js';

@@ -7,7 +7,7 @@
 //   argmax(n)       one-hot of the largest input (NaN largest, lowest index among equal maxima)
 //   topk(n, k)      multi-hot of the k largest inputs (lower index preferred among equal values)
 //   shortestPath(rows, cols)  1 on the cheapest 8-neighbour path (0,0) -> (rows-1, cols-1)
-// Ties and special values follow order.h / shortest_path.h (design.md "Ties").
+// Ties and special values follow order.h / shortest_path.h (docs/design.md "Ties").
 //
 // Threads: evaluation writes only to `out` and to the caller's `scratch` (box_scratch_bytes(spec) bytes,
 // 8-byte aligned): give each concurrent caller its own scratch, allocate it once and reuse it for every

@@ -1,4 +1,4 @@
-// The six noise distributions of paper-notes §2 (location 0, scale 1) and the standard normal Φ / Φ⁻¹ they need.
+// The six noise distributions of docs/method.md §2 (location 0, scale 1) and the standard normal Φ / Φ⁻¹ they need.
 // Mirrors lib/distributions.ts function by function, with the same operations in the same order, so results
 // agree with the TS to libm accuracy (~1e-16 relative). Conventions (as in the TS):
 // - icdf and score_from_u clip u to [U_CLIP, 1 − U_CLIP] first, so u = 0 or 1 (the Sobol origin) still give

@@ -1,4 +1,4 @@
-// Host/device plumbing shared by every native/core header (design.md, "One source of math").
+// Host/device plumbing shared by every native/core header (docs/design.md, "One source of math").
 //
 // Each header in native/core is compiled twice: by g++ for the multi-threaded CPU backend and by nvcc for the
 // CUDA kernels. Everything that runs per sample is therefore a free function marked SS_HD, written with

@@ -1,7 +1,7 @@
 // The one total order of the built-in black boxes, and the sorting kernels built on it; mirrors
 // lib/blackboxes/order.ts (precedesAscending, precedesDescending, RowSorter.sortRow, argmaxRow).
 //
-// THE ORDER (design.md "Ties", binding on every backend):
+// THE ORDER (docs/design.md "Ties", binding on every backend):
 //   - values ascending as numbers; NaN above every number (+Infinity included), all NaNs equal;
 //   - -0 equals +0;
 //   - equal values by index, lower index first (a stable sort).

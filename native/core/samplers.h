@@ -1,4 +1,4 @@
-// The six samplers of u ∈ (0,1)^{S×n} (design.md, "Randomness contract"; paper-notes.md §3). Mirrors
+// The six samplers of u ∈ (0,1)^{S×n} (docs/design.md, "Randomness contract"; docs/method.md §3). Mirrors
 // lib/samplers.ts: every value is a pure function of (seed, sampler, S, n, b, i, d), bit-identical to the TS.
 //
 // Use: the host validates the options (validateSamplerSpec in TS; sampler_config_valid here is a cheap
