@@ -12,8 +12,15 @@ namespace gpu {
 /** Threads per block of every tile kernel (8 warps); launch.h's BLOCK_THREADS is this value. */
 constexpr uint32_t FUSED_BLOCK_THREADS = 256;
 
+/**
+ * Resident blocks per SM the register allocation must allow. Without it ptxas alternated between ~110
+ * registers (2 blocks) and 80 registers (3 blocks) with spills, build by build (cuda/README.md, "Occupancy");
+ * stating 2 lets it keep the working set in registers.
+ */
+constexpr int FUSED_MIN_BLOCKS_PER_SM = 2;
+
 template <int BOX>
-__global__ void __launch_bounds__(FUSED_BLOCK_THREADS) fused_kernel(const FusedArgs a) {
+__global__ void __launch_bounds__(FUSED_BLOCK_THREADS, FUSED_MIN_BLOCKS_PER_SM) fused_kernel(const FusedArgs a) {
   // Tile workspace: dynamic shared memory, or a per-block slice of global memory when one tile does not fit
   // (huge n): the same code either way, __syncthreads orders global accesses within a block as well.
 #if defined(SS_SIMT)
