@@ -7,7 +7,7 @@
  *   node scripts/check-gpu.mjs --quick     first run, under 90 s on a device: device info, cuRAND = core, one
  *                                          parity check per box (every op), one timing per GPU workload
  *   node scripts/check-gpu.mjs             full: host test, every check, benchmarks, then compute-sanitizer
- *   options: --out DIR  --only SUBSTRING  --exclude SUBSTRING  --skip-bench  --skip-sanitizer
+ *   options: --out DIR  --only SUBSTRING  --exclude SUBSTRING  --skip-host-test  --skip-bench  --skip-sanitizer
  *   node scripts/check-gpu.mjs --emulated  the same phases over the emulated device (no GPU; see gpu-checks.mjs)
  *   node scripts/check-gpu.mjs --dry-run   the phases' plumbing with cpu standing in for cuda (no GPU)
  *   node scripts/check-gpu.mjs --pack      prepares the carry for a GPU machine and prints the run call
@@ -50,7 +50,7 @@ if (flag('--pack')) pack();
 const PHASES = [
   { name: 'machine', seconds: 60 },
   { name: 'curand', seconds: QUICK ? 30 : 90 },
-  { name: 'host-test', seconds: 150, full: true },
+  { name: 'host-test', seconds: 150, full: true, skip: () => flag('--skip-host-test') },
   { name: 'checks', seconds: QUICK ? (EMULATED ? 120 : 45) : EMULATED ? 280 : 360 },
   { name: 'bench', seconds: QUICK ? 45 : 300, skip: () => flag('--skip-bench') || option('--only') },
   { name: 'sanitizer', seconds: 150, full: true, skip: () => flag('--skip-sanitizer') || option('--only') },
@@ -123,7 +123,7 @@ function orchestrate() {
   for (const p of PHASES) {
     if (p.full && QUICK) continue;
     if (p.skip?.()) {
-      log(`\n## ${p.name}: skipped (${p.name === 'bench' ? '--skip-bench or --only' : '--skip-sanitizer or --only'})`);
+      log(`\n## ${p.name}: skipped (--skip-${p.name === 'host-test' ? 'host-test' : p.name === 'bench' ? 'bench or --only' : 'sanitizer or --only'})`);
       continue;
     }
     const t0 = Date.now();
