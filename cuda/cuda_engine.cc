@@ -96,6 +96,18 @@ Props device() {
   check(cudaGetDeviceCount(&count), "cudaGetDeviceCount");
   if (count == 0) fail(cudaErrorNoDevice, "cudaGetDeviceCount");
   check(cudaSetDevice(0), "cudaSetDevice(0)");
+  // Stream-ordered allocations (DeviceMemory) come from the default pool; by default it hands its memory back
+  // to the driver at every synchronisation, which would make each job's allocations driver calls again. Keep up to
+  // 1 GiB (the job budget below reads free memory, so the pool must not hide much of it).
+  static std::once_flag pool_once;
+  static cudaError_t pool_err = cudaSuccess;
+  std::call_once(pool_once, [] {
+    cudaMemPool_t pool = nullptr;
+    pool_err = cudaDeviceGetDefaultMemPool(&pool, 0);
+    uint64_t keep = 1ull << 30;
+    if (pool_err == cudaSuccess) pool_err = cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
+  });
+  check(pool_err, "configuring the device memory pool (cudaMemPoolSetAttribute)");
   Props p;
   check(cudaDeviceGetAttribute(&p.sm_count, cudaDevAttrMultiProcessorCount, 0), "cudaDeviceGetAttribute(multiProcessorCount)");
   int optin = 0;
@@ -104,27 +116,35 @@ Props device() {
   return p;
 }
 
-/** A device allocation owned by its scope (cudaFree on every path). */
+/**
+ * A device allocation owned by its scope, STREAM-ORDERED: cudaMallocAsync / cudaFreeAsync on the job's stream,
+ * from the device's default pool (kept, not returned to the driver at every synchronisation: see device()).
+ * cudaMalloc / cudaFree synchronised the whole device on every call, so concurrent jobs serialised. The free is
+ * ordered after the stream's pending work, so even an exception thrown with kernels in flight frees safely. The
+ * stream must outlive the allocation (every owner declares its Stream first).
+ */
 class DeviceMemory {
  public:
   DeviceMemory() = default;
-  DeviceMemory(size_t bytes, const char* what) {
+  DeviceMemory(size_t bytes, const char* what, cudaStream_t stream) {
     const size_t n = bytes == 0 ? 16 : bytes;
     void* p = nullptr;
-    const cudaError_t err = cudaMalloc(&p, n);
-    if (err != cudaSuccess) fail(err, std::string("cudaMalloc(") + what + ", " + std::to_string(n) + " bytes)");
+    const cudaError_t err = cudaMallocAsync(&p, n, stream);
+    if (err != cudaSuccess) fail(err, std::string("cudaMallocAsync(") + what + ", " + std::to_string(n) + " bytes)");
     p_ = p;
     bytes_ = n;
+    s_ = stream;
     g_bytes += n;
   }
   DeviceMemory(const DeviceMemory&) = delete;
   DeviceMemory& operator=(const DeviceMemory&) = delete;
-  DeviceMemory(DeviceMemory&& o) noexcept : p_(o.p_), bytes_(o.bytes_) { o.p_ = nullptr; o.bytes_ = 0; }
+  DeviceMemory(DeviceMemory&& o) noexcept : p_(o.p_), bytes_(o.bytes_), s_(o.s_) { o.p_ = nullptr; o.bytes_ = 0; }
   DeviceMemory& operator=(DeviceMemory&& o) noexcept {
     if (this != &o) {
       reset();
       p_ = o.p_;
       bytes_ = o.bytes_;
+      s_ = o.s_;
       o.p_ = nullptr;
       o.bytes_ = 0;
     }
@@ -133,7 +153,7 @@ class DeviceMemory {
   ~DeviceMemory() { reset(); }
   void reset() {
     if (p_ != nullptr) {
-      cudaFree(p_);  // errors ignored: after a sticky error the memory goes with the context
+      cudaFreeAsync(p_, s_);  // errors ignored: after a sticky error the memory goes with the context
       g_bytes -= bytes_;
       p_ = nullptr;
       bytes_ = 0;
@@ -145,6 +165,7 @@ class DeviceMemory {
  private:
   void* p_ = nullptr;
   size_t bytes_ = 0;
+  cudaStream_t s_ = nullptr;
 };
 
 /** A non-blocking stream owned by its scope. */
@@ -165,7 +186,7 @@ class Stream {
 
 template <typename T>
 DeviceMemory upload(const T* data, size_t count, const char* what, const Stream& s) {
-  DeviceMemory m(count * sizeof(T), what);
+  DeviceMemory m(count * sizeof(T), what, s.get());
   if (count > 0) check(cudaMemcpyAsync(m.as<void>(), data, count * sizeof(T), cudaMemcpyHostToDevice, s.get()), what);
   return m;
 }
@@ -372,11 +393,11 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   DeviceMemory d_v = upload(job.v, "upstream gradient v", stream);
   DeviceMemory d_dir = upload(job.dir, "jvp direction", stream);
   DeviceMemory d_shift = upload(shift, "moment shift", stream);
-  DeviceMemory d_keys(static_cast<size_t>(wave_b) * std::max<uint32_t>(key_words, 1) * 4, "sampler keys");
-  DeviceMemory d_part(static_cast<size_t>(wave) * L.total * 8, "per-item partial sums");
-  DeviceMemory d_totals(static_cast<size_t>(B) * L.total * 8, "per-input sums");
-  DeviceMemory d_gws(tile.global ? static_cast<size_t>(wave) * shape.bytes : 0, "tile workspace");
-  DeviceMemory d_status(sizeof(unsigned int), "status word");
+  DeviceMemory d_keys(static_cast<size_t>(wave_b) * std::max<uint32_t>(key_words, 1) * 4, "sampler keys", stream.get());
+  DeviceMemory d_part(static_cast<size_t>(wave) * L.total * 8, "per-item partial sums", stream.get());
+  DeviceMemory d_totals(static_cast<size_t>(B) * L.total * 8, "per-input sums", stream.get());
+  DeviceMemory d_gws(tile.global ? static_cast<size_t>(wave) * shape.bytes : 0, "tile workspace", stream.get());
+  DeviceMemory d_status(sizeof(unsigned int), "status word", stream.get());
   check(cudaMemsetAsync(d_totals.as<void>(), 0, static_cast<size_t>(B) * L.total * 8, stream.get()), "cudaMemsetAsync(totals)");
   check(cudaMemsetAsync(d_status.as<void>(), 0, sizeof(unsigned int), stream.get()), "cudaMemsetAsync(status)");
 
@@ -452,10 +473,10 @@ std::vector<double> uniforms(const EnginePlan& plan, uint64_t seed, uint32_t b, 
   Stream stream;
   DevicePlan dplan(plan, seed, stream);
   const uint32_t kw = to_u32(batch_key_words64(dplan.sampler), "sampler key words");
-  DeviceMemory keys(static_cast<size_t>(std::max<uint32_t>(kw, 1)) * 4, "sampler keys");
+  DeviceMemory keys(static_cast<size_t>(std::max<uint32_t>(kw, 1)) * 4, "sampler keys", stream.get());
   check(gpu::launch_batch_keys(dplan.sampler, b, 1, kw, keys.as<uint32_t>(), stream.get()), "launching the sampler-key kernel");
   const size_t values = static_cast<size_t>(count) * plan.n;
-  DeviceMemory out(values * 8, "uniforms");
+  DeviceMemory out(values * 8, "uniforms", stream.get());
   check(gpu::launch_uniforms(dplan.sampler, keys.as<uint32_t>(), b, start, count, out.as<double>(), stream.get()),
         "launching the uniforms kernel");
   stream.sync("computing uniforms");
@@ -472,7 +493,7 @@ CurandCheck curand_check(const EnginePlan& plan, uint64_t seed, uint32_t b, uint
   Stream stream;
   DevicePlan dplan(plan, seed, stream);
   const uint32_t kw = to_u32(batch_key_words64(dplan.sampler), "sampler key words");
-  DeviceMemory keys(static_cast<size_t>(std::max<uint32_t>(kw, 1)) * 4, "sampler keys");
+  DeviceMemory keys(static_cast<size_t>(std::max<uint32_t>(kw, 1)) * 4, "sampler keys", stream.get());
   check(gpu::launch_batch_keys(dplan.sampler, b, 1, kw, keys.as<uint32_t>(), stream.get()), "launching the sampler-key kernel");
   unsigned long long init[2] = {0ull, ~0ull};
   DeviceMemory result = upload(init, 2, "check result", stream);
@@ -526,18 +547,18 @@ UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : im
   I.v = upload(I.in.v, "upstream gradient v", st);
   I.dir = upload(I.in.dir, "jvp direction", st);
   const uint32_t kw = to_u32(batch_key_words64(I.plan.sampler), "sampler key words");
-  I.keys = DeviceMemory(static_cast<size_t>(std::max<uint32_t>(kw, 1)) * 4, "sampler keys");
+  I.keys = DeviceMemory(static_cast<size_t>(std::max<uint32_t>(kw, 1)) * 4, "sampler keys", st.get());
   const size_t cn = static_cast<size_t>(chunk) * n;
-  I.z = DeviceMemory(cn * 4, "perturbed inputs");
-  if (store_s) I.s = DeviceMemory(cn * 8, "scores");
-  if (store_e) I.e = DeviceMemory(cn * 8, "noise");
-  I.f = DeviceMemory(static_cast<size_t>(chunk) * m * 4, "black-box outputs");
+  I.z = DeviceMemory(cn * 4, "perturbed inputs", st.get());
+  if (store_s) I.s = DeviceMemory(cn * 8, "scores", st.get());
+  if (store_e) I.e = DeviceMemory(cn * 8, "noise", st.get());
+  I.f = DeviceMemory(static_cast<size_t>(chunk) * m * 4, "black-box outputs", st.get());
   const uint32_t segments = items_for(chunk, gpu::USER_SEGMENT);  // no chunk + 1023 (wraps near 2^32)
-  I.part = DeviceMemory(static_cast<size_t>(segments) * I.L.total * 8, "per-segment partial sums");
-  I.totals = DeviceMemory(static_cast<size_t>(B) * I.L.total * 8, "per-input sums");
+  I.part = DeviceMemory(static_cast<size_t>(segments) * I.L.total * 8, "per-segment partial sums", st.get());
+  I.totals = DeviceMemory(static_cast<size_t>(B) * I.L.total * 8, "per-input sums", st.get());
   check(cudaMemsetAsync(I.totals.as<void>(), 0, static_cast<size_t>(B) * I.L.total * 8, st.get()), "cudaMemsetAsync(totals)");
   I.shift_host.assign(static_cast<size_t>(B) * m, 0.0);
-  if (op == OP_FORWARD) I.shift = DeviceMemory(static_cast<size_t>(B) * m * 8, "moment shift");
+  if (op == OP_FORWARD) I.shift = DeviceMemory(static_cast<size_t>(B) * m * 8, "moment shift", st.get());
 
   FusedArgs& a = I.args;
   a.sampler = I.dplan->sampler;
@@ -616,11 +637,11 @@ void UserStream::finish(JobOutput& out) {
 
 void inject_fault(const std::string& kind) {
   device();
+  Stream stream;
   if (kind == "oom") {
-    DeviceMemory impossible(static_cast<size_t>(1) << 52, "injected fault: an impossible allocation");
+    DeviceMemory impossible(static_cast<size_t>(1) << 52, "injected fault: an impossible allocation", stream.get());
     return;
   }
-  Stream stream;
   if (kind == "launch") check(gpu::launch_fault(1, stream.get()), "injected fault: a launch with 4096 threads per block");
   else if (kind == "sticky") check(gpu::launch_fault(2, stream.get()), "injected fault: a kernel writing to address 0");
   else throw std::invalid_argument("unknown fault '" + kind + "' (oom, launch or sticky)");

@@ -1,9 +1,9 @@
 // The `mc` and Sobol words drawn through cuRAND's device API (docs/design.md, "Randomness contract"):
-//   mc:    curandStatePhilox4_32_10_t, curand_init(seed, subsequence = b + 2^32·STREAM_MC, offset), curand().
-//          Uniform (b, i, d) is word d mod 4 of block i·2^32 + ⌊d/4⌋, i.e. offset 4·(i·2^32 + ⌊d/4⌋) + d mod 4
-//          (past 2^64 for i ≥ 2^30: the excess goes through skipahead, see below):
-//          curand_init puts the seed in the key (low, high), the subsequence in counter words 2-3 and the block
-//          index in words 0-1, exactly philox_block(seed, STREAM_MC, b, ⌊d/4⌋, i) of native/core/philox.h.
+//   mc:    cuRAND's Philox4_32_10 block function (curand_Philox4x32_10), on the counter that
+//          curand_init(seed, subsequence = b + 2^32·STREAM_MC, offset = 4·(i·2^32 + ⌊d/4⌋)) would set up:
+//          uniform (b, i, d) is word d mod 4 of block i·2^32 + ⌊d/4⌋. curand_init puts the seed in the key (low,
+//          high), the subsequence in counter words 2-3 and the block index in words 0-1, exactly
+//          philox_block(seed, STREAM_MC, b, ⌊d/4⌋, i) of native/core/philox.h. One block per quad of dimensions.
 //   Sobol: curandStateSobol32_t initialised from OUR Joe-Kuo direction integers (v + 32·d; no host library
 //          call, no cuRAND table) at offset i: cuRAND's skip-ahead XORs the direction integers selected by the
 //          Gray code i ^ (i >> 1), the core's sobol_int. The core's Owen scrambling is applied on top.
@@ -36,14 +36,15 @@ SS_CURAND_FN void noise_quad_curand(const SamplerConfig& c, const uint32_t* keys
   const uint32_t width = quad_width(c.dims, q);
   switch (c.sampler) {
     case SAMPLER_MC: {
-      curandStatePhilox4_32_10_t st;
-      const unsigned long long subsequence = static_cast<unsigned long long>(b) + (static_cast<unsigned long long>(STREAM_MC) << 32);
-      // Block index j·2^32 + q, offset 4× that. The offset is 64-bit, so for j ≥ 2^29 the top bits of j go
-      // through skipahead(2^63) = 2^61 blocks each (at most 7 calls, only for S ≥ 2^29 samples).
-      const unsigned long long rest = (static_cast<unsigned long long>(j & 0x1fffffffu) << 32) + q;
-      curand_init(static_cast<unsigned long long>(c.seed), subsequence, 4ull * rest, &st);
-      for (uint32_t k = 0; k < (j >> 29); k++) skipahead(1ull << 63, &st);
-      for (uint32_t w = 0; w < width; w++) u[w] = word_to_uniform(curand(&st));
+      // cuRAND's Philox4_32_10 block function on the counter curand_init(seed, b + 2^32·STREAM_MC, 4·(j·2^32 + q))
+      // would set up: block index j·2^32 + q in words 0-1, the subsequence in words 2-3, the seed as the key.
+      // Exactly ONE block per quad: curand_init computes a block at initialisation, the fourth curand() another
+      // (unused), and offsets past 2^64 (j ≥ 2^30) needed skipahead calls that compute one more each.
+      const uint4 ctr = make_uint4(q, j, b, STREAM_MC);
+      const uint2 key = make_uint2(static_cast<unsigned int>(c.seed), static_cast<unsigned int>(c.seed >> 32));
+      const uint4 words = curand_Philox4x32_10(ctr, key);
+      const uint32_t w4[4] = {words.x, words.y, words.z, words.w};
+      for (uint32_t w = 0; w < width; w++) u[w] = word_to_uniform(w4[w]);
       break;
     }
     case SAMPLER_SOBOL:

@@ -31,7 +31,7 @@ namespace gpu {
 
 /** Sets bits of a status word shared by all blocks (atomic on the device). */
 SSG_HD void status_or(unsigned int* status, unsigned int bits) {
-#if defined(__CUDA_ARCH__)
+#if defined(__CUDA_ARCH__) || defined(SS_SIMT)  // SS_SIMT: the SIMT emulator's threads (cuda/simt)
   atomicOr(status, bits);
 #else
   *status |= bits;
@@ -41,12 +41,33 @@ SSG_HD void status_or(unsigned int* status, unsigned int bits) {
 /** Lanes of one per-sample reduction: a warp on the device. */
 constexpr uint32_t SAMPLE_LANES = 32;
 
+/** Threads per block of the tile kernels (launch.h's BLOCK_THREADS); HostExec mirrors it unless told otherwise. */
+constexpr uint32_t HOST_EXEC_THREADS = 256;
+
 /**
- * The sequential executor for host tests: every unit of a phase in order, barriers are no-ops, and the
- * per-sample lane reductions add the 32 lane partials in lane order (the device adds them as a shuffle tree,
- * so the two can differ by rounding, never by more).
+ * Sum of the 32 values of a warp in the order the device's xor butterfly adds them (device_exec.cuh, warp_sum):
+ * after the step with distance d, lane l holds x_l + x_{l^d}; lane 0's final value is returned. Doubles are
+ * added pairwise in exactly that tree, so the host and the device agree bit for bit.
+ */
+inline double butterfly_sum(double* x) {
+  for (uint32_t d = 16; d > 0; d >>= 1) {
+    double next[SAMPLE_LANES];
+    for (uint32_t l = 0; l < SAMPLE_LANES; l++) next[l] = x[l] + x[l ^ d];
+    for (uint32_t l = 0; l < SAMPLE_LANES; l++) x[l] = next[l];
+  }
+  return x[0];
+}
+
+/**
+ * The sequential executor for host tests and the emulated addon: every unit of a phase in order, barriers are
+ * no-ops, and the per-sample reductions reproduce the device's grouping and addition order exactly
+ * (DeviceExec::sample_reduce for a block of `threads`): one warp per sample, or `per` warps per sample combined
+ * in warp order when a tile has fewer samples than the block has warps. The SIMT test (cuda/test/simt_test.cc)
+ * checks that the kernels on the emulated device equal this executor bit for bit.
  */
 struct HostExec {
+  uint32_t threads = HOST_EXEC_THREADS;
+
   template <typename F>
   void for_units(uint32_t count, F&& f) {
     for (uint32_t u = 0; u < count; u++) f(u);
@@ -55,18 +76,29 @@ struct HostExec {
   bool sync_or(bool x) { return x; }
   template <typename F>
   void sample_sum(uint32_t count, F&& partial, double* out) {
+    const uint32_t warps = threads / SAMPLE_LANES;
+    const uint32_t per = count >= warps || count == 0 ? 1 : warps / count;
+    const uint32_t lanes = per * SAMPLE_LANES;
     for (uint32_t t = 0; t < count; t++) {
       double acc = 0;
-      for (uint32_t lane = 0; lane < SAMPLE_LANES; lane++) acc += partial(t, lane, SAMPLE_LANES);
+      for (uint32_t sub = 0; sub < per; sub++) {
+        double x[SAMPLE_LANES];
+        for (uint32_t lane = 0; lane < SAMPLE_LANES; lane++) x[lane] = partial(t, sub * SAMPLE_LANES + lane, lanes);
+        const double r = butterfly_sum(x);
+        acc = sub == 0 ? r : acc + r;
+      }
       out[t] = acc;
     }
   }
   template <typename F>
   void sample_min(uint32_t count, F&& partial, uint64_t* out) {
+    const uint32_t warps = threads / SAMPLE_LANES;
+    const uint32_t per = count >= warps || count == 0 ? 1 : warps / count;
+    const uint32_t lanes = per * SAMPLE_LANES;
     for (uint32_t t = 0; t < count; t++) {
       uint64_t best = ~static_cast<uint64_t>(0);
-      for (uint32_t lane = 0; lane < SAMPLE_LANES; lane++) {
-        const uint64_t v = partial(t, lane, SAMPLE_LANES);
+      for (uint32_t lane = 0; lane < lanes; lane++) {
+        const uint64_t v = partial(t, lane, lanes);
         best = v < best ? v : best;
       }
       out[t] = best;

@@ -1,40 +1,36 @@
 // The fused estimator kernel: one block per work item, the body is run_item of tile.h on the device executor.
-// Instantiated per built-in box (fused_sort.cu, fused_path.cu) so each box gets only its own code and registers.
+// Instantiated per built-in box (fused_sort.cu, fused_path.cu, through fused_launch.cuh) so each box gets only
+// its own code and registers. Kernel only: the SIMT test (cuda/test/simt_test.cc) compiles this file with the
+// host compiler and launches it on the emulator.
 #pragma once
 #include "device_exec.cuh"
-#include "launch.h"
 #include "tile.h"
 
 namespace ss {
 namespace gpu {
 
+/** Threads per block of every tile kernel (8 warps); launch.h's BLOCK_THREADS is this value. */
+constexpr uint32_t FUSED_BLOCK_THREADS = 256;
+
+/**
+ * Resident blocks per SM the register allocation must allow. Without it ptxas alternated between ~110
+ * registers (2 blocks) and 80 registers (3 blocks) with spills, build by build (cuda/README.md, "Occupancy");
+ * stating 2 lets it keep the working set in registers.
+ */
+constexpr int FUSED_MIN_BLOCKS_PER_SM = 2;
+
 template <int BOX>
-__global__ void __launch_bounds__(BLOCK_THREADS) fused_kernel(const FusedArgs a) {
+__global__ void __launch_bounds__(FUSED_BLOCK_THREADS, FUSED_MIN_BLOCKS_PER_SM) fused_kernel(const FusedArgs a) {
   // Tile workspace: dynamic shared memory, or a per-block slice of global memory when one tile does not fit
   // (huge n): the same code either way, __syncthreads orders global accesses within a block as well.
+#if defined(SS_SIMT)
+  char* smem = ::simt::dynamic_shared();
+#else
   extern __shared__ __align__(16) char smem[];
+#endif
   char* ws = a.gws != nullptr ? a.gws + static_cast<uint64_t>(blockIdx.x) * a.shape.bytes : smem;
   DeviceExec ex;
   run_item<BOX>(ex, a, ws, blockIdx.x);
-}
-
-template <int BOX>
-cudaError_t fused_configure(size_t smem, int* blocks_per_sm) {
-  cudaError_t err = cudaSuccess;
-  if (smem > 48 * 1024) err = cudaFuncSetAttribute(fused_kernel<BOX>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
-  if (err != cudaSuccess) return err;
-  return cudaOccupancyMaxActiveBlocksPerMultiprocessor(blocks_per_sm, fused_kernel<BOX>, BLOCK_THREADS, smem);
-}
-
-template <int BOX>
-cudaError_t fused_launch(const FusedArgs& a, uint32_t items, size_t smem, cudaStream_t stream) {
-  fused_kernel<BOX><<<items, BLOCK_THREADS, smem, stream>>>(a);
-  return cudaGetLastError();
-}
-
-template <int BOX>
-FusedLauncher make_fused_launcher() {
-  return FusedLauncher{&fused_configure<BOX>, &fused_launch<BOX>};
 }
 
 }  // namespace gpu

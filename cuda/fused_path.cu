@@ -1,5 +1,5 @@
 // Fused kernels of argmax (warp-wide key minimum) and the grid shortest path (Jacobi relaxation, grid_relax.h).
-#include "fused_kernel.cuh"
+#include "fused_launch.cuh"
 
 namespace ss {
 namespace gpu {

@@ -461,6 +461,56 @@ check('a sticky CUDA fault disables cuda: that call rejects with ERR_CUDA, later
 });
 
 // ---------------------------------------------------------------------------------------------------------
+// Quick checks (check-gpu.mjs --quick): a first run with little device time. One parity check per box, each
+// comparing every op (forward value and stderr, vjp, jacobian, jvp, scale gradient) with cpu, plus the cuRAND
+// check on a few cases. The full list above stays the real check.
+
+export const quickChecks = [];
+for (const [boxName, make, n] of [...SMALL_BOXES, ['ranks(100)', () => blackboxes.ranks(100), 100], ['shortestPath(12, 12)', () => blackboxes.shortestPath(12, 12), 144]]) {
+  quickChecks.push({
+    name: `quick: cuda = cpu for ${boxName}, every op (value, stderr, vjp, jacobian, jvp, scaleGradient)`,
+    run: async () => {
+      const B = 2;
+      const x = inputsFor(boxName, B, n);
+      const m = make().outputSize;
+      const v = new Float32Array(B * m).map((_, k) => Math.cos(k));
+      const t = new Float32Array(B * n).map((_, k) => Math.sin(0.3 * k));
+      const options = { distribution: 'logistic', scale: 0.7, samples: 512, sampler: 'rqmc-latin', covariate: 'loo', seed: 4 };
+      const r = await both(make, options, x, async (s) => ({ vjp: await s.vjp(v), jacobian: await s.jacobian(), jvp: await s.jvp(t), scaleGradient: await s.scaleGradient(v) }));
+      return `largest relative difference ${compareAll(r, boxName).toExponential(2)}`;
+    },
+  });
+}
+quickChecks.push({
+  name: 'quick: a user black box on cuda (device noise and sums) equals cpu, every op',
+  run: async () => {
+    const user = () => ({ name: 'u', inputSize: 3, outputSize: 2, evaluate(z, count, o) { for (let r = 0; r < count; r++) { o[2 * r] = z[3 * r] + z[3 * r + 1]; o[2 * r + 1] = z[3 * r + 2] > 0 ? 1 : 0; } } });
+    const x = new Float32Array([0.1, 0.2, 0.3, -0.4, 0.5, 0.1]);
+    const v = new Float32Array([1, -1, 0.5, 2]);
+    const t = new Float32Array([1, 0, -1, 0.5, 0.5, 0.5]);
+    const options = { distribution: 'gaussian', scale: 0.5, samples: 2000, sampler: 'rqmc-sobol', covariate: 'fx', seed: 6, chunkSize: 700 };
+    const r = await both(user, options, x, async (s) => ({ vjp: await s.vjp(v), jacobian: await s.jacobian(), jvp: await s.jvp(t), scaleGradient: await s.scaleGradient(v) }));
+    return `largest relative difference ${compareAll(r, 'user box').toExponential(2)}`;
+  },
+});
+
+/** The cuRAND check on a few cases (quick mode); the full check is the one in `checks`. */
+export async function curandQuick(ctx) {
+  const d = ctx.cuda.deviceInfo();
+  if (DRY_RUN) return 'dry run: skipped';
+  if (!d.curand) return 'built without cuRAND headers: the kernels use the core generators (nothing to compare)';
+  let compared = 0;
+  for (const sampler of ['mc', 'sobol', 'rqmc-sobol']) {
+    for (const [dims, antithetic, b, start, count] of [[7, false, 0, 0, 4096], [33, true, 3, 2 ** 29 - 8, 64], [5, false, 5, 2 ** 31 - 40, 32]]) {
+      const r = ctx.cuda.curandCheck(uniformPlan(sampler, 2 ** 32 - 2, dims, antithetic, 0), 12345, b, start, count);
+      assert.equal(r.mismatches, 0, `${sampler} dims=${dims} b=${b} start=${start}: ${r.mismatches} mismatches, first at ${r.first}`);
+      compared += r.compared;
+    }
+  }
+  return `${compared} cuRAND uniforms bit-identical to the core`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Benchmarks
 
 /** The cpu workloads of bench/workloads.ts (test/cuda.test.ts checks that this copy matches). */

@@ -10,7 +10,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { workloads } from '../bench/workloads.js';
 import { backends, blackboxes, smooth, SmoothingError, type BlackBox } from '../lib/index.js';
@@ -248,7 +248,8 @@ test('the whole cuda backend over an EMULATED device equals cpu (check-gpu.mjs -
   }
   // Everything but the device: N-API layer, engine (waves, keys, merges, user streams, errors, abort, the sticky
   // fallback in a child process) and the kernels' per-thread code through HostExec. S = 10⁶ is left to the GPU.
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-gpu.mjs'), '--emulated', '--exclude', '10⁶', '--out', join(ROOT, 'results', 'emulated')], {
+  // The host test is skipped here: 'cuda_host_test' above runs it already (and ctest does too).
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-gpu.mjs'), '--emulated', '--skip-host-test', '--exclude', '10⁶', '--out', join(ROOT, 'results', 'emulated')], {
     encoding: 'utf8',
     timeout: 280_000,
     env: { ...process.env, REQUIRE_CUDA: '' },
@@ -257,6 +258,35 @@ test('the whole cuda backend over an EMULATED device equals cpu (check-gpu.mjs -
   t.is(r.status, 0, `${r.stdout}\n${r.stderr}`);
   t.regex(r.stdout, /EMULATED DEVICE/);
   t.regex(r.stdout, /1[5-9] checks passed, 0 failed/);
+});
+
+test('check-gpu.mjs --quick --emulated: the first-run phases (machine, cuRAND, one parity check per box, one timing per GPU workload) pass and log line by line', (t) => {
+  const emulated = join(ROOT, 'build-cmake', 'Release', 'stochastic_smoothing_cuda_emulated.node');
+  if (!existsSync(emulated)) {
+    t.log('stochastic_smoothing_cuda_emulated.node not built (no CUDA toolkit): nothing to run');
+    t.pass();
+    return;
+  }
+  const out = join(ROOT, 'results', 'emulated-quick');
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-gpu.mjs'), '--quick', '--emulated', '--out', out], {
+    encoding: 'utf8',
+    timeout: 280_000,
+    env: { ...process.env, REQUIRE_CUDA: '' },
+  });
+  for (const line of (r.stdout ?? '').split('\n').filter((l) => /^(PASS|FAIL|KILLED)|checks passed|^\(phase/.test(l))) t.log(line);
+  t.is(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  t.regex(r.stdout, /QUICK mode/);
+  t.regex(r.stdout, /EMULATED DEVICE/);
+  t.regex(r.stdout, /QUICK mode: 1[0-9] checks passed, 0 failed/);
+  t.regex(r.stdout, /PASS {2}quick: cuda = cpu for shortestPath\(12, 12\)/);
+  t.regex(r.stdout, /\| ranks\(100\), B = 256, S = 65536, forward \+ vjp \|/);
+  // The log file holds every phase's lines (written as they were printed, by the phases themselves).
+  const logLine = /log: (\S+\.log)/.exec(r.stdout);
+  t.truthy(logLine);
+  const log = readFileSync(logLine![1], 'utf8');
+  t.regex(log, /## machine/);
+  t.regex(log, /## benchmarks/);
+  t.regex(log, /QUICK mode: \d+ checks passed/);
 });
 
 // ---------------------------------------------------------------------------------------------- device tests

@@ -132,6 +132,16 @@ cudaError_t cudaFree(void* p) {
   return ret(cudaSuccess);
 }
 
+// Stream-ordered allocation: streams run synchronously here, so the pool is plain host memory.
+cudaError_t cudaMallocAsync(void** p, size_t bytes, cudaStream_t) { return cudaMalloc(p, bytes); }
+cudaError_t cudaFreeAsync(void* p, cudaStream_t) { return cudaFree(p); }
+cudaError_t cudaDeviceGetDefaultMemPool(cudaMemPool_t* pool, int) {
+  static int the_pool = 0;
+  *pool = reinterpret_cast<cudaMemPool_t>(&the_pool);
+  return ret(cudaSuccess);
+}
+cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t, enum cudaMemPoolAttr, void*) { return ret(cudaSuccess); }
+
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int) {
   *s = reinterpret_cast<cudaStream_t>(new int(0));
   return ret(cudaSuccess);

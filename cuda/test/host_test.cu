@@ -166,7 +166,7 @@ void test_noise() {
     return cases;
   });
 #if defined(SS_HAVE_CURAND) && defined(SS_CURAND_ON_HOST)
-  check("cuRAND (curand_init/curand: Philox4_32_10, Sobol32 from our Joe-Kuo vectors) == the core, bitwise", [&](auto fail) {
+  check("cuRAND (the Philox4_32_10 block function for mc; curand_init/curand Sobol32 from our Joe-Kuo vectors) == the core, bitwise", [&](auto fail) {
     long cases = 0;
     for (const SamplerCase& sc : sampler_cases()) {
       for (uint64_t seed : {0ull, 42ull, (1ull << 33) + 1, 0x1fffffffffffffull}) {
@@ -354,6 +354,29 @@ void test_relaxation() {
       }
     }
     std::printf("      (most sweeps to a fixed point: %u)\n", max_sweeps);
+    return cases;
+  });
+  check("relaxation: serpentine mazes (the longest optimal paths a grid allows) converge within relax_max_sweeps = 4N + 64", [&](auto fail) {
+    long cases = 0;
+    uint32_t most = 0;
+    const uint32_t sizes[][2] = {{5, 5}, {9, 9}, {16, 16}, {31, 31}, {32, 32}, {3, 60}};
+    for (const auto& sh : sizes) {
+      const uint32_t rows = sh[0], cols = sh[1];
+      // Odd rows are walls (cost 1e30) with one gap, alternating between the right and the left end: the
+      // optimal path snakes through every even row, about N/2 cells long.
+      std::vector<float> z(static_cast<size_t>(rows) * cols, 1.0f);
+      for (uint32_t r = 1; r < rows; r += 2)
+        for (uint32_t c = 0; c < cols; c++) {
+          const uint32_t gap = (r / 2) % 2 == 0 ? cols - 1 : 0;
+          if (c != gap) z[static_cast<size_t>(r) * cols + c] = 1e30f;
+        }
+      const PathResult res = relax_path(z, rows, cols);
+      cases++;
+      most = std::max(most, res.sweeps);
+      if (!res.ok) fail(std::to_string(rows) + "x" + std::to_string(cols) + ": not converged within " + std::to_string(relax_max_sweeps(rows * cols)) + " sweeps");
+      else if (res.mask != dijkstra_path(z, rows, cols)) fail(std::to_string(rows) + "x" + std::to_string(cols) + ": path differs from Dijkstra");
+    }
+    std::printf("      (most sweeps: %u; the cap for 32x32 is %u)\n", most, relax_max_sweeps(1024));
     return cases;
   });
 }

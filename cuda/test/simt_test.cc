@@ -1,0 +1,605 @@
+// cuda_simt_test: the CUDA kernels' own device code (fused_kernel.cuh, stream_kernels.cuh, device_exec.cuh),
+// compiled by the host compiler and executed on the SIMT emulator (cuda/simt: one host thread per CUDA thread,
+// checked barriers and warp collectives), against the host path (HostExec, the executor of cuda_host_test and
+// of the emulated addon) BIT FOR BIT, and against the core where the core defines the answer (sampler keys,
+// uniforms). Planted defects (a barrier not every thread reaches, divergent barriers, a half-warp shuffle, a
+// lane missing from a collective) must be reported by the emulator. `--planted-race` runs a kernel with a
+// missing barrier and no other defect: the ThreadSanitizer build must report a data race there (ctest checks).
+// `--quick` runs a subset (the TSan build uses it to stay within CI time).
+// Each check prints one line; the last line is "N passed, N failed"; the exit status is non-zero on a failure.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine.h"  // native/cpu: EnginePlan (plan binding), op_shape, SAMPLES_PER_ITEM
+#include "exec.h"
+#include "fused_kernel.cuh"
+#include "stream_kernels.cuh"
+
+using namespace ss;
+using namespace ss::gpu;
+
+namespace {
+
+int g_passed = 0;
+int g_failed = 0;
+bool g_quick = false;
+bool g_fused_only = false;
+bool g_verbose = false;  // development: only the fused kernels
+
+void check(const std::string& name, const std::function<long(std::function<void(const std::string&)>)>& body) {
+  std::string first;
+  long failures = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto fail = [&](const std::string& msg) {
+    if (failures++ == 0) first = msg;
+  };
+  const long cases = body(fail);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (failures == 0 && cases > 0) {
+    g_passed++;
+    std::printf("PASS  %s (%ld cases, %.1f s)\n", name.c_str(), cases, secs);
+  } else {
+    g_failed++;
+    std::printf("FAIL  %s (%ld of %ld cases failed; first: %s)\n", name.c_str(), failures, cases, first.c_str());
+  }
+  std::fflush(stdout);
+}
+
+/** mulberry32 (as in the other tests), reproducible. */
+struct Rng {
+  uint32_t s;
+  explicit Rng(uint32_t seed) : s(seed) {}
+  double operator()() {
+    s += 0x6D2B79F5u;
+    uint32_t t = s;
+    t = (t ^ (t >> 15)) * (t | 1);
+    t ^= t + (t ^ (t >> 7)) * (t | 61);
+    return static_cast<double>(t ^ (t >> 14)) / 4294967296.0;
+  }
+};
+
+template <typename T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Jobs: a plan, inputs, and the FusedArgs both executors read
+
+EnginePlan make_plan(BoxSpec box, uint32_t S, int sampler, bool anti, int scale_kind, int dist) {
+  const uint32_t n = box.n;
+  EnginePlan p;
+  p.n = n;
+  p.m = box_output_size(box);
+  p.builtin = true;
+  p.box = box;
+  p.dist = dist;
+  p.covariate = COVARIATE_NONE;
+  p.sampler.sampler = sampler;
+  p.sampler.samples = S;
+  p.sampler.dims = n;
+  p.sampler.antithetic = anti;
+  p.scale.kind = scale_kind;
+  p.scale.n = n;
+  if (scale_kind == SCALE_MATRIX) {
+    p.matrix.assign(static_cast<size_t>(n) * n, 0.0);
+    for (uint32_t r = 0; r < n; r++)
+      for (uint32_t c = 0; c <= r; c++) p.matrix[r * n + c] = r == c ? 0.6 + 0.1 * r : 0.05 * (1.0 + r - c);
+  } else {
+    p.sigma.assign(n, 0.7);
+    if (scale_kind == SCALE_DIAGONAL)
+      for (uint32_t d = 0; d < n; d++) p.sigma[d] = 0.3 + 0.1 * d;
+  }
+  p.bind();
+  return p;
+}
+
+/** Inputs and arguments of one fused launch over every item of B batch elements. */
+struct Job {
+  EnginePlan plan;
+  std::vector<float> x, v;
+  std::vector<double> dir, shift;
+  std::vector<uint32_t> keys;
+  FusedArgs a{};
+  uint64_t items = 0;
+};
+
+void build_job(Job& j, int op, uint32_t B, uint32_t T, uint32_t spi, uint64_t seed) {
+  EnginePlan& plan = j.plan;
+  plan.sampler.seed = seed;
+  plan.bind();
+  const uint32_t n = plan.n, m = plan.m, S = plan.sampler.samples;
+  Rng rng(static_cast<uint32_t>(seed * 7 + op));
+  const bool path = plan.box.kind == BOX_SHORTEST_PATH;
+  j.x.resize(static_cast<size_t>(B) * n);
+  for (float& v : j.x) v = static_cast<float>(path ? 0.5 + rng() : rng() * 2 - 1);
+  j.v.resize(static_cast<size_t>(B) * m);
+  for (float& v : j.v) v = static_cast<float>(rng() * 2 - 1);
+  j.dir.resize(static_cast<size_t>(B) * n);
+  for (double& v : j.dir) v = rng() * 2 - 1;
+  j.shift.resize(static_cast<size_t>(B) * m);
+  for (double& v : j.shift) v = std::floor(rng() * 3);
+  const uint32_t kw = batch_key_words(plan.sampler);
+  j.keys.assign(static_cast<size_t>(B) * (kw ? kw : 1), 0);
+  for (uint32_t b = 0; b < B; b++) prepare_batch_keys(plan.sampler, b, j.keys.data() + static_cast<size_t>(b) * kw);
+  uint32_t p, q;
+  op_shape(plan, op, p, q);
+  FusedArgs& a = j.a;
+  a = FusedArgs{};
+  a.sampler = plan.sampler;
+  a.dist = plan.dist;
+  a.scale = plan.scale;
+  a.box = plan.box;
+  a.op = op;
+  a.n = n;
+  a.m = m;
+  a.p = p;
+  a.q = q;
+  a.L = cross_layout(op, p, q);
+  a.S = S;
+  a.spi = spi;
+  a.items_per_b = (S + spi - 1) / spi;
+  a.item0 = 0;
+  a.key_words = kw;
+  a.keys_b0 = 0;
+  a.keys = j.keys.data();
+  a.x = j.x.data();
+  a.v = j.v.data();
+  a.dir = j.dir.data();
+  a.shift = j.shift.data();
+  a.store_s = op != GOP_FORWARD;
+  a.store_e = plan.scale.kind == SCALE_MATRIX || op == GOP_SCALE_GRADIENT;
+  a.shape = tile_shape(plan.box.kind, n, plan.box.rows, plan.box.cols, T, a.store_s, a.store_e);
+  a.max_sweeps = relax_max_sweeps(a.shape.cells);
+  j.items = static_cast<uint64_t>(B) * a.items_per_b;
+}
+
+template <int BOX>
+void host_items(const FusedArgs& a, uint64_t items, uint32_t threads) {
+  std::vector<uint64_t> ws(a.shape.bytes / 8 + 2, 0x5A5A5A5A5A5A5A5Aull);
+  HostExec ex;
+  ex.threads = threads;
+  for (uint32_t item = 0; item < items; item++) run_item<BOX>(ex, a, reinterpret_cast<char*>(ws.data()), item);
+}
+
+template <int BOX>
+std::string simt_items(const FusedArgs& a, uint64_t items, uint32_t threads, bool global_ws) {
+  return simt::launch(fused_kernel<BOX>, dim3(static_cast<unsigned>(items)), dim3(threads), global_ws ? 0 : a.shape.bytes, a);
+}
+
+/** Runs the job's items through HostExec and through the emulator; "" when the partial sums agree bit for bit. */
+std::string compare_fused(Job& j, uint32_t threads, bool global_ws) {
+  const FusedArgs base = j.a;
+  const size_t total = static_cast<size_t>(j.items) * base.L.total;
+  std::vector<double> want(total, -1.0), got(total, -2.0);
+  unsigned int st_want = 0, st_got = 0;
+  std::vector<char> gws(global_ws ? j.items * base.shape.bytes + 16 : 0, 0x33);
+  FusedArgs hw = base, dv = base;
+  hw.part = want.data();
+  hw.status = &st_want;
+  dv.part = got.data();
+  dv.status = &st_got;
+  dv.gws = global_ws ? gws.data() : nullptr;
+  std::string err;
+  switch (base.box.kind) {
+    case BOX_PERMUTATION: host_items<TB_PERMUTATION>(hw, j.items, threads); err = simt_items<TB_PERMUTATION>(dv, j.items, threads, global_ws); break;
+    case BOX_RANKS: host_items<TB_RANKS>(hw, j.items, threads); err = simt_items<TB_RANKS>(dv, j.items, threads, global_ws); break;
+    case BOX_ARGMAX: host_items<TB_ARGMAX>(hw, j.items, threads); err = simt_items<TB_ARGMAX>(dv, j.items, threads, global_ws); break;
+    case BOX_TOPK: host_items<TB_TOPK>(hw, j.items, threads); err = simt_items<TB_TOPK>(dv, j.items, threads, global_ws); break;
+    default: host_items<TB_PATH>(hw, j.items, threads); err = simt_items<TB_PATH>(dv, j.items, threads, global_ws); break;
+  }
+  if (!err.empty()) return "emulator: " + err;
+  if (st_want != 0 || st_got != 0) return "status " + std::to_string(st_want) + "/" + std::to_string(st_got);
+  for (size_t k = 0; k < total; k++) {
+    if (std::memcmp(&want[k], &got[k], 8) != 0) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "partial %zu of %zu: host %.17g, emulated device %.17g", k, total, want[k], got[k]);
+      return buf;
+    }
+  }
+  return "";
+}
+
+struct BoxCase {
+  const char* name;
+  BoxSpec box;
+};
+
+void test_fused() {
+  const char* ops[] = {"forward", "vjp", "jacobian", "jvp", "scaleGradient"};
+  const BoxCase boxes[] = {{"permutation(4)", box_permutation(4)},      {"permutation(20)", box_permutation(20)},
+                           {"ranks(5)", box_ranks_spec(5)},             {"ranks(100)", box_ranks_spec(100)},
+                           {"argmax(3)", box_argmax(3)},                {"argmax(70)", box_argmax(70)},
+                           {"topk(5,2)", box_topk(5, 2)},               {"topk(40,7)", box_topk(40, 7)},
+                           {"shortestPath(3,3)", box_shortest_path(3, 3)}, {"shortestPath(12,12)", box_shortest_path(12, 12)}};
+  check("fused kernels on the SIMT emulator == HostExec bit for bit: 10 boxes (network and bitonic sorts, warp argmax, "
+        "Jacobi paths) × 5 ops, blocks of 256 (and 96, 1024 for a subset)",
+        [&](auto fail) {
+          long cases = 0;
+          int k = 0;
+          int box_index = 0;
+          for (const BoxCase& bc : boxes) {
+            const bool big = bc.box.n > 64;
+            box_index++;
+            for (int op = 0; op < 5; op++, k++) {
+              // --quick (the TSan build in CI): one op per box, rotating, so that every op still runs somewhere
+              if (g_quick && op != box_index % 5) continue;
+              const int sampler = k % 3 == 0 ? SAMPLER_MC : k % 3 == 1 ? SAMPLER_RQMC_LATIN : SAMPLER_QMC_LATIN;
+              const int scale = op == 4 ? SCALE_MATRIX : k % 2;
+              const bool anti = k % 4 == 1;
+              const uint32_t S = big ? 10 : 38 + 2 * (k % 3);  // even (antithetic pairs), not a multiple of the tile
+              Job j;
+              j.plan = make_plan(bc.box, S, sampler, anti, scale, k % 6);
+              const uint32_t T = big ? 4 : 8;
+              build_job(j, op, 2, T, big ? 6 : 16, 1000 + k);  // items of 16 samples: several items per b
+              const uint32_t sizes[] = {256, 96, 1024};
+              for (uint32_t threads : sizes) {
+                if (threads != 256 && (big || g_quick || op % 2 == 1)) continue;
+                const auto c0 = std::chrono::steady_clock::now();
+                const std::string err = compare_fused(j, threads, false);
+                if (g_verbose)
+                  std::printf("      %s %s threads %u: %.2f s\n", bc.name, ops[op], threads,
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count());
+                cases++;
+                if (!err.empty()) fail(std::string(bc.name) + " " + ops[op] + " threads " + std::to_string(threads) + ": " + err);
+              }
+            }
+          }
+          return cases;
+        });
+  check("fused kernels with the global-memory workspace (a tile too large for shared memory) == HostExec", [&](auto fail) {
+    long cases = 0;
+    const BoxCase some[] = {{"ranks(20)", box_ranks_spec(20)}, {"shortestPath(3,4)", box_shortest_path(3, 4)}, {"argmax(9)", box_argmax(9)}};
+    for (const BoxCase& bc : some) {
+      Job j;
+      j.plan = make_plan(bc.box, 21, SAMPLER_MC, false, SCALE_SCALAR, 0);
+      build_job(j, GOP_VJP, 2, 5, 8, 5);
+      const std::string err = compare_fused(j, 256, true);
+      cases++;
+      if (!err.empty()) fail(std::string(bc.name) + ": " + err);
+    }
+    return cases;
+  });
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// The per-sample reductions at several block sizes and counts
+
+__global__ void reduce_kernel(uint32_t count, const double* vals, const uint64_t* keys, uint32_t width, double* sums,
+                              uint64_t* mins) {
+  DeviceExec ex;
+  ex.sample_sum(count, [&](uint32_t t, uint32_t lane, uint32_t lanes) {
+    double acc = 0;
+    for (uint32_t i = lane; i < width; i += lanes) acc += vals[static_cast<uint64_t>(t) * width + i];
+    return acc;
+  }, sums);
+  ex.sync();
+  ex.sample_min(count, [&](uint32_t t, uint32_t lane, uint32_t lanes) {
+    uint64_t best = ~0ull;
+    for (uint32_t i = lane; i < width; i += lanes) best = keys[static_cast<uint64_t>(t) * width + i] < best ? keys[static_cast<uint64_t>(t) * width + i] : best;
+    return best;
+  }, mins);
+}
+
+void test_reductions() {
+  check("sample_sum / sample_min (warp shuffles, multi-warp combine) at blocks of 96/256/1024, counts 0-100 == HostExec bit for bit",
+        [&](auto fail) {
+          long cases = 0;
+          Rng rng(3);
+          const uint32_t width = 150;  // more values than lanes: every lane adds several, partial warps
+          std::vector<double> vals(static_cast<size_t>(101) * width);
+          std::vector<uint64_t> keys(vals.size());
+          // magnitudes over 40 binades: the addition order changes the rounded sum
+          for (size_t i = 0; i < vals.size(); i++) {
+            vals[i] = (rng() - 0.5) * std::ldexp(1.0, static_cast<int>(rng() * 40) - 20);
+            keys[i] = (static_cast<uint64_t>(rng() * 4294967296.0) << 32) | i;
+          }
+          int order_sensitive = 0;
+          const uint32_t sizes[] = {96, 256, 1024};
+          for (uint32_t threads : sizes) {
+            for (uint32_t count = 0; count <= 100; count++) {
+              if (g_quick && count % 7 != 0 && count > 12) continue;
+              std::vector<double> want(count + 1, -1), got(count + 1, -1);
+              std::vector<uint64_t> wmin(count + 1, 1), gmin(count + 1, 1);
+              HostExec ex;
+              ex.threads = threads;
+              ex.sample_sum(count, [&](uint32_t t, uint32_t lane, uint32_t lanes) {
+                double acc = 0;
+                for (uint32_t i = lane; i < width; i += lanes) acc += vals[static_cast<uint64_t>(t) * width + i];
+                return acc;
+              }, want.data());
+              ex.sample_min(count, [&](uint32_t t, uint32_t lane, uint32_t lanes) {
+                uint64_t best = ~0ull;
+                for (uint32_t i = lane; i < width; i += lanes) best = std::min(best, keys[static_cast<uint64_t>(t) * width + i]);
+                return best;
+              }, wmin.data());
+              const std::string err =
+                  simt::launch(reduce_kernel, dim3(1), dim3(threads), 0, count, vals.data(), keys.data(), width, got.data(), gmin.data());
+              cases++;
+              if (!err.empty()) {
+                fail("threads " + std::to_string(threads) + " count " + std::to_string(count) + ": " + err);
+                continue;
+              }
+              if (!same_bits(want, got) || !same_bits(wmin, gmin))
+                fail("threads " + std::to_string(threads) + " count " + std::to_string(count) + ": differs from HostExec");
+              // the sums are order-sensitive: a plain left-to-right sum differs from the device tree somewhere
+              for (uint32_t t = 0; t < count; t++) {
+                double plain = 0;
+                for (uint32_t i = 0; i < width; i++) plain += vals[static_cast<uint64_t>(t) * width + i];
+                order_sensitive += plain != got[t];
+              }
+            }
+          }
+          if (order_sensitive == 0) fail("no sum depended on the order: the bitwise comparison proves nothing");
+          std::printf("      (%d sums differ from a left-to-right sum: the device's order is what is compared)\n", order_sensitive);
+          return cases;
+        });
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// The small kernels
+
+void test_stream_kernels() {
+  check("batch_keys_kernel == prepare_batch_keys; uniforms_kernel == sample_row (every core sampler, antithetic)", [&](auto fail) {
+    long cases = 0;
+    const int samplers[] = {SAMPLER_MC, SAMPLER_QMC_LATIN, SAMPLER_RQMC_LATIN};
+    for (int s : samplers) {
+      for (int anti = 0; anti < 2; anti++) {
+        EnginePlan p = make_plan(box_ranks_spec(7), 40, s, anti != 0, SCALE_SCALAR, 0);
+        p.sampler.seed = 99 + s;
+        p.bind();
+        const uint32_t B = 3, kw = batch_key_words(p.sampler), n = p.n;
+        std::vector<uint32_t> want(static_cast<size_t>(B) * (kw ? kw : 1)), got(want.size(), 0xdeadbeefu);
+        for (uint32_t b = 0; b < B; b++) prepare_batch_keys(p.sampler, b, want.data() + static_cast<size_t>(b) * kw);
+        std::string err;
+        if (kw) err = simt::launch(batch_keys_kernel, dim3(1), dim3(32), 0, p.sampler, 0u, B, kw, got.data());
+        else got = want;
+        cases++;
+        if (!err.empty() || !same_bits(want, got)) fail("keys, sampler " + std::to_string(s) + ": " + err);
+        for (uint32_t b = 0; b < B; b++) {
+          const uint32_t start = 3, count = 33;
+          std::vector<double> out(static_cast<size_t>(count) * n, -1), ref(out.size());
+          for (uint32_t r = 0; r < count; r++) sample_row(p.sampler, want.data() + static_cast<size_t>(b) * kw, b, start + r, ref.data() + static_cast<size_t>(r) * n);
+          err = simt::launch(uniforms_kernel, dim3(2), dim3(32), 0, p.sampler, want.data() + static_cast<size_t>(b) * kw, b, start, count, out.data());
+          cases++;
+          if (!err.empty() || !same_bits(ref, out)) fail("uniforms, sampler " + std::to_string(s) + " b " + std::to_string(b) + ": " + err);
+        }
+      }
+    }
+    return cases;
+  });
+  check("merge_items_kernel / merge_segments_kernel == the engine's merge in item order, bit for bit", [&](auto fail) {
+    long cases = 0;
+    Rng rng(8);
+    const uint32_t items_per_b = 3, total = 7;
+    for (uint64_t item0 = 0; item0 < 7; item0 += 2) {
+      for (uint32_t items = 1; items <= 8; items += 3) {
+        std::vector<double> part(static_cast<size_t>(items) * total);
+        for (double& v : part) v = (rng() - 0.5) * std::ldexp(1.0, static_cast<int>(rng() * 30));
+        const uint64_t B = (item0 + items + items_per_b - 1) / items_per_b + 1;
+        std::vector<double> want(B * total), got;
+        for (double& v : want) v = rng();
+        got = want;
+        for (uint64_t it = item0; it < item0 + items; it++)
+          for (uint64_t e = 0; e < total; e++) want[(it / items_per_b) * total + e] += part[(it - item0) * total + e];
+        const std::string err = simt::launch(merge_items_kernel, dim3(2), dim3(8), 0, static_cast<const double*>(part.data()), got.data(), item0,
+                                             items, items_per_b, static_cast<uint64_t>(total));
+        cases++;
+        if (!err.empty() || !same_bits(want, got)) fail("item0 " + std::to_string(item0) + " items " + std::to_string(items) + " " + err);
+      }
+    }
+    for (uint32_t segments = 1; segments <= 4; segments++) {
+      std::vector<double> part(static_cast<size_t>(segments) * total);
+      for (double& v : part) v = rng() * 1e8 - 3;
+      std::vector<double> want(total, 0.25), got(total, 0.25);
+      for (uint32_t s = 0; s < segments; s++)
+        for (uint32_t e = 0; e < total; e++) want[e] += part[static_cast<size_t>(s) * total + e];
+      const std::string err =
+          simt::launch(merge_segments_kernel, dim3(1), dim3(4), 0, static_cast<const double*>(part.data()), got.data(), segments, static_cast<uint64_t>(total));
+      cases++;
+      if (!err.empty() || !same_bits(want, got)) fail("segments " + std::to_string(segments) + " " + err);
+    }
+    return cases;
+  });
+  check("user-box kernels (noise units, matrix perturbation, segment accumulation) == HostExec bit for bit", [&](auto fail) {
+    long cases = 0;
+    Rng rng(12);
+    for (int op = 0; op < 5; op++) {
+      if (g_quick && op % 2 == 1) continue;
+      const uint32_t n = 6, m = 5, B = 2;
+      EnginePlan p = make_plan(box_ranks_spec(n), 1500, op % 2 ? SAMPLER_RQMC_LATIN : SAMPLER_MC, op == 3, op == 4 ? SCALE_MATRIX : op % 2, op);
+      p.builtin = false;
+      p.m = m;
+      Job j;
+      j.plan = p;
+      build_job(j, op, B, 1, 1024, 40 + op);
+      FusedArgs a = j.a;
+      a.m = m;
+      uint32_t pp, qq;
+      op_shape(j.plan, op, pp, qq);
+      a.p = op == GOP_VJP || op == GOP_SCALE_GRADIENT ? 1 : m;
+      a.q = qq;
+      a.L = cross_layout(op, a.p, a.q);
+      std::vector<float> v(static_cast<size_t>(B) * m);
+      for (float& x : v) x = static_cast<float>(rng() - 0.5);
+      a.v = v.data();
+      const uint32_t b = 1, start = 5, count = 1100;  // two segments, the second short
+      std::vector<float> z(static_cast<size_t>(count) * n), z2(z.size()), f(static_cast<size_t>(count) * m);
+      std::vector<double> s(z.size()), s2(z.size()), e(z.size()), e2(z.size());
+      TileView tv{}, tv2{};
+      tv.z = z.data(), tv.s = s.data(), tv.e = e.data();
+      tv2.z = z2.data(), tv2.s = s2.data(), tv2.e = e2.data();
+      const float* xb = a.x + static_cast<size_t>(b) * n;
+      for (uint32_t t = 0; t < count; t++)
+        for (uint32_t q = 0; q < quads(n); q++) noise_unit(a, tv, j.keys.data() + static_cast<size_t>(b) * a.key_words, b, xb, start, t, q);
+      if (a.scale.kind == SCALE_MATRIX)
+        for (uint32_t t = 0; t < count; t++)
+          for (uint32_t r = 0; r < n; r++) perturb_matrix_unit(a, tv, xb, t, r);
+      const uint32_t* kb = j.keys.data() + static_cast<size_t>(b) * a.key_words;
+      std::string err = simt::launch(user_noise_kernel, dim3(3), dim3(128), 0, a, tv2, kb, b, start, count);
+      if (err.empty() && a.scale.kind == SCALE_MATRIX) err = simt::launch(user_perturb_matrix_kernel, dim3(2), dim3(128), 0, a, tv2, b, count);
+      cases++;
+      if (!err.empty() || !same_bits(z, z2) || (a.store_s && !same_bits(s, s2)) || (a.store_e && !same_bits(e, e2))) {
+        fail(std::string("noise, op ") + std::to_string(op) + " " + err);
+        continue;
+      }
+      for (float& x : f) x = static_cast<float>(std::floor(rng() * 4) - 1);
+      tv.f = f.data();
+      const uint32_t segments = (count + USER_SEGMENT - 1) / USER_SEGMENT;
+      std::vector<double> want(static_cast<size_t>(segments) * a.L.total), got(want.size(), -7), g(USER_SEGMENT);
+      HostExec ex;
+      ex.threads = BLOCK_THREADS;
+      for (uint32_t sg = 0; sg < segments; sg++) {
+        const uint32_t t0 = sg * USER_SEGMENT, tc = std::min(USER_SEGMENT, count - t0);
+        TileView seg = tv;
+        seg.s = tv.s + static_cast<size_t>(t0) * n;
+        seg.e = tv.e + static_cast<size_t>(t0) * n;
+        seg.f = tv.f + static_cast<size_t>(t0) * m;
+        seg.g = g.data();
+        double* mine = want.data() + static_cast<size_t>(sg) * a.L.total;
+        for (uint64_t k = 0; k < a.L.total; k++) mine[k] = 0.0;
+        accumulate_tile<TB_USER>(ex, a, seg, b, tc, mine);
+      }
+      err = simt::launch(user_accumulate_kernel, dim3(segments), dim3(BLOCK_THREADS), 0, a, tv, b, count, got.data());
+      cases++;
+      if (!err.empty() || !same_bits(want, got)) fail(std::string("accumulate, op ") + std::to_string(op) + " " + err);
+    }
+    return cases;
+  });
+  check("launch configuration: more than 1024 threads per block (the fault hook's launch) is refused", [&](auto fail) {
+    const std::string err = simt::launch(fault_kernel, dim3(1), dim3(4096), 0, static_cast<int*>(nullptr));
+    if (err.find("invalid configuration") == std::string::npos) fail("got: " + err);
+    return 1L;
+  });
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Planted defects: each must be reported, with the right diagnosis
+
+__global__ void defect_partial_barrier(int* out) {
+  if (threadIdx.x < 128) __syncthreads();  // threads 128.. never arrive
+  out[threadIdx.x] = 1;
+}
+__global__ void defect_divergent_barriers(int* out) {
+  if (threadIdx.x & 1) {
+    __syncthreads();
+  } else {
+    __syncthreads();
+  }
+  out[threadIdx.x] = 1;
+}
+__global__ void defect_half_warp_shuffle(double* out) {
+  double x = threadIdx.x;
+  if ((threadIdx.x & 31u) < 16) x += __shfl_xor_sync(0x0000ffffu, x, 16);  // reads lanes 16..31, not in the mask
+  out[threadIdx.x] = x;
+}
+__global__ void defect_full_mask_half_warp(double* out) {
+  double x = threadIdx.x;
+  if ((threadIdx.x & 31u) < 16) x = warp_sum(x);  // the real reduction with FULL_MASK, half the warp absent
+  out[threadIdx.x] = x;
+}
+__global__ void defect_mask_without_caller(unsigned* out) {
+  out[threadIdx.x] = __ballot_sync(0x0000ffffu, 1);  // lanes 16..31 call with a mask that does not name them
+}
+__global__ void defect_reduce_in_branch(double* out) {
+  DeviceExec ex;
+  if (threadIdx.x < 128) ex.sample_sum(1, [](uint32_t, uint32_t lane, uint32_t) { return static_cast<double>(lane); }, out);
+}
+__global__ void defect_nonuniform_sweep_exit(int* out) {
+  // The relaxation loop's pattern with a per-thread exit instead of the block-wide vote: thread 0 stops early.
+  int sweeps = 0;
+  bool more = true;
+  while (more) {
+    sweeps++;
+    const bool any = __syncthreads_or(sweeps < 3);
+    more = threadIdx.x == 0 ? sweeps < 2 : any;
+  }
+  out[threadIdx.x] = sweeps;
+}
+__global__ void correct_half_warp_shuffle(double* out) {
+  double x = threadIdx.x;
+  if ((threadIdx.x & 31u) < 16) {
+    for (int d = 8; d > 0; d >>= 1) x += __shfl_xor_sync(0x0000ffffu, x, d);  // stays inside the 16 named lanes
+  } else {
+    for (int d = 8; d > 0; d >>= 1) x += __shfl_xor_sync(0xffff0000u, x, d);
+  }
+  out[threadIdx.x] = x;
+}
+
+void test_planted_defects() {
+  struct Planted {
+    const char* name;
+    std::function<std::string()> run;
+    const char* expect;  // a phrase of the report
+  };
+  std::vector<int> ints(1024);
+  std::vector<double> dbl(1024);
+  std::vector<unsigned> uns(1024);
+  const Planted planted[] = {
+      {"a barrier only threads < 128 reach", [&] { return simt::launch(defect_partial_barrier, dim3(1), dim3(256), 0, ints.data()); }, "exited"},
+      {"two different barriers in the two branches", [&] { return simt::launch(defect_divergent_barriers, dim3(1), dim3(64), 0, ints.data()); }, "divergent barriers"},
+      {"a half-warp shuffle reading lanes outside its mask", [&] { return simt::launch(defect_half_warp_shuffle, dim3(1), dim3(32), 0, dbl.data()); }, "which the mask 0x0000ffff does not name"},
+      {"the full-mask warp_sum run by half a warp", [&] { return simt::launch(defect_full_mask_half_warp, dim3(1), dim3(64), 0, dbl.data()); }, "exited"},
+      {"a ballot whose mask does not name the caller", [&] { return simt::launch(defect_mask_without_caller, dim3(1), dim3(32), 0, uns.data()); }, "does not name the calling lane"},
+      {"DeviceExec::sample_sum called by half the block", [&] { return simt::launch(defect_reduce_in_branch, dim3(1), dim3(256), 0, dbl.data()); }, "__syncthreads"},
+      {"a sweep loop one thread leaves early (no block-wide vote)", [&] { return simt::launch(defect_nonuniform_sweep_exit, dim3(1), dim3(96), 0, ints.data()); }, "__syncthreads_or"},
+  };
+  check("planted defects are reported by the emulator (not hangs, not numbers)", [&](auto fail) {
+    long cases = 0;
+    for (const Planted& p : planted) {
+      const std::string err = p.run();
+      cases++;
+      if (err.empty()) fail(std::string(p.name) + ": not reported");
+      else if (err.find(p.expect) == std::string::npos) fail(std::string(p.name) + ": reported as \"" + err + "\"");
+      else std::printf("      caught: %s -> %s\n", p.name, err.substr(0, 220).c_str());
+    }
+    // the control: independent half-warp collectives with disjoint masks are legal and pass
+    const std::string ok = simt::launch(correct_half_warp_shuffle, dim3(1), dim3(64), 0, dbl.data());
+    cases++;
+    if (!ok.empty()) fail("legal disjoint half-warp shuffles reported: " + ok);
+    else if (dbl[0] != 120.0 || dbl[16] != 16.0 * 16 + 120.0) fail("disjoint half-warp sums wrong: " + std::to_string(dbl[0]) + " " + std::to_string(dbl[16]));
+    return cases;
+  });
+}
+
+// A missing barrier: phase 1 writes shared memory, phase 2 reads a neighbour's entry without __syncthreads in
+// between. Only a race detector can see it (the values usually come out right); the TSan build must.
+__global__ void planted_race(int* out) {
+  __shared__ int buf[256];
+  DeviceExec ex;
+  ex.for_units(256, [&](uint32_t u) { buf[u] = static_cast<int>(u) * 3; });
+  // ex.sync() missing here. A warp shuffle instead orders nothing across warps on a device; the emulator's
+  // own locking behind it must not hide the race from TSan either.
+  (void)__shfl_xor_sync(FULL_MASK, 1, 1);
+  ex.for_units(256, [&](uint32_t u) { out[u] = buf[(u + 37) & 255u]; });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; i++) {
+    if (std::strcmp(argv[i], "--quick") == 0) g_quick = true;
+    if (std::strcmp(argv[i], "--fused-only") == 0) g_fused_only = true;
+    if (std::strcmp(argv[i], "--verbose") == 0) g_verbose = true;
+    if (std::strcmp(argv[i], "--planted-race") == 0) {
+      std::vector<int> out(256);
+      const std::string err = simt::launch(planted_race, dim3(1), dim3(256), 0, out.data());
+      std::printf("planted race kernel ran: %s\n", err.empty() ? "no emulator report (expected: only TSan sees it)" : err.c_str());
+      return 0;
+    }
+  }
+  if (!g_fused_only) {
+    test_reductions();
+    test_planted_defects();
+    test_stream_kernels();
+  }
+  test_fused();
+  std::printf("(%llu CUDA threads emulated)\n", static_cast<unsigned long long>(simt::threads_run()));
+  std::printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}
