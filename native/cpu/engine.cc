@@ -14,6 +14,7 @@
 #include "checked.h"
 #include "distributions.h"
 #include "noise_simd.h"
+#include "rank_network.h"
 #include "simd.h"
 
 namespace ss {
@@ -59,6 +60,13 @@ struct Scratch {
   std::vector<int64_t> isum, isq;  // exact integer moments of the fast forward paths
   std::vector<uint32_t> cnt;
   std::vector<int32_t> kint;
+  // Ranks by a network across samples (rank_network.h): its comparators for n, a block of perturbed rows,
+  // their ranks, the interleaved keys.
+  std::vector<uint32_t> net_pairs;
+  uint32_t net_n = 0;
+  std::vector<float> zb;
+  std::vector<uint32_t> rb;
+  std::vector<int64_t> nkeys;
 
   Scratch(const EnginePlan& plan, uint32_t p, uint32_t q) {
     keys.resize(to_size(std::max<uint64_t>(1, batch_key_words64(plan.sampler)), "sampler key words"));
@@ -321,20 +329,39 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
   double* A = part + L.A;
   double* a = part + L.a;
   double* c = part + L.c;
+  // Ranks of a whole block by a sorting network across W samples (rank_network.h), for mid-sized n.
+  const bool net = W > 1 && (mode == FWD_RANKS || mode == G_RANKS) && n > SS_NETWORK_BLOCK && n <= RANK_NETWORK_MAX_N;
+  if (net && s.net_n != n) {
+    rank_network(n, s.net_pairs);
+    s.net_n = n;
+    s.zb.resize(static_cast<size_t>(BLOCK_ROWS) * n);
+    s.rb.resize(static_cast<size_t>(BLOCK_ROWS) * n);
+    s.nkeys.resize(static_cast<size_t>(8) * n);
+  }
   for (uint32_t i = start; i < end; i += std::min(BLOCK_ROWS, end - i)) {  // never steps past end: no wrap at 2^32
     if (aborted.load(std::memory_order_relaxed)) return;
     const uint32_t rows = std::min(BLOCK_ROWS, end - i);
     Kernels<W>::sample(plan.sampler, s.keys.data(), b, i, rows, s.bu.data(), s.words.data());
     Kernels<W>::noise(plan.dist, s.bu.data(), rows, n, s.beps.data(), s.bscore.data(), s);
     const double* scores = plan.dist == DIST_GAUSSIAN ? s.beps.data() : s.bscore.data();
+    if (net) {
+      for (uint32_t r = 0; r < rows; r++)
+        perturb(plan.scale, xb, s.beps.data() + static_cast<size_t>(r) * n, s.zb.data() + static_cast<size_t>(r) * n);
+      if constexpr (W > 1)
+        ranks_by_network<W>(s.net_pairs.data(), s.net_pairs.size(), s.zb.data(), rows, n, s.rb.data(), s.nkeys.data());
+    }
     for (uint32_t r = 0; r < rows; r++) {
       const double* eps = s.beps.data() + static_cast<size_t>(r) * n;
       const double* sc = scores + static_cast<size_t>(r) * n;
-      perturb(plan.scale, xb, eps, s.z.data());
+      const uint32_t* net_rank = s.rb.data() + static_cast<size_t>(r) * n;
+      if (!net) perturb(plan.scale, xb, eps, s.z.data());
       switch (mode) {
         case FWD_RANKS: {
-          box_ranks(box, s.z.data(), s.rank.data(), s.box.data());
-          const uint32_t* rk = s.rank.data();
+          const uint32_t* rk = net_rank;
+          if (!net) {
+            box_ranks(box, s.z.data(), s.rank.data(), s.box.data());
+            rk = s.rank.data();
+          }
           const int32_t* kk = s.kint.data();
           int64_t* sum = s.isum.data();
           int64_t* sq = s.isq.data();
@@ -354,8 +381,12 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
         case G_SUPPORT: {
           double g = 0;
           if (mode == G_RANKS) {
-            box_ranks(box, s.z.data(), s.rank.data(), s.box.data());
-            for (uint32_t k = 0; k < m; k++) g += static_cast<double>(v[k]) * static_cast<double>(s.rank[k]);
+            const uint32_t* rk = net_rank;
+            if (!net) {
+              box_ranks(box, s.z.data(), s.rank.data(), s.box.data());
+              rk = s.rank.data();
+            }
+            for (uint32_t k = 0; k < m; k++) g += static_cast<double>(v[k]) * static_cast<double>(rk[k]);
           } else {
             uint32_t* idx = s.idx.data();
             const uint32_t ns = box_support(box, s.z.data(), idx, s.box.data());

@@ -5,7 +5,9 @@
 //  2. whole jobs (run_job: every distribution, mc / rqmc-latin / antithetic, every built-in box, every
 //     operation) at each supported level against the scalar level, bit for bit;
 //  3. the level choice: STOCHASTIC_SMOOTHING_SIMD lowers, never raises, an unknown value is ignored;
-//  4. progress and abort at large S (one input, S = 2²⁰): progress every ~1 % of the work, an abort stops the job
+//  4. ranks by the sorting network across samples (rank_network.h) against the per-row sort (sorting.h), for
+//     every n it serves, on random rows and on rows full of ties, ±0, ±Infinity and NaN;
+//  5. progress and abort at large S (one input, S = 2²⁰): progress every ~1 % of the work, an abort stops the job
 //     long before its end.
 // A level the processor lacks is reported as skipped (CI's AVX-512 machine runs all three).
 // Prints one line per check and "N passed, N failed"; exits non-zero on any failure.
@@ -20,7 +22,9 @@
 
 #include "engine.h"
 #include "noise_simd.h"
+#include "rank_network.h"
 #include "simd.h"
+#include "sorting.h"
 
 using namespace ss;
 
@@ -99,6 +103,66 @@ void check_kernels() {
   check(bad == 0, "vector F⁻¹ kernels lowered to baseline x86-64 equal the scalar functions", std::to_string(bad) + " differ");
 }
 
+template <int W>
+inline void network_ranks(const std::vector<uint32_t>& pairs, const std::vector<float>& z, uint32_t rows, uint32_t n,
+                          std::vector<uint32_t>& rank) {
+  std::vector<int64_t> keys(static_cast<size_t>(n) * W);
+  ranks_by_network<W>(pairs.data(), pairs.size(), z.data(), rows, n, rank.data(), keys.data());
+}
+#if SS_SIMD_X86
+SS_TARGET_AVX2 void network_ranks_avx2(const std::vector<uint32_t>& pairs, const std::vector<float>& z, uint32_t rows, uint32_t n,
+                                       std::vector<uint32_t>& rank) {
+  network_ranks<4>(pairs, z, rows, n, rank);
+}
+SS_TARGET_AVX512 void network_ranks_avx512(const std::vector<uint32_t>& pairs, const std::vector<float>& z, uint32_t rows, uint32_t n,
+                                           std::vector<uint32_t>& rank) {
+  network_ranks<8>(pairs, z, rows, n, rank);
+}
+#endif
+
+void check_rank_network() {
+  const float specials[] = {0.0f, -0.0f, 1.0f, -1.0f, INFINITY, -INFINITY, NAN, -NAN, 1e-45f, 2.0f};
+  uint64_t x = 12345;
+  auto next = [&]() { x ^= x << 13, x ^= x >> 7, x ^= x << 17; return x; };
+  for (int level = SIMD_SCALAR; level <= SIMD_AVX512; level++) {
+    const std::string name = std::string("network ranks across samples equal the per-row sort for 16 < n <= 256 (ties, NaN, ±0) at ") +
+                             (level == SIMD_SCALAR ? "generic vectors" : simd_level_name(level));
+    if (level > simd_supported_level()) {
+      std::printf("skip %s (this processor lacks it)\n", name.c_str());
+      continue;
+    }
+    long rows_checked = 0, bad = 0;
+    std::string first;
+    std::vector<uint32_t> pairs;
+    for (uint32_t n = SS_NETWORK_BLOCK + 1; n <= RANK_NETWORK_MAX_N; n++) {
+      rank_network(n, pairs);
+      const uint32_t rows = 11;  // not a multiple of 4 or 8: the short last group
+      std::vector<float> z(static_cast<size_t>(rows) * n);
+      for (uint32_t r = 0; r < rows; r++)
+        for (uint32_t i = 0; i < n; i++) {
+          const uint64_t u = next();
+          float& v = z[static_cast<size_t>(r) * n + i];
+          if (r % 3 == 0) v = static_cast<float>(static_cast<int32_t>(u % 2001) - 1000) / 7.0f;  // distinct-ish
+          else if (r % 3 == 1) v = static_cast<float>(u % 3);                                     // mostly ties
+          else v = specials[u % 10];                                                             // special values
+        }
+      std::vector<uint32_t> got(z.size()), want(z.size());
+      std::vector<uint64_t> keys(2 * static_cast<size_t>(n));
+      for (uint32_t r = 0; r < rows; r++) ranks_of_row(z.data() + static_cast<size_t>(r) * n, n, want.data() + static_cast<size_t>(r) * n, keys.data());
+#if SS_SIMD_X86
+      if (level == SIMD_AVX2) network_ranks_avx2(pairs, z, rows, n, got);
+      else if (level == SIMD_AVX512) network_ranks_avx512(pairs, z, rows, n, got);
+      else network_ranks<4>(pairs, z, rows, n, got);
+#else
+      network_ranks<4>(pairs, z, rows, n, got);
+#endif
+      rows_checked += rows;
+      if (got != want && bad++ == 0) first = "n = " + std::to_string(n);
+    }
+    check(bad == 0, name + " (" + std::to_string(rows_checked) + " rows)", first);
+  }
+}
+
 EnginePlan make_plan(const BoxSpec& box, int dist, int sampler, bool antithetic, uint32_t S, int covariate) {
   EnginePlan plan;
   plan.builtin = true;
@@ -125,6 +189,8 @@ std::vector<double> run(const EnginePlan& plan, int op, uint32_t B, unsigned thr
   in.x.resize(static_cast<size_t>(B) * plan.n);
   for (size_t k = 0; k < in.x.size(); k++) in.x[k] = static_cast<float>(std::sin(3.7 * k) * (plan.box.kind == BOX_SHORTEST_PATH ? 0.4 : 1) + (plan.box.kind == BOX_SHORTEST_PATH ? 1 : 0));
   if (in.x.size() > 3) in.x[1] = in.x[2];  // a tie
+  if (plan.sigma[0] < 1e-20)                 // the ties case: z == x, three values over all items
+    for (size_t k = 0; k < in.x.size(); k++) in.x[k] = static_cast<float>(k % 3);
   in.v.resize(static_cast<size_t>(B) * plan.m);
   for (size_t k = 0; k < in.v.size(); k++) in.v[k] = static_cast<float>(std::cos(1.3 * k));
   in.dir.resize(static_cast<size_t>(B) * plan.n);
@@ -139,9 +205,9 @@ std::vector<double> run(const EnginePlan& plan, int op, uint32_t B, unsigned thr
 }
 
 void check_jobs() {
-  const BoxSpec boxes[] = {box_ranks_spec(100), box_ranks_spec(5), box_permutation(5), box_topk(10, 3), box_argmax(7),
+  const BoxSpec boxes[] = {box_ranks_spec(100), box_ranks_spec(40), box_ranks_spec(5), box_permutation(5), box_topk(10, 3), box_argmax(7),
                            box_shortest_path(4, 5)};
-  const char* box_names[] = {"ranks(100)", "ranks(5)", "permutation(5)", "topk(10,3)", "argmax(7)", "shortestPath(4,5)"};
+  const char* box_names[] = {"ranks(100)", "ranks(40) with ties", "ranks(5)", "permutation(5)", "topk(10,3)", "argmax(7)", "shortestPath(4,5)"};
   struct SamplerCase { int sampler; bool antithetic; const char* name; };
   const SamplerCase samplers[] = {{SAMPLER_MC, false, "mc"}, {SAMPLER_RQMC_LATIN, false, "rqmc-latin"}, {SAMPLER_MC, true, "mc antithetic"}};
   const int ops[] = {OP_FORWARD, OP_VJP, OP_JACOBIAN, OP_JVP, OP_SCALE_GRADIENT};
@@ -155,7 +221,11 @@ void check_jobs() {
       for (const SamplerCase& sc : samplers)
         for (int op : ops) {
           // S = 1100: a partial noise block and a second work item; odd counts reach the vector remainders.
-          const EnginePlan plan = make_plan(boxes[bi], dist, sc.sampler, sc.antithetic, 1100, dist % 3);
+          EnginePlan plan = make_plan(boxes[bi], dist, sc.sampler, sc.antithetic, 1100, dist % 3);
+          if (bi == 1) {  // noise far below the spacing of the inputs: z == x, and x has ties (run() sets x[1] = x[2])
+            plan.sigma.assign(plan.n, 1e-30);
+            plan.bind();
+          }
           std::string error;
           simd_set_level(SIMD_SCALAR);
           const std::vector<double> ref = run(plan, op, 2, 1, error);
@@ -232,6 +302,7 @@ int main() {
   std::printf("processor supports: %s\n", simd_level_name(simd_supported_level()));
   check_level_choice();
   check_kernels();
+  check_rank_network();
   check_jobs();
   check_progress_and_abort();
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
