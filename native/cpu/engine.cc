@@ -189,26 +189,27 @@ inline void noise_block(int dist, const double* U, uint32_t count, uint32_t n, d
 }
 
 
-// sample_block (samplers.h) and noise_block per level: Kernels<W>::sample / ::noise.
+// sample_block (samplers.h) and noise_block per level: Kernels<W>::sample / ::noise. Not inlined (one call per
+// 64 rows costs nothing), so that a profile shows the noise stages apart from the rest.
 #define SS_SAMPLE_ARGS const SamplerConfig &c, const uint32_t *keys, uint32_t b, uint32_t i0, uint32_t count, double *out, uint32_t *scratch
 #define SS_NOISE_ARGS int dist, const double *U, uint32_t count, uint32_t n, double *eps, double *score, Scratch &s
 template <int W>
 struct Kernels;
 template <>
 struct Kernels<1> {
-  static void sample(SS_SAMPLE_ARGS) { sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch); }
-  static void noise(SS_NOISE_ARGS) { noise_block<1>(dist, U, count, n, eps, score, s); }
+  __attribute__((noinline)) static void sample(SS_SAMPLE_ARGS) { sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch); }
+  __attribute__((noinline)) static void noise(SS_NOISE_ARGS) { noise_block<1>(dist, U, count, n, eps, score, s); }
 };
 #if SS_SIMD_X86
 template <>
 struct Kernels<4> {
-  SS_TARGET_AVX2 static void sample(SS_SAMPLE_ARGS) { sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch); }
-  SS_TARGET_AVX2 static void noise(SS_NOISE_ARGS) { noise_block<4>(dist, U, count, n, eps, score, s); }
+  SS_TARGET_AVX2 __attribute__((noinline)) static void sample(SS_SAMPLE_ARGS) { sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch); }
+  SS_TARGET_AVX2 __attribute__((noinline)) static void noise(SS_NOISE_ARGS) { noise_block<4>(dist, U, count, n, eps, score, s); }
 };
 template <>
 struct Kernels<8> {
-  SS_TARGET_AVX512 static void sample(SS_SAMPLE_ARGS) { sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch); }
-  SS_TARGET_AVX512 static void noise(SS_NOISE_ARGS) { noise_block<8>(dist, U, count, n, eps, score, s); }
+  SS_TARGET_AVX512 __attribute__((noinline)) static void sample(SS_SAMPLE_ARGS) { sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch); }
+  SS_TARGET_AVX512 __attribute__((noinline)) static void noise(SS_NOISE_ARGS) { noise_block<8>(dist, U, count, n, eps, score, s); }
 };
 #endif
 #undef SS_SAMPLE_ARGS
