@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: each workload on every available backend with the `benchmark` package; prints a table
  * and rewrites the measured section of bench/RESULTS.md (machine, command, medians, ratios to js).
- *   npx tsx bench/run.ts [--only a-ranks100,b-path12] [--backends cpu,js]
+ *   npx tsx bench/run.ts [--only a-ranks100,b-path12,p-ranks100] [--backends cpu,js] [--no-peers]
+ * The (p) workloads run on the cpu backend with 1 and 2 threads and, in the same run, as numpy and PyTorch
+ * scripts (bench/peers/; skipped with a printed line when python3 or the package is missing).
  */
 import Benchmark from 'benchmark';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { backends, smooth, type BackendName } from '../lib/index.js';
-import { inputs, workloads } from './workloads.js';
+import { inputs, peerWorkloads, workloads, type Workload } from './workloads.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -63,6 +65,40 @@ for (const w of workloads.filter((w) => !only || only.includes(w.id))) {
   rows.push(`| ${w.title} | ${cell('js')} | ${cell('cpu')} | ${cell('cuda')} | ${js && cpu ? `${(js / cpu).toFixed(1)}×` : '—'} | ${cpu && times.get('cuda') ? `${(cpu / times.get('cuda')!).toFixed(1)}×` : '—'} |`);
 }
 
+// (p): the same estimator in numpy and PyTorch, against the cpu backend on 1 and 2 threads, in this run.
+interface PeerResult { impl?: string; threads?: number; ms?: number; runs?: number; skip?: string }
+function runPeer(script: string, id: string, threads: number): PeerResult[] {
+  try {
+    const out = execFileSync('python3', [new URL(`./peers/${script}`, import.meta.url).pathname, id, String(threads)], { encoding: 'utf8' });
+    return out.trim().split('\n').map((l) => JSON.parse(l) as PeerResult);
+  } catch (e) {
+    return [{ skip: `python3 ${script} failed: ${(e as Error).message.split('\n')[0]}` }];
+  }
+}
+async function timeCpu(w: Workload, threads: number): Promise<number> {
+  const box = w.box();
+  const s = smooth(box, { distribution: w.distribution, scale: 0.5, samples: w.samples, sampler: w.sampler ?? 'rqmc-latin', covariate: 'loo', backend: 'cpu', threads });
+  const x = inputs(w, box.inputSize);
+  const v = new Float32Array(w.batch * box.outputSize).map((_, k) => Math.cos(k));
+  return (await measure(async () => (await s.forward(x)).vjp(v))).median;
+}
+const peerRows: string[] = [];
+if (available.includes('cpu')) {
+  for (const w of peerWorkloads.filter((w) => !only || only.includes(w.id))) {
+    const cpu1 = await timeCpu(w, 1);
+    const cpu2 = await timeCpu(w, 2);
+    console.log(`${w.title} — cpu: 1 thread ${cpu1.toFixed(1)} ms, 2 threads ${cpu2.toFixed(1)} ms`);
+    const peers: PeerResult[] = [];
+    if (w.peer && !args.includes('--no-peers')) peers.push(...runPeer('ranks_numpy.py', w.peer, 1), ...runPeer('ranks_torch.py', w.peer, 2));
+    for (const p of peers) console.log(p.skip ? `  skipped: ${p.skip}` : `  ${p.impl} (${p.threads} thread${p.threads === 1 ? '' : 's'}): ${p.ms!.toFixed(1)} ms over ${p.runs} runs`);
+    const cell = (impl: string) => {
+      const p = peers.find((r) => r.impl === impl);
+      return p?.ms ? `${p.ms.toFixed(0)} (${(p.ms / cpu2).toFixed(2)}×)` : '—';
+    };
+    peerRows.push(`| ${w.title} | ${cpu1.toFixed(0)} | ${cpu2.toFixed(0)} | ${cell('numpy fused')} | ${cell('numpy two-pass')} | ${cell('torch fused')} | ${cell('torch two-pass')} |`);
+  }
+}
+
 // (d): one input, ranks(100), Cauchy, S = 10⁶ — time and peak RSS, each backend in a fresh process.
 const dRows: string[] = [];
 if (!only || only.includes('d-ranks100-1e6')) {
@@ -86,6 +122,14 @@ ${rows.join('\n')}
 | workload | backend | ms | peak RSS MiB | RSS before the call MiB |
 |---|---|---|---|---|
 ${dRows.join('\n')}
+
+Peers, same run (ms; in brackets the peer's time over the cpu backend's on 2 threads: above 1× the cpu backend
+is faster). numpy sorts on 1 thread; PyTorch runs on 2 threads. "fused": one evaluation per sample serves value
+and vjp; "two-pass": forward, then a vjp that regenerates the noise and evaluates again (the library's shape).
+
+| workload | cpu 1 thread | cpu 2 threads | numpy fused | numpy two-pass | PyTorch fused | PyTorch two-pass |
+|---|---|---|---|---|---|---|
+${peerRows.join('\n')}
 <!-- measured:end -->`;
 console.log(`\n${section}`);
 if (!only && !args.includes('--no-write')) {

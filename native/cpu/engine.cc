@@ -13,6 +13,9 @@
 
 #include "checked.h"
 #include "distributions.h"
+#include "noise_simd.h"
+#include "rank_network.h"
+#include "simd.h"
 
 namespace ss {
 
@@ -34,17 +37,12 @@ void op_shape(const EnginePlan& plan, int op, uint32_t& p, uint32_t& q) {
 
 namespace {
 
-// The integer-heavy block kernels (Philox rounds, Latin mixing: 32-bit multiplies that SSE2 must emulate) are
-// compiled twice, for AVX2 and for the baseline x86-64, and picked once at load time (GCC function multiversioning
-// through an ifunc). Both clones compute exactly the same values: integer operations, exact conversions and
-// single IEEE additions/divisions (no FMA: "avx2" does not enable it, and -ffp-contract=off). The shipped flags
-// stay portable; SS_NO_CLONES turns it off.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && !defined(SS_NO_CLONES)
-#define SS_CLONES __attribute__((target_clones("avx2", "default"), flatten))
-#else
-#define SS_CLONES
-#endif
-
+// SIMD: the noise kernels (sample_block: Philox and the samplers; noise_block: F⁻¹ and scores) are compiled
+// once per level of simd.h, everything they call inlined, and run_item (a template on the vector width W) once
+// per level too, without flattening: the perturbation and the sums vectorise in each copy, the black boxes
+// stay shared calls. Philox, the perturbation and the sums vectorise automatically (integer operations, exact
+// conversions, element-wise IEEE operations in the scalar order); the Gaussian and triangular F⁻¹ use
+// noise_simd.h. Every copy computes the same bits; engine_simd_test compares them.
 // Rows per noise block: the sampler, F⁻¹ and the score run column-wise over this many rows at once.
 constexpr uint32_t BLOCK_ROWS = 64;
 
@@ -62,6 +60,13 @@ struct Scratch {
   std::vector<int64_t> isum, isq;  // exact integer moments of the fast forward paths
   std::vector<uint32_t> cnt;
   std::vector<int32_t> kint;
+  // Ranks by a network across samples (rank_network.h): its comparators for n, a block of perturbed rows,
+  // their ranks, the interleaved keys.
+  std::vector<uint32_t> net_pairs;
+  uint32_t net_n = 0;
+  std::vector<float> zb;
+  std::vector<uint32_t> rb;
+  std::vector<int64_t> nkeys;
 
   Scratch(const EnginePlan& plan, uint32_t p, uint32_t q) {
     keys.resize(to_size(std::max<uint64_t>(1, batch_key_words64(plan.sampler)), "sampler key words"));
@@ -157,34 +162,58 @@ inline void logistic_column(const double* col, uint32_t count, uint32_t n, doubl
 }
 
 // The noise of a block: U (column-major, ld = BLOCK_ROWS) → ε, s (row-major count × n), as make_noise per row.
-SS_CLONES void noise_block(int dist, const double* U, uint32_t count, uint32_t n, double* eps, double* score, Scratch& s) {
+// W > 1: the vector kernels of noise_simd.h where there is one. Gaussian: ε only (the score is ε; callers read ε).
+template <int W>
+inline void noise_block(int dist, const double* U, uint32_t count, uint32_t n, double* eps, double* score, Scratch& s) {
   for (uint32_t d = 0; d < n; d++) {
     const double* col = U + static_cast<size_t>(d) * BLOCK_ROWS;
     double* e = eps + d;
     double* sc = score + d;
     switch (dist) {
-      case DIST_GAUSSIAN:  // icdf and score are the same value (gaussian_icdf): computed once
-        for (uint32_t r = 0; r < count; r++) {
-          const double v = gaussian_icdf(clip_u(col[r]));
-          e[static_cast<size_t>(r) * n] = v;
-          sc[static_cast<size_t>(r) * n] = v;
-        }
+      case DIST_GAUSSIAN:  // icdf and score are the same value (gaussian_icdf): computed and stored once
+        if constexpr (W > 1) simd::gaussian_column<W>(col, count, n, e);
+        else
+          for (uint32_t r = 0; r < count; r++) e[static_cast<size_t>(r) * n] = gaussian_icdf(clip_u(col[r]));
         break;
       case DIST_LOGISTIC: logistic_column(col, count, n, e, sc, s.bm.data(), s.bflip.data(), s.list.data()); break;
       case DIST_GUMBEL: noise_column(col, count, n, e, sc, gumbel_icdf, gumbel_score_from_u); break;
       case DIST_CAUCHY: noise_column(col, count, n, e, sc, cauchy_icdf, cauchy_score_from_u); break;
       case DIST_LAPLACE: noise_column(col, count, n, e, sc, laplace_icdf, laplace_score_from_u); break;
-      case DIST_TRIANGULAR: noise_column(col, count, n, e, sc, triangular_icdf, triangular_score_from_u); break;
+      case DIST_TRIANGULAR:
+        if constexpr (W > 1) simd::triangular_column<W>(col, count, n, e, sc);
+        else noise_column(col, count, n, e, sc, triangular_icdf, triangular_score_from_u);
+        break;
       default: noise_column(col, count, n, e, sc, [dist](double x) { return icdf(dist, x); }, [dist](double x) { return score_from_u(dist, x); }); break;
     }
   }
 }
 
-// sample_block (samplers.h), multiversioned.
-SS_CLONES void sample_block_cpu(const SamplerConfig& c, const uint32_t* keys, uint32_t b, uint32_t i0, uint32_t count, double* out,
-                                uint32_t* scratch) {
-  sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch);
-}
+
+// sample_block (samplers.h) and noise_block per level: Kernels<W>::sample / ::noise. Not inlined (one call per
+// 64 rows costs nothing), so that a profile shows the noise stages apart from the rest.
+#define SS_SAMPLE_ARGS const SamplerConfig &c, const uint32_t *keys, uint32_t b, uint32_t i0, uint32_t count, double *out, uint32_t *scratch
+#define SS_NOISE_ARGS int dist, const double *U, uint32_t count, uint32_t n, double *eps, double *score, Scratch &s
+template <int W>
+struct Kernels;
+template <>
+struct Kernels<1> {
+  __attribute__((noinline)) static void sample(SS_SAMPLE_ARGS) { sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch); }
+  __attribute__((noinline)) static void noise(SS_NOISE_ARGS) { noise_block<1>(dist, U, count, n, eps, score, s); }
+};
+#if SS_SIMD_X86
+template <>
+struct Kernels<4> {
+  SS_TARGET_AVX2 __attribute__((noinline)) static void sample(SS_SAMPLE_ARGS) { sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch); }
+  SS_TARGET_AVX2 __attribute__((noinline)) static void noise(SS_NOISE_ARGS) { noise_block<4>(dist, U, count, n, eps, score, s); }
+};
+template <>
+struct Kernels<8> {
+  SS_TARGET_AVX512 __attribute__((noinline)) static void sample(SS_SAMPLE_ARGS) { sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch); }
+  SS_TARGET_AVX512 __attribute__((noinline)) static void noise(SS_NOISE_ARGS) { noise_block<8>(dist, U, count, n, eps, score, s); }
+};
+#endif
+#undef SS_SAMPLE_ARGS
+#undef SS_NOISE_ARGS
 
 // Whether the black box's outputs are 0/1 (its sparse form is box_support).
 inline bool box_is_01(const BoxSpec& box) {
@@ -265,8 +294,12 @@ Layout layout(int op, uint32_t p, uint32_t q) {
 // (integers: ranks and 0/1 outputs) are formed from the sparse outputs (box_ranks, box_support) in integers or
 // with the zero terms skipped; every value is the one the per-sample path (make_noise, evaluate_box,
 // moments_add / cross_sample) gives, bit for bit: skipped terms are exact zeros, integer sums are exact.
-void run_item(const EnginePlan& plan, const JobInput& in, int op, uint32_t b, uint32_t start, uint32_t end, uint32_t p,
-              uint32_t q, const Layout& L, const std::vector<double>& shift, double* part, Scratch& s) {
+// `aborted` is polled once per block of BLOCK_ROWS samples (an item may take long for a large box): the caller
+// discards the partial sums of an aborted job.
+template <int W>
+__attribute__((always_inline)) inline void run_item(const EnginePlan& plan, const JobInput& in, int op, uint32_t b, uint32_t start, uint32_t end, uint32_t p,
+                     uint32_t q, const Layout& L, const std::vector<double>& shift, double* part, Scratch& s,
+                     const std::atomic<bool>& aborted) {
   const uint32_t n = plan.n, m = plan.m;
   const float* xb = in.x.data() + static_cast<size_t>(b) * n;
   const BoxSpec& box = plan.box;
@@ -297,18 +330,39 @@ void run_item(const EnginePlan& plan, const JobInput& in, int op, uint32_t b, ui
   double* A = part + L.A;
   double* a = part + L.a;
   double* c = part + L.c;
+  // Ranks of a whole block by a sorting network across W samples (rank_network.h), for mid-sized n.
+  const bool net = W > 1 && (mode == FWD_RANKS || mode == G_RANKS) && n > SS_NETWORK_BLOCK && n <= RANK_NETWORK_MAX_N;
+  if (net && s.net_n != n) {
+    rank_network(n, s.net_pairs);
+    s.net_n = n;
+    s.zb.resize(static_cast<size_t>(BLOCK_ROWS) * n);
+    s.rb.resize(static_cast<size_t>(BLOCK_ROWS) * n);
+    s.nkeys.resize(static_cast<size_t>(8) * n);
+  }
   for (uint32_t i = start; i < end; i += std::min(BLOCK_ROWS, end - i)) {  // never steps past end: no wrap at 2^32
+    if (aborted.load(std::memory_order_relaxed)) return;
     const uint32_t rows = std::min(BLOCK_ROWS, end - i);
-    sample_block_cpu(plan.sampler, s.keys.data(), b, i, rows, s.bu.data(), s.words.data());
-    noise_block(plan.dist, s.bu.data(), rows, n, s.beps.data(), s.bscore.data(), s);
+    Kernels<W>::sample(plan.sampler, s.keys.data(), b, i, rows, s.bu.data(), s.words.data());
+    Kernels<W>::noise(plan.dist, s.bu.data(), rows, n, s.beps.data(), s.bscore.data(), s);
+    const double* scores = plan.dist == DIST_GAUSSIAN ? s.beps.data() : s.bscore.data();
+    if (net) {
+      for (uint32_t r = 0; r < rows; r++)
+        perturb(plan.scale, xb, s.beps.data() + static_cast<size_t>(r) * n, s.zb.data() + static_cast<size_t>(r) * n);
+      if constexpr (W > 1)
+        ranks_by_network<W>(s.net_pairs.data(), s.net_pairs.size(), s.zb.data(), rows, n, s.rb.data(), s.nkeys.data());
+    }
     for (uint32_t r = 0; r < rows; r++) {
       const double* eps = s.beps.data() + static_cast<size_t>(r) * n;
-      const double* sc = s.bscore.data() + static_cast<size_t>(r) * n;
-      perturb(plan.scale, xb, eps, s.z.data());
+      const double* sc = scores + static_cast<size_t>(r) * n;
+      const uint32_t* net_rank = s.rb.data() + static_cast<size_t>(r) * n;
+      if (!net) perturb(plan.scale, xb, eps, s.z.data());
       switch (mode) {
         case FWD_RANKS: {
-          box_ranks(box, s.z.data(), s.rank.data(), s.box.data());
-          const uint32_t* rk = s.rank.data();
+          const uint32_t* rk = net_rank;
+          if (!net) {
+            box_ranks(box, s.z.data(), s.rank.data(), s.box.data());
+            rk = s.rank.data();
+          }
           const int32_t* kk = s.kint.data();
           int64_t* sum = s.isum.data();
           int64_t* sq = s.isq.data();
@@ -328,8 +382,12 @@ void run_item(const EnginePlan& plan, const JobInput& in, int op, uint32_t b, ui
         case G_SUPPORT: {
           double g = 0;
           if (mode == G_RANKS) {
-            box_ranks(box, s.z.data(), s.rank.data(), s.box.data());
-            for (uint32_t k = 0; k < m; k++) g += static_cast<double>(v[k]) * static_cast<double>(s.rank[k]);
+            const uint32_t* rk = net_rank;
+            if (!net) {
+              box_ranks(box, s.z.data(), s.rank.data(), s.box.data());
+              rk = s.rank.data();
+            }
+            for (uint32_t k = 0; k < m; k++) g += static_cast<double>(v[k]) * static_cast<double>(rk[k]);
           } else {
             uint32_t* idx = s.idx.data();
             const uint32_t ns = box_support(box, s.z.data(), idx, s.box.data());
@@ -385,6 +443,26 @@ void run_item(const EnginePlan& plan, const JobInput& in, int op, uint32_t b, ui
     }
   }
 }
+
+// run_item compiled for each SIMD level (simd.h); run_item_at picks the copy.
+#define SS_RUN_ITEM_ARGS                                                                                             \
+  const EnginePlan &plan, const JobInput &in, int op, uint32_t b, uint32_t start, uint32_t end, uint32_t p, uint32_t q, \
+      const Layout &L, const std::vector<double> &shift, double *part, Scratch &s, const std::atomic<bool> &aborted
+#if SS_SIMD_X86
+SS_ISA_AVX512 void run_item_avx512(SS_RUN_ITEM_ARGS) { run_item<8>(plan, in, op, b, start, end, p, q, L, shift, part, s, aborted); }
+SS_ISA_AVX2 void run_item_avx2(SS_RUN_ITEM_ARGS) { run_item<4>(plan, in, op, b, start, end, p, q, L, shift, part, s, aborted); }
+#endif
+void run_item_scalar(SS_RUN_ITEM_ARGS) { run_item<1>(plan, in, op, b, start, end, p, q, L, shift, part, s, aborted); }
+
+void run_item_at(int level, SS_RUN_ITEM_ARGS) {
+#if SS_SIMD_X86
+  if (level == SIMD_AVX512) return run_item_avx512(plan, in, op, b, start, end, p, q, L, shift, part, s, aborted);
+  if (level == SIMD_AVX2) return run_item_avx2(plan, in, op, b, start, end, p, q, L, shift, part, s, aborted);
+#endif
+  (void)level;
+  run_item_scalar(plan, in, op, b, start, end, p, q, L, shift, part, s, aborted);
+}
+#undef SS_RUN_ITEM_ARGS
 
 }  // namespace
 
@@ -463,9 +541,13 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
   const uint64_t items = static_cast<uint64_t>(B) * blocks;
   const unsigned threads = job_threads(in.threads, items);
   // Items per wave: at least a few per thread, and as many as 16 MiB of partial sums allow (fewer thread
-  // start-ups and less idle time at the end of each wave). Only memory depends on it, never a result.
-  const uint64_t wave = std::max<uint64_t>({threads * 4ull, 16ull, (16ull << 20) / (8 * std::max<size_t>(1, L.total))});
+  // start-ups and less idle time at the end of each wave), but at most ~1 % of the job, so that progress is
+  // reported at least every 1 % (S = 10⁶ on one input is ~980 items: ~100 waves, not one). Only memory and the
+  // number of progress calls depend on it, never a result.
+  const uint64_t by_memory = std::max<uint64_t>({threads * 4ull, 16ull, (16ull << 20) / (8 * std::max<size_t>(1, L.total))});
+  const uint64_t wave = std::max<uint64_t>(threads, std::min(by_memory, (items + 99) / 100));
   const bool fused = true;
+  const int level = simd_level();
 
   std::vector<double> totals(static_cast<size_t>(B) * L.total, 0.0);
   std::vector<double> partials(static_cast<size_t>(std::min<uint64_t>(wave, items)) * L.total);
@@ -490,7 +572,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
         std::fill(part, part + L.total, 0.0);
         s.prepare(local, b);
         const float* xb = in.x.data() + static_cast<size_t>(b) * n;
-        if (fused) run_item(local, in, op, b, start, end, p, q, L, shift, part, s);
+        if (fused) run_item_at(level, local, in, op, b, start, end, p, q, L, shift, part, s, aborted);
         else {
           for (uint32_t i = start; i < end; i++) {
             make_noise(local, s.keys.data(), b, i, s.u.data(), s.eps.data(), s.score.data());

@@ -82,7 +82,8 @@ inline unsigned job_threads(unsigned requested, uint64_t items) {
 constexpr uint32_t SAMPLES_PER_ITEM = 1024;
 
 // Runs a job on built-in black boxes. Returns false with `error` set on failure; `aborted` (set from
-// another thread) stops between items; progress(done) is called from the calling thread between waves.
+// another thread) is polled every 64 samples; progress(done) is called from the calling thread between waves,
+// at least every ~1 % of the job (a wave is at most ~1 % of the work items).
 bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const std::atomic<bool>& aborted,
              const std::function<void(uint64_t)>& progress, std::string& error);
 

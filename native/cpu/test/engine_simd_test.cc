@@ -1,0 +1,310 @@
+// Every SIMD level of the cpu engine (native/cpu/simd.h) gives the scalar level's bits (ctest, no Node):
+//  1. the vector F⁻¹ kernels (noise_simd.h) against their scalar references in distributions.h, on random
+//     uniforms and on the edges (the clip bounds, the AS241 branch point m = 0.075, ½, NaN), for every level
+//     this processor has;
+//  2. whole jobs (run_job: every distribution, mc / rqmc-latin / antithetic, every built-in box, every
+//     operation) at each supported level against the scalar level, bit for bit;
+//  3. the level choice: STOCHASTIC_SMOOTHING_SIMD lowers, never raises, an unknown value is ignored;
+//  4. ranks by the sorting network across samples (rank_network.h) against the per-row sort (sorting.h), for
+//     every n it serves, on random rows and on rows full of ties, ±0, ±Infinity and NaN;
+//  5. progress and abort at large S (one input, S = 2²⁰): progress every ~1 % of the work, an abort stops the job
+//     long before its end.
+// A level the processor lacks is reported as skipped (CI's AVX-512 machine runs all three).
+// Prints one line per check and "N passed, N failed"; exits non-zero on any failure.
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <thread>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "engine.h"
+#include "noise_simd.h"
+#include "rank_network.h"
+#include "simd.h"
+#include "sorting.h"
+
+using namespace ss;
+
+namespace {
+
+int g_passed = 0, g_failed = 0;
+
+void check(bool ok, const std::string& name, const std::string& detail = "") {
+  (ok ? g_passed : g_failed)++;
+  std::printf("%s %s%s%s\n", ok ? "ok  " : "FAIL", name.c_str(), detail.empty() ? "" : ": ", detail.c_str());
+}
+
+bool same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+// Uniforms: the edges, then (k + ½)·2⁻³² for pseudo-random words (what the samplers produce) and a sweep
+// through the branch point of AS241 (m = 0.075, where q = −0.425).
+std::vector<double> test_uniforms() {
+  std::vector<double> u = {0.0, 1.0, U_CLIP, U_CLIP_HI, 1e-300, 0.5, std::nextafter(0.5, 0.0), std::nextafter(0.5, 1.0),
+                           0.075, std::nextafter(0.075, 0.0), std::nextafter(0.075, 1.0), 0.925, std::nextafter(0.925, 0.0),
+                           std::nextafter(0.925, 1.0), 0.25, 0.75, NAN, 1.0 - 1e-17, 2.0, -1.0};
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (int k = 0; k < 200000; k++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    u.push_back((static_cast<double>(static_cast<uint32_t>(x)) + 0.5) * 0x1p-32);
+  }
+  for (int k = -500; k <= 500; k++) u.push_back(0.075 + k * 1e-15);
+  return u;
+}
+
+// The kernels at width W, compiled for the level's ISA when it has one (the bits must not depend on it).
+template <int W>
+inline void kernels(const std::vector<double>& u, std::vector<double>& g, std::vector<double>& te, std::vector<double>& ts) {
+  const uint32_t count = static_cast<uint32_t>(u.size());
+  simd::gaussian_column<W>(u.data(), count, 1, g.data());
+  simd::triangular_column<W>(u.data(), count, 1, te.data(), ts.data());
+}
+#if SS_SIMD_X86
+SS_TARGET_AVX2 void kernels_avx2(const std::vector<double>& u, std::vector<double>& g, std::vector<double>& te, std::vector<double>& ts) {
+  kernels<4>(u, g, te, ts);
+}
+SS_TARGET_AVX512 void kernels_avx512(const std::vector<double>& u, std::vector<double>& g, std::vector<double>& te,
+                                     std::vector<double>& ts) {
+  kernels<8>(u, g, te, ts);
+}
+#endif
+
+void check_kernels() {
+  const std::vector<double> u = test_uniforms();
+  for (int level = SIMD_AVX2; level <= SIMD_AVX512; level++) {
+    const std::string name = std::string("vector F⁻¹ kernels equal the scalar functions bit for bit at ") + simd_level_name(level);
+    if (level > simd_supported_level()) {
+      std::printf("skip %s (this processor lacks it)\n", name.c_str());
+      continue;
+    }
+    std::vector<double> g(u.size()), te(u.size()), ts(u.size());
+#if SS_SIMD_X86
+    if (level == SIMD_AVX2) kernels_avx2(u, g, te, ts);
+    else kernels_avx512(u, g, te, ts);
+#endif
+    size_t bad = 0, first = 0;
+    for (size_t k = 0; k < u.size(); k++) {
+      const bool ok = same_bits(g[k], gaussian_icdf(u[k])) && same_bits(te[k], triangular_icdf(u[k])) &&
+                      same_bits(ts[k], triangular_score_from_u(u[k]));
+      if (!ok && bad++ == 0) first = k;
+    }
+    char detail[200];
+    snprintf(detail, sizeof detail, "%zu of %zu differ, first at u = %.17g", bad, u.size(), bad ? u[first] : 0.0);
+    check(bad == 0, name + " (" + std::to_string(u.size()) + " uniforms)", bad ? detail : "");
+  }
+  // The generic-vector build of the same kernels (no target attribute): GCC lowers it to SSE2, same bits.
+  std::vector<double> g(u.size()), te(u.size()), ts(u.size());
+  kernels<4>(u, g, te, ts);
+  size_t bad = 0;
+  for (size_t k = 0; k < u.size(); k++)
+    bad += !same_bits(g[k], gaussian_icdf(u[k])) || !same_bits(te[k], triangular_icdf(u[k])) || !same_bits(ts[k], triangular_score_from_u(u[k]));
+  check(bad == 0, "vector F⁻¹ kernels lowered to baseline x86-64 equal the scalar functions", std::to_string(bad) + " differ");
+}
+
+template <int W>
+inline void network_ranks(const std::vector<uint32_t>& pairs, const std::vector<float>& z, uint32_t rows, uint32_t n,
+                          std::vector<uint32_t>& rank) {
+  std::vector<int64_t> keys(static_cast<size_t>(n) * W);
+  ranks_by_network<W>(pairs.data(), pairs.size(), z.data(), rows, n, rank.data(), keys.data());
+}
+#if SS_SIMD_X86
+SS_TARGET_AVX2 void network_ranks_avx2(const std::vector<uint32_t>& pairs, const std::vector<float>& z, uint32_t rows, uint32_t n,
+                                       std::vector<uint32_t>& rank) {
+  network_ranks<4>(pairs, z, rows, n, rank);
+}
+SS_TARGET_AVX512 void network_ranks_avx512(const std::vector<uint32_t>& pairs, const std::vector<float>& z, uint32_t rows, uint32_t n,
+                                           std::vector<uint32_t>& rank) {
+  network_ranks<8>(pairs, z, rows, n, rank);
+}
+#endif
+
+void check_rank_network() {
+  const float specials[] = {0.0f, -0.0f, 1.0f, -1.0f, INFINITY, -INFINITY, NAN, -NAN, 1e-45f, 2.0f};
+  uint64_t x = 12345;
+  auto next = [&]() { x ^= x << 13, x ^= x >> 7, x ^= x << 17; return x; };
+  for (int level = SIMD_SCALAR; level <= SIMD_AVX512; level++) {
+    const std::string name = std::string("network ranks across samples equal the per-row sort for 16 < n <= 256 (ties, NaN, ±0) at ") +
+                             (level == SIMD_SCALAR ? "generic vectors" : simd_level_name(level));
+    if (level > simd_supported_level()) {
+      std::printf("skip %s (this processor lacks it)\n", name.c_str());
+      continue;
+    }
+    long rows_checked = 0, bad = 0;
+    std::string first;
+    std::vector<uint32_t> pairs;
+    for (uint32_t n = SS_NETWORK_BLOCK + 1; n <= RANK_NETWORK_MAX_N; n++) {
+      rank_network(n, pairs);
+      const uint32_t rows = 11;  // not a multiple of 4 or 8: the short last group
+      std::vector<float> z(static_cast<size_t>(rows) * n);
+      for (uint32_t r = 0; r < rows; r++)
+        for (uint32_t i = 0; i < n; i++) {
+          const uint64_t u = next();
+          float& v = z[static_cast<size_t>(r) * n + i];
+          if (r % 3 == 0) v = static_cast<float>(static_cast<int32_t>(u % 2001) - 1000) / 7.0f;  // distinct-ish
+          else if (r % 3 == 1) v = static_cast<float>(u % 3);                                     // mostly ties
+          else v = specials[u % 10];                                                             // special values
+        }
+      std::vector<uint32_t> got(z.size()), want(z.size());
+      std::vector<uint64_t> keys(2 * static_cast<size_t>(n));
+      for (uint32_t r = 0; r < rows; r++) ranks_of_row(z.data() + static_cast<size_t>(r) * n, n, want.data() + static_cast<size_t>(r) * n, keys.data());
+#if SS_SIMD_X86
+      if (level == SIMD_AVX2) network_ranks_avx2(pairs, z, rows, n, got);
+      else if (level == SIMD_AVX512) network_ranks_avx512(pairs, z, rows, n, got);
+      else network_ranks<4>(pairs, z, rows, n, got);
+#else
+      network_ranks<4>(pairs, z, rows, n, got);
+#endif
+      rows_checked += rows;
+      if (got != want && bad++ == 0) first = "n = " + std::to_string(n);
+    }
+    check(bad == 0, name + " (" + std::to_string(rows_checked) + " rows)", first);
+  }
+}
+
+EnginePlan make_plan(const BoxSpec& box, int dist, int sampler, bool antithetic, uint32_t S, int covariate) {
+  EnginePlan plan;
+  plan.builtin = true;
+  plan.box = box;
+  plan.n = box_input_size(box);
+  plan.m = box_output_size(box);
+  plan.dist = dist;
+  plan.covariate = covariate;
+  plan.sampler = SamplerConfig{sampler, S, plan.n, 0, antithetic, 0, nullptr};
+  plan.sigma.resize(plan.n);
+  for (uint32_t j = 0; j < plan.n; j++) plan.sigma[j] = 0.3 + 0.05 * j;
+  plan.scale = ScaleConfig{SCALE_DIAGONAL, plan.n, nullptr, nullptr};
+  plan.bind();
+  return plan;
+}
+
+// All outputs of one operation, as raw doubles (floats widened exactly).
+std::vector<double> run(const EnginePlan& plan, int op, uint32_t B, unsigned threads, std::string& error) {
+  JobInput in;
+  in.op = op;
+  in.batch = B;
+  in.seed = 12345;
+  in.threads = threads;
+  in.x.resize(static_cast<size_t>(B) * plan.n);
+  for (size_t k = 0; k < in.x.size(); k++) in.x[k] = static_cast<float>(std::sin(3.7 * k) * (plan.box.kind == BOX_SHORTEST_PATH ? 0.4 : 1) + (plan.box.kind == BOX_SHORTEST_PATH ? 1 : 0));
+  if (in.x.size() > 3) in.x[1] = in.x[2];  // a tie
+  if (plan.sigma[0] < 1e-20)                 // the ties case: z == x, three values over all items
+    for (size_t k = 0; k < in.x.size(); k++) in.x[k] = static_cast<float>(k % 3);
+  in.v.resize(static_cast<size_t>(B) * plan.m);
+  for (size_t k = 0; k < in.v.size(); k++) in.v[k] = static_cast<float>(std::cos(1.3 * k));
+  in.dir.resize(static_cast<size_t>(B) * plan.n);
+  for (size_t k = 0; k < in.dir.size(); k++) in.dir[k] = std::cos(0.7 * k);
+  std::atomic<bool> aborted{false};
+  JobOutput out;
+  if (!run_job(plan, in, out, aborted, [](uint64_t) {}, error)) return {};
+  std::vector<double> all(out.value.begin(), out.value.end());
+  all.insert(all.end(), out.stderr_.begin(), out.stderr_.end());
+  all.insert(all.end(), out.mean.begin(), out.mean.end());
+  return all;
+}
+
+void check_jobs() {
+  const BoxSpec boxes[] = {box_ranks_spec(100), box_ranks_spec(40), box_ranks_spec(5), box_permutation(5), box_topk(10, 3), box_argmax(7),
+                           box_shortest_path(4, 5)};
+  const char* box_names[] = {"ranks(100)", "ranks(40) with ties", "ranks(5)", "permutation(5)", "topk(10,3)", "argmax(7)", "shortestPath(4,5)"};
+  struct SamplerCase { int sampler; bool antithetic; const char* name; };
+  const SamplerCase samplers[] = {{SAMPLER_MC, false, "mc"}, {SAMPLER_RQMC_LATIN, false, "rqmc-latin"}, {SAMPLER_MC, true, "mc antithetic"}};
+  const int ops[] = {OP_FORWARD, OP_VJP, OP_JACOBIAN, OP_JVP, OP_SCALE_GRADIENT};
+  const int top = simd_supported_level();
+  for (int level = SIMD_AVX2; level <= SIMD_AVX512; level++)
+    if (level > top) std::printf("skip whole jobs at %s (this processor lacks it)\n", simd_level_name(level));
+  for (size_t bi = 0; bi < sizeof boxes / sizeof boxes[0]; bi++) {
+    long cases = 0, bad = 0;
+    std::string first;
+    for (int dist = 0; dist < DISTRIBUTION_COUNT; dist++)
+      for (const SamplerCase& sc : samplers)
+        for (int op : ops) {
+          // S = 1100: a partial noise block and a second work item; odd counts reach the vector remainders.
+          EnginePlan plan = make_plan(boxes[bi], dist, sc.sampler, sc.antithetic, 1100, dist % 3);
+          if (bi == 1) {  // noise far below the spacing of the inputs: z == x, and x has ties (run() sets x[1] = x[2])
+            plan.sigma.assign(plan.n, 1e-30);
+            plan.bind();
+          }
+          std::string error;
+          simd_set_level(SIMD_SCALAR);
+          const std::vector<double> ref = run(plan, op, 2, 1, error);
+          for (int level = SIMD_AVX2; level <= top; level++) {
+            simd_set_level(level);
+            const std::vector<double> got = run(plan, op, 2, level == top ? 2 : 1, error);
+            cases++;
+            bool same = !ref.empty() && got.size() == ref.size();
+            for (size_t k = 0; same && k < ref.size(); k++) same = same_bits(got[k], ref[k]);
+            if (!same && bad++ == 0)
+              first = std::string(simd_level_name(level)) + ", dist " + std::to_string(dist) + ", " + sc.name + ", op " + std::to_string(op) + error;
+          }
+        }
+    simd_set_level(top);
+    check(bad == 0, std::string("whole jobs on ") + box_names[bi] + ": every supported level gives the scalar bits (" + std::to_string(cases) + " jobs)", first);
+  }
+}
+
+void check_level_choice() {
+  check(simd_level_for(nullptr, SIMD_AVX2) == SIMD_AVX2 && simd_level_for("scalar", SIMD_AVX512) == SIMD_SCALAR &&
+            simd_level_for("avx2", SIMD_AVX512) == SIMD_AVX2 && simd_level_for("avx512", SIMD_AVX2) == SIMD_AVX2 &&
+            simd_level_for("avx512", SIMD_AVX512) == SIMD_AVX512 && simd_level_for("sse9", SIMD_AVX2) == SIMD_AVX2,
+        "STOCHASTIC_SMOOTHING_SIMD lowers the level, never raises it; unknown values are ignored");
+  check(!simd_set_level(simd_supported_level() + 1) && simd_set_level(SIMD_SCALAR) && simd_level() == SIMD_SCALAR,
+        "a level above the processor's is refused");
+  simd_set_level(simd_supported_level());
+}
+
+void check_progress_and_abort() {
+  const EnginePlan plan = make_plan(box_ranks_spec(8), DIST_GAUSSIAN, SAMPLER_MC, false, 1u << 20, COVARIATE_LOO);
+  JobInput in;
+  in.op = OP_FORWARD;
+  in.batch = 1;
+  in.threads = 2;
+  in.x.assign(8, 0.5f);
+  std::atomic<bool> aborted{false};
+  JobOutput out;
+  std::string error;
+  std::vector<uint64_t> seen;
+  const bool ok = run_job(plan, in, out, aborted, [&](uint64_t done) { seen.push_back(done); }, error);
+  bool increasing = true;
+  for (size_t k = 1; k < seen.size(); k++) increasing &= seen[k] > seen[k - 1];
+  const uint64_t S = plan.sampler.samples;
+  uint64_t largest_step = seen.empty() ? S : seen[0];
+  for (size_t k = 1; k < seen.size(); k++) largest_step = std::max(largest_step, seen[k] - seen[k - 1]);
+  check(ok && seen.size() >= 50 && increasing && !seen.empty() && seen.back() == S && largest_step * 50 <= S,
+        "S = 2^20 on one input reports progress at least every 2 % (increasing, ending at S)",
+        std::to_string(seen.size()) + " calls, largest step " + std::to_string(largest_step));
+
+  // Abort from the progress callback's thread side: set the flag at the first report and time the rest.
+  const EnginePlan big = make_plan(box_ranks_spec(100), DIST_LOGISTIC, SAMPLER_MC, false, 1u << 20, COVARIATE_LOO);
+  in.x.assign(100, 0.5f);
+  in.threads = 1;
+  std::atomic<bool> stop{false};
+  uint64_t at_abort = 0;
+  std::chrono::steady_clock::time_point t_abort;
+  const bool finished = run_job(big, in, out, stop, [&](uint64_t done) {
+    if (!stop.load()) {
+      at_abort = done;
+      t_abort = std::chrono::steady_clock::now();
+      stop.store(true);
+    }
+  }, error);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_abort).count();
+  // The job has ~99 % of its work left when the flag is set (seconds, even on a fast machine); the bound is
+  // generous for a loaded one: what is checked is that the job stops at once, not after its remaining waves.
+  check(!finished && error == "aborted" && at_abort < S / 10 && ms < 1000,
+        "an abort at the first progress report ends a job of S = 2^20 at once", std::to_string(ms) + " ms after the abort");
+}
+
+}  // namespace
+
+int main() {
+  std::printf("processor supports: %s\n", simd_level_name(simd_supported_level()));
+  check_level_choice();
+  check_kernels();
+  check_rank_network();
+  check_jobs();
+  check_progress_and_abort();
+  std::printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed ? 1 : 0;
+}

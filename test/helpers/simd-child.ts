@@ -1,0 +1,23 @@
+/**
+ * Child process of test/cpu-simd.test.ts: runs a few cpu-backend jobs at the SIMD level set by the parent
+ * (STOCHASTIC_SMOOTHING_SIMD) and prints the raw bytes of every output as hex, one line per job.
+ */
+import { blackboxes, smooth, type BlackBox, type DistributionName } from '../../lib/index.js';
+
+const hex = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+const cases: Array<[() => BlackBox, DistributionName, 'mc' | 'rqmc-latin']> = [
+  [() => blackboxes.ranks(100), 'gaussian', 'mc'],
+  [() => blackboxes.ranks(12), 'triangular', 'rqmc-latin'],
+  [() => blackboxes.permutation(5), 'gaussian', 'rqmc-latin'],
+  [() => blackboxes.topk(9, 3), 'logistic', 'mc'],
+  [() => blackboxes.shortestPath(4, 4), 'gaussian', 'mc'],
+];
+for (const [box, distribution, sampler] of cases) {
+  const f = box();
+  const s = smooth(f, { distribution, scale: 0.5, samples: 1500, sampler, covariate: 'loo', backend: 'cpu', seed: 3 });
+  const x = new Float32Array(2 * f.inputSize).map((_, k) => Math.sin(2.3 * k) + (f.name.startsWith('shortest') ? 1.5 : 0));
+  const v = new Float32Array(2 * f.outputSize).map((_, k) => Math.cos(k));
+  const out = await s.forward(x);
+  const parts = [out.value, out.stderr, await out.vjp(v), await out.jvp(x), await out.jacobian()];
+  console.log(parts.map(hex).join(' '));
+}
