@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { blackboxes, smooth } from '../lib/index.js';
+import { DEFAULTS } from '../lib/smooth.js';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
@@ -67,4 +69,13 @@ test('cli estimate reads x from a file and rejects bad flags with a SmoothingErr
   t.regex((err as { stderr?: string }).stderr ?? '', /ERR_INVALID_ARGUMENT/);
   const err2 = await t.throwsAsync(run(process.execPath, [cli, 'estimate', 'permutation', '--n', '3', '--x', '1,2,3', '--distribution', 'uniform']));
   t.regex((err2 as { stderr?: string }).stderr ?? '', /ERR_UNSUPPORTED.*absolutely continuous/s);
+});
+
+test('cli estimate without estimator flags uses the library defaults: the same numbers as smooth(box, { scale: 1 })', async (t) => {
+  const { stdout } = await run(process.execPath, [cli, 'estimate', 'ranks', '--n', '4', '--x', '0.3,0.1,0.2,0.25', '--backend', 'js', '--json']);
+  const report = JSON.parse(stdout) as { value: number[]; stderr: number[]; options: Record<string, unknown> };
+  const lib = await smooth(blackboxes.ranks(4), { scale: 1, backend: 'js' }).forward(new Float32Array([0.3, 0.1, 0.2, 0.25]));
+  t.deepEqual(report.value, Array.from(lib.value));
+  t.deepEqual(report.stderr, Array.from(lib.stderr));
+  t.like(report.options, { distribution: DEFAULTS.distribution, samples: DEFAULTS.samples, sampler: DEFAULTS.sampler, covariate: DEFAULTS.covariate });
 });

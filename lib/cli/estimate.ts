@@ -1,7 +1,8 @@
 /** `stochastic-smoothing estimate <box>`: smooth a built-in black box at x and print value, stderr and on request more. */
 import { blackboxes } from '../blackboxes/index.js';
 import { SmoothingError } from '../errors.js';
-import { smooth, type SmoothOptions } from '../smooth.js';
+import { DEFAULTS, smooth, type SmoothOptions } from '../smooth.js';
+import { SOBOL_MAX_DIMS } from '../random/sobol.js';
 import type { BlackBox } from '../types.js';
 import { intFlag, numberList, numbersFromFile, parseFlags } from './flags.js';
 
@@ -13,11 +14,13 @@ const FLAGS = {
   cols: { type: 'string' },
   x: { type: 'string' },
   'x-file': { type: 'string' },
-  distribution: { type: 'string', default: 'gaussian' },
+  // No defaults here for the estimator options: absent flags take the library's defaults (smooth.ts DEFAULTS),
+  // so the CLI and smooth(box, { scale }) give the same numbers.
+  distribution: { type: 'string' },
   scale: { type: 'string', default: '1' },
-  samples: { type: 'string', default: '1024' },
-  sampler: { type: 'string', default: 'rqmc-latin' },
-  covariate: { type: 'string', default: 'loo' },
+  samples: { type: 'string' },
+  sampler: { type: 'string' },
+  covariate: { type: 'string' },
   antithetic: { type: 'boolean', default: false },
   seed: { type: 'string', default: '0' },
   backend: { type: 'string', default: 'auto' },
@@ -72,7 +75,7 @@ export async function estimateCommand(args: string[]): Promise<number> {
   const options: SmoothOptions = {
     distribution: values.distribution as SmoothOptions['distribution'],
     scale: scaleList.length === 1 ? scaleList[0] : scaleList,
-    samples: intFlag('--samples', values.samples, 1024),
+    samples: values.samples === undefined ? undefined : intFlag('--samples', values.samples, 1024),
     sampler: values.sampler as SmoothOptions['sampler'],
     covariate: values.covariate as SmoothOptions['covariate'],
     antithetic: values.antithetic,
@@ -87,7 +90,14 @@ export async function estimateCommand(args: string[]): Promise<number> {
     batch: smoothed.batch,
     inputSize: box.inputSize,
     outputSize: m,
-    options: { ...options, scale: Array.from(scaleList) },
+    options: {
+      ...options,
+      distribution: options.distribution ?? DEFAULTS.distribution,
+      samples: options.samples ?? DEFAULTS.samples,
+      sampler: options.sampler ?? (box.inputSize > SOBOL_MAX_DIMS ? DEFAULTS.samplerHighDimensional : DEFAULTS.sampler),
+      covariate: options.covariate ?? DEFAULTS.covariate,
+      scale: Array.from(scaleList),
+    },
     value: Array.from(smoothed.value),
     stderr: Array.from(smoothed.stderr),
   };

@@ -108,7 +108,8 @@ Options:
   --distribution NAME  gaussian | logistic | gumbel | cauchy | laplace | triangular   (default gaussian)
   --scale S            γ (a number) or σ per coordinate (comma list)                  (default 1)
   --samples S          noise samples per input                                        (default 1024)
-  --sampler NAME       mc | qmc-latin | rqmc-latin | rqmc-cartesian | sobol | rqmc-sobol (default rqmc-latin)
+  --sampler NAME       mc | qmc-latin | rqmc-latin | rqmc-cartesian | sobol | rqmc-sobol (default rqmc-sobol;
+                       rqmc-latin above 21 201 inputs, as the library)
   --covariate NAME     none | fx | loo                                                (default loo)
   --antithetic         pair every sample with its mirror
   --seed N             non-negative integer                                           (default 0)
