@@ -354,7 +354,8 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
     for (uint32_t r = 0; r < rows; r++) {
       const double* eps = s.beps.data() + static_cast<size_t>(r) * n;
       const double* sc = scores + static_cast<size_t>(r) * n;
-      const uint32_t* net_rank = s.rb.data() + static_cast<size_t>(r) * n;
+      // Only with the network: s.rb is empty otherwise, and nullptr + offset is undefined behaviour.
+      const uint32_t* net_rank = net ? s.rb.data() + static_cast<size_t>(r) * n : nullptr;
       if (!net) perturb(plan.scale, xb, eps, s.z.data());
       switch (mode) {
         case FWD_RANKS: {
