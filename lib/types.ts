@@ -1,4 +1,4 @@
-/** Public types shared across the library. Names follow docs/design.md's API contract. */
+/** Public types shared across the library. Names follow the README's API section (test/readme-api.test.ts runs its examples). */
 
 export type DistributionName = 'gaussian' | 'logistic' | 'gumbel' | 'cauchy' | 'laplace' | 'triangular';
 export type SamplerName = 'mc' | 'qmc-latin' | 'rqmc-latin' | 'rqmc-cartesian' | 'sobol' | 'rqmc-sobol';

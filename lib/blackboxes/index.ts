@@ -67,6 +67,6 @@ export const argmax = registered(sorting.argmax);
 export const topk = registered(sorting.topk);
 export const shortestPath = registered(paths.shortestPath);
 
-/** The built-in black boxes, by name (docs/design.md's `blackboxes`). */
+/** The built-in black boxes, by name (README, "Black boxes"). */
 export const blackboxes = { permutation, ranks, argmax, topk, shortestPath, fromFunction } as const;
 export { fromFunction, type FromFunctionOptions, type RowFunction, type RowResult } from './function.js';
