@@ -1,6 +1,6 @@
 // See cuda_engine.h. Host orchestration only: the per-sample math is in native/core, the kernels' per-thread
 // logic in cuda/tile.h; this file allocates, launches, checks every CUDA call, and finishes the sums exactly as
-// native/cpu/engine.cc does (the same core functions on the same per-batch-element totals).
+// the CPU engine does (the job layer's finish_totals, native/engine/job.h, on the same per-batch-element totals).
 #include "cuda_engine.h"
 
 #include <cuda_runtime_api.h>
@@ -21,7 +21,6 @@
 namespace ss {
 namespace cuda {
 
-using gpu::CrossLayout;
 using gpu::FusedArgs;
 using gpu::TileShape;
 using gpu::TileView;
@@ -212,16 +211,20 @@ struct DevicePlan {
   }
 };
 
-// The per-input host steps are the cpu engine's: ss::prepare_job and ss::finish_totals (native/cpu/engine.h).
+// The per-input host steps are the job layer's: ss::prepare_job and ss::finish_totals (native/engine/job.h).
 
+/** The fused kernel of a built-in box. Every BoxKind has a case and there is no default (-Wswitch names a new kind
+ *  that lacks one); a value outside the enum is an error, never some other box's kernel. */
 gpu::FusedLauncher launcher(int kind) {
-  switch (kind) {
+  switch (static_cast<BoxKind>(kind)) {
     case BOX_PERMUTATION: return gpu::fused_launcher_permutation();
     case BOX_RANKS: return gpu::fused_launcher_ranks();
     case BOX_ARGMAX: return gpu::fused_launcher_argmax();
     case BOX_TOPK: return gpu::fused_launcher_topk();
-    default: return gpu::fused_launcher_path();
+    case BOX_SHORTEST_PATH: return gpu::fused_launcher_path();
   }
+  throw std::invalid_argument("cuda backend: unknown built-in box kind " + std::to_string(kind) + " (expected 0.." +
+                              std::to_string(BOX_KIND_COUNT - 1) + ")");
 }
 
 /** Dynamic shared memory a block may use without the opt-in, leaving room for the kernels' static arrays. */
@@ -340,12 +343,12 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   const int op = in.op;
   uint32_t p, q;
   op_shape(plan, op, p, q);
-  const CrossLayout L = gpu::cross_layout(op, p, q);
+  const SumsLayout L = sums_layout(op, p, q);
   EnginePlan local = plan;
   local.sampler.seed = in.seed;
   local.bind();
 
-  // f(x_b) for the fx covariate and the forward moment shift: the cpu engine's own host setup.
+  // f(x_b) for the fx covariate and the forward moment shift: the job layer's host setup.
   JobInput job = in;
   std::vector<double> shift;
   prepare_job(local, job, shift);
@@ -515,7 +518,7 @@ struct UserStream::Impl {
   EnginePlan plan;
   JobInput in;
   uint32_t chunk = 0, p = 0, q = 0;
-  CrossLayout L{};
+  SumsLayout L{};
   std::unique_ptr<Stream> stream;
   std::unique_ptr<DevicePlan> dplan;
   DeviceMemory x, v, dir, keys, z, s, e, f, part, totals, shift;
@@ -536,7 +539,7 @@ UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : im
   I.chunk = chunk;
   const int op = I.in.op;
   op_shape(I.plan, op, I.p, I.q);
-  I.L = gpu::cross_layout(op, I.p, I.q);
+  I.L = sums_layout(op, I.p, I.q);
   const uint32_t n = I.plan.n, m = I.plan.m, B = I.in.batch;
   const bool store_s = op != OP_FORWARD;
   const bool store_e = I.plan.scale.kind == SCALE_MATRIX || op == OP_SCALE_GRADIENT;

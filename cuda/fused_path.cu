@@ -4,8 +4,8 @@
 namespace ss {
 namespace gpu {
 
-FusedLauncher fused_launcher_argmax() { return make_fused_launcher<TB_ARGMAX>(); }
-FusedLauncher fused_launcher_path() { return make_fused_launcher<TB_PATH>(); }
+FusedLauncher fused_launcher_argmax() { return make_fused_launcher<BOX_ARGMAX>(); }
+FusedLauncher fused_launcher_path() { return make_fused_launcher<BOX_SHORTEST_PATH>(); }
 
 }  // namespace gpu
 }  // namespace ss

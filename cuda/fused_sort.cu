@@ -4,9 +4,9 @@
 namespace ss {
 namespace gpu {
 
-FusedLauncher fused_launcher_permutation() { return make_fused_launcher<TB_PERMUTATION>(); }
-FusedLauncher fused_launcher_ranks() { return make_fused_launcher<TB_RANKS>(); }
-FusedLauncher fused_launcher_topk() { return make_fused_launcher<TB_TOPK>(); }
+FusedLauncher fused_launcher_permutation() { return make_fused_launcher<BOX_PERMUTATION>(); }
+FusedLauncher fused_launcher_ranks() { return make_fused_launcher<BOX_RANKS>(); }
+FusedLauncher fused_launcher_topk() { return make_fused_launcher<BOX_TOPK>(); }
 
 }  // namespace gpu
 }  // namespace ss

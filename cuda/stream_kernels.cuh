@@ -75,7 +75,7 @@ __global__ void __launch_bounds__(BLOCK_THREADS) user_accumulate_kernel(const Fu
   DeviceExec ex;
   ex.for_units(static_cast<uint32_t>(a.L.total), [&](uint32_t e) { mine[e] = 0.0; });
   ex.sync();
-  accumulate_tile<TB_USER>(ex, a, seg, b, tc, mine);
+  accumulate_tile<TILE_USER_BOX>(ex, a, seg, b, tc, mine);
 }
 
 __global__ void merge_segments_kernel(const double* part, double* totals_b, uint32_t segments, uint64_t total) {

@@ -1,7 +1,7 @@
 // The fused estimator of the CUDA backend, written once for the device and for host tests (see exec.h).
 //
 // A block owns one WORK ITEM: batch element b and samples [blk·SPI, min(S, (blk+1)·SPI)), the CPU engine's
-// items (native/cpu/engine.cc, SAMPLES_PER_ITEM = 1024), and walks it in tiles of T samples:
+// items (native/engine/job.h, SAMPLES_PER_ITEM = 1024), and walks it in tiles of T samples:
 //
 //   noise      units (t, quad): u from the samplers (noise_quad.h / cuRAND), ε = F⁻¹(u), s = score(u),
 //              z = x + σ ⊙ ε   (matrix scale: a second phase, z = x + L ε, units (t, row))
@@ -26,6 +26,7 @@
 #include "exec.h"
 #include "grid_relax.h"
 #include "noise_quad.h"
+#include "ops.h"
 #include "order.h"
 #include "samplers.h"
 #include "scale.h"
@@ -37,25 +38,14 @@
 namespace ss {
 namespace gpu {
 
-/** The operations, numbered as ss::Op in native/cpu/engine.h (and OP in lib/native/backend.ts). */
-enum GpuOp : int { GOP_FORWARD = 0, GOP_VJP = 1, GOP_JACOBIAN = 2, GOP_JVP = 3, GOP_SCALE_GRADIENT = 4 };
-
-/** What the tile evaluates: the five built-ins (numbered as BoxKind) or dense outputs of a user JS box. */
-enum TileBox : int { TB_PERMUTATION = 0, TB_RANKS = 1, TB_ARGMAX = 2, TB_TOPK = 3, TB_PATH = 4, TB_USER = 5 };
+/**
+ * What a tile evaluates: one of the five built-ins (the core's BoxKind, blackbox.h) or, for user JS boxes, the
+ * dense outputs the stream copied in. The operations are the job layer's Op (native/engine/ops.h).
+ */
+constexpr int TILE_USER_BOX = BOX_KIND_COUNT;
 
 /** Rows up to this size are sorted by one thread with the core's network (sort_small_keys). */
 constexpr uint32_t SMALL_SORT_N = 16;
-
-/** Offsets of A (p×q), a (p), c (q) in one partial, or sum (m), sum_sq (m) for forward: engine.cc's Layout. */
-struct CrossLayout {
-  uint64_t A, a, c, total;
-};
-
-SSG_HD CrossLayout cross_layout(int op, uint32_t p, uint32_t q) {
-  if (op == GOP_FORWARD) return CrossLayout{0, p, 0, 2 * static_cast<uint64_t>(p)};
-  const uint64_t pq = static_cast<uint64_t>(p) * q;
-  return CrossLayout{0, pq, pq + p, pq + p + q};
-}
 
 /** Byte offsets of the tile workspace's arrays (16-byte aligned), for T samples. Unused arrays have size 0. */
 struct TileShape {
@@ -69,7 +59,7 @@ struct TileShape {
 SSG_HD uint64_t align16(uint64_t x) { return (x + 15) & ~static_cast<uint64_t>(15); }
 
 /**
- * Workspace layout of a tile of T samples for `box` (a TileBox) with n inputs. store_s: scores are needed
+ * Workspace layout of a tile of T samples for `box` (a BoxKind or TILE_USER_BOX) with n inputs. store_s: scores are needed
  * (every op but forward); store_e: ε is needed (matrix scale, scale gradient). User boxes keep z/s/e in the
  * stream's global chunk buffers: their workspace is the per-sample scalars only.
  */
@@ -83,20 +73,20 @@ SSG_HD TileShape tile_shape(int box, uint32_t n, uint32_t rows, uint32_t cols, u
     o = align16(o + bytes);
     return at;
   };
-  if (box != TB_USER) {
+  if (box != TILE_USER_BOX) {
     t.z = take(Tn * sizeof(float));
     t.s = store_s ? take(Tn * sizeof(double)) : 0;
     t.e = store_e ? take(Tn * sizeof(double)) : 0;
   }
-  const bool sorting = box == TB_PERMUTATION || box == TB_RANKS || box == TB_TOPK;
+  const bool sorting = box == BOX_PERMUTATION || box == BOX_RANKS || box == BOX_TOPK;
   if (sorting && n > SMALL_SORT_N) {
     t.n_pad = next_pow2(n);
     t.keys = take(static_cast<uint64_t>(T) * t.n_pad * sizeof(uint64_t));
   }
-  if (box == TB_PERMUTATION || box == TB_RANKS) t.rank = take(Tn * sizeof(uint32_t));
-  if (box == TB_TOPK) t.thr = take(static_cast<uint64_t>(T) * sizeof(uint64_t));
-  if (box == TB_ARGMAX) t.best = take(static_cast<uint64_t>(T) * sizeof(uint64_t));
-  if (box == TB_PATH) {
+  if (box == BOX_PERMUTATION || box == BOX_RANKS) t.rank = take(Tn * sizeof(uint32_t));
+  if (box == BOX_TOPK) t.thr = take(static_cast<uint64_t>(T) * sizeof(uint64_t));
+  if (box == BOX_ARGMAX) t.best = take(static_cast<uint64_t>(T) * sizeof(uint64_t));
+  if (box == BOX_SHORTEST_PATH) {
     t.cells = rows * cols;
     const uint64_t TN = static_cast<uint64_t>(T) * t.cells;
     t.cost = take(TN * sizeof(double));
@@ -117,9 +107,9 @@ struct FusedArgs {
   int dist;               // DistributionKind
   ScaleConfig scale;      // sigma / matrix on the device
   BoxSpec box;
-  int op;                 // GpuOp
+  int op;                 // Op (ops.h)
   uint32_t n, m, p, q;    // op_shape(plan, op): g has p entries, h has q
-  CrossLayout L;
+  SumsLayout L;
   uint32_t S;             // samples per batch element
   uint32_t spi;           // samples per work item
   uint32_t items_per_b;   // ⌈S / spi⌉
@@ -230,16 +220,16 @@ SSG_HD void perturb_matrix_unit(const FusedArgs& a, const TileView& tv, const fl
 template <int BOX>
 SSG_HD float box_output(const FusedArgs& a, const TileView& tv, uint32_t t, uint32_t r) {
   const uint32_t n = a.n;
-  if (BOX == TB_PERMUTATION) {
+  if (BOX == BOX_PERMUTATION) {
     const uint32_t i = r / n;
     return tv.rank[static_cast<uint64_t>(t) * n + i] == r - i * n ? 1.0f : 0.0f;
-  } else if (BOX == TB_RANKS) {
+  } else if (BOX == BOX_RANKS) {
     return static_cast<float>(tv.rank[static_cast<uint64_t>(t) * n + r]);
-  } else if (BOX == TB_ARGMAX) {
+  } else if (BOX == BOX_ARGMAX) {
     return key_index(tv.best[t]) == r ? 1.0f : 0.0f;
-  } else if (BOX == TB_TOPK) {
+  } else if (BOX == BOX_TOPK) {
     return desc_key(tv.z[static_cast<uint64_t>(t) * n + r], r) <= tv.thr[t] ? 1.0f : 0.0f;
-  } else if (BOX == TB_PATH) {
+  } else if (BOX == BOX_SHORTEST_PATH) {
     return static_cast<float>(tv.mask[static_cast<uint64_t>(t) * a.shape.cells + r]);
   } else {
     return tv.f[static_cast<uint64_t>(t) * a.m + r];
@@ -251,13 +241,13 @@ SSG_EXEC_CHECK_DISABLE
 template <int BOX, typename Exec>
 SSG_HD void evaluate_tile(Exec& ex, const FusedArgs& a, const TileView& tv, uint32_t tc) {
   const uint32_t n = a.n;
-  if (BOX == TB_PERMUTATION || BOX == TB_RANKS || BOX == TB_TOPK) {
+  if (BOX == BOX_PERMUTATION || BOX == BOX_RANKS || BOX == BOX_TOPK) {
     if (n <= SMALL_SORT_N) {
       // One thread per row, keys in registers: the core's pruned Batcher network (sorting.h) and top-k selection.
       ex.for_units(tc, [&](uint32_t t) {
         uint64_t scratch[2 * SMALL_SORT_N];
         const float* row = tv.z + static_cast<uint64_t>(t) * n;
-        if (BOX == TB_TOPK) tv.thr[t] = topk_threshold(row, n, a.box.k, scratch);
+        if (BOX == BOX_TOPK) tv.thr[t] = topk_threshold(row, n, a.box.k, scratch);
         else ranks_of_row(row, n, tv.rank + static_cast<uint64_t>(t) * n, scratch);
       });
       ex.sync();
@@ -268,11 +258,11 @@ SSG_HD void evaluate_tile(Exec& ex, const FusedArgs& a, const TileView& tv, uint
       const uint32_t t = u / n_pad;
       const uint32_t i = u - t * n_pad;
       const float v = i < n ? tv.z[static_cast<uint64_t>(t) * n + i] : 0.0f;
-      tv.keys[u] = i >= n ? BITONIC_PAD : BOX == TB_TOPK ? desc_key(v, i) : asc_key(v, i);
+      tv.keys[u] = i >= n ? BITONIC_PAD : BOX == BOX_TOPK ? desc_key(v, i) : asc_key(v, i);
     });
     ex.sync();
     bitonic_sort_rows(ex, tv.keys, tc, n_pad);  // ends with a barrier
-    if (BOX == TB_TOPK) {
+    if (BOX == BOX_TOPK) {
       // Item i is among the k largest iff desc_key(z_i, i) <= the k-th smallest descending key (topk_threshold).
       ex.for_units(tc, [&](uint32_t t) { tv.thr[t] = tv.keys[static_cast<uint64_t>(t) * n_pad + a.box.k - 1]; });
     } else {
@@ -283,7 +273,7 @@ SSG_HD void evaluate_tile(Exec& ex, const FusedArgs& a, const TileView& tv, uint
       });
     }
     ex.sync();
-  } else if (BOX == TB_ARGMAX) {
+  } else if (BOX == BOX_ARGMAX) {
     // The least descending key is the largest value (NaN largest, -0 == +0) with the lowest index: argmax_row.
     ex.sample_min(tc, [&](uint32_t t, uint32_t lane, uint32_t lanes) {
       const float* row = tv.z + static_cast<uint64_t>(t) * n;
@@ -295,7 +285,7 @@ SSG_HD void evaluate_tile(Exec& ex, const FusedArgs& a, const TileView& tv, uint
       return best;
     }, tv.best);
     ex.sync();
-  } else if (BOX == TB_PATH) {
+  } else if (BOX == BOX_SHORTEST_PATH) {
     const uint32_t N = a.shape.cells;
     const uint32_t rows = a.box.rows, cols = a.box.cols;
     ex.for_units(tc * N, [&](uint32_t u) {
@@ -353,15 +343,15 @@ template <int BOX>
 SSG_HD double g_lane_partial(const FusedArgs& a, const TileView& tv, const float* vb, uint32_t t, uint32_t lane, uint32_t lanes) {
   const uint32_t n = a.n;
   double acc = 0;
-  if (BOX == TB_PERMUTATION) {
+  if (BOX == BOX_PERMUTATION) {
     const uint32_t* rank = tv.rank + static_cast<uint64_t>(t) * n;
     for (uint32_t i = lane; i < n; i += lanes) acc += static_cast<double>(vb[static_cast<uint64_t>(i) * n + rank[i]]);
-  } else if (BOX == TB_RANKS) {
+  } else if (BOX == BOX_RANKS) {
     const uint32_t* rank = tv.rank + static_cast<uint64_t>(t) * n;
     for (uint32_t i = lane; i < n; i += lanes) acc += static_cast<double>(vb[i]) * static_cast<float>(rank[i]);
-  } else if (BOX == TB_ARGMAX) {
+  } else if (BOX == BOX_ARGMAX) {
     if (lane == 0) acc = static_cast<double>(vb[key_index(tv.best[t])]);
-  } else if (BOX == TB_USER) {
+  } else if (BOX == TILE_USER_BOX) {
     const float* f = tv.f + static_cast<uint64_t>(t) * a.m;
     for (uint32_t r = lane; r < a.m; r += lanes) acc += static_cast<double>(vb[r]) * f[r];
   } else {  // top-k, shortest path: 0/1 outputs read through box_output
@@ -376,11 +366,11 @@ SSG_HD double g_lane_partial(const FusedArgs& a, const TileView& tv, const float
 SSG_EXEC_CHECK_DISABLE
 template <int BOX, typename Exec>
 SSG_HD void sample_scalars(Exec& ex, const FusedArgs& a, const TileView& tv, uint32_t b, uint32_t tc) {
-  if (a.op == GOP_VJP || a.op == GOP_SCALE_GRADIENT) {
+  if (a.op == OP_VJP || a.op == OP_SCALE_GRADIENT) {
     const float* vb = a.v + static_cast<uint64_t>(b) * a.m;
     ex.sample_sum(tc, [&](uint32_t t, uint32_t lane, uint32_t lanes) { return g_lane_partial<BOX>(a, tv, vb, t, lane, lanes); }, tv.g);
     ex.sync();
-  } else if (a.op == GOP_JVP) {
+  } else if (a.op == OP_JVP) {
     const double* dir = a.dir + static_cast<uint64_t>(b) * a.n;
     ex.sample_sum(tc, [&](uint32_t t, uint32_t lane, uint32_t lanes) {
       const double* s = tv.s + static_cast<uint64_t>(t) * a.n;
@@ -396,8 +386,8 @@ SSG_HD void sample_scalars(Exec& ex, const FusedArgs& a, const TileView& tv, uin
 SSG_HD double h_entry(const FusedArgs& a, const TileView& tv, uint32_t t, uint32_t k) {
   const uint64_t row = static_cast<uint64_t>(t) * a.n;
   switch (a.op) {
-    case GOP_JVP: return tv.g[t];
-    case GOP_SCALE_GRADIENT:
+    case OP_JVP: return tv.g[t];
+    case OP_SCALE_GRADIENT:
       if (a.scale.kind != SCALE_MATRIX) return tv.s[row + k] * tv.e[row + k] - 1;
       else {
         const uint32_t r = k / a.n;
@@ -411,13 +401,13 @@ SSG_HD double h_entry(const FusedArgs& a, const TileView& tv, uint32_t t, uint32
 /** g_r of sample t: ⟨v, f⟩ for p = 1 (vjp, scale gradient), else f_r itself (jacobian, jvp). */
 template <int BOX>
 SSG_HD double g_entry(const FusedArgs& a, const TileView& tv, uint32_t t, uint32_t r) {
-  if (a.op == GOP_VJP || a.op == GOP_SCALE_GRADIENT) return tv.g[t];
+  if (a.op == OP_VJP || a.op == OP_SCALE_GRADIENT) return tv.g[t];
   return static_cast<double>(box_output<BOX>(a, tv, t, r));
 }
 
 /** Units of the accumulation: m output entries (forward) or every entry of A, a and c. */
 SSG_HD uint32_t accumulate_units(const FusedArgs& a) {
-  return a.op == GOP_FORWARD ? a.m : static_cast<uint32_t>(a.L.total);
+  return a.op == OP_FORWARD ? a.m : static_cast<uint32_t>(a.L.total);
 }
 
 /**
@@ -426,7 +416,7 @@ SSG_HD uint32_t accumulate_units(const FusedArgs& a) {
  */
 template <int BOX>
 SSG_HD void accumulate_unit(const FusedArgs& a, const TileView& tv, uint32_t b, uint32_t tc, double* part, uint32_t e) {
-  if (a.op == GOP_FORWARD) {
+  if (a.op == OP_FORWARD) {
     const double K = a.shift[static_cast<uint64_t>(b) * a.m + e];
     double sum = part[e], sq = part[a.m + e];
     for (uint32_t t = 0; t < tc; t++) {

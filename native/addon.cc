@@ -1,6 +1,7 @@
-// The N-API surface of the CPU backend (node-addon-api). JS (lib/native/cpu.ts) validates everything first;
-// this file only converts plain JS objects into an EnginePlan / JobInput, runs the engine off the event loop
-// (AsyncProgressWorker → Promise), and turns every C++ failure into a JS Error (never an abort).
+// The N-API surface of the CPU backend (node-addon-api). The TS side validates everything first, and its loader
+// checks the exported `enums` against its own lists; this file only converts plain JS objects into an EnginePlan /
+// JobInput, runs the engine off the event loop (AsyncProgressWorker → Promise), and turns every C++ failure into a
+// JS Error (never an abort).
 #include <napi.h>
 
 #include <atomic>
@@ -60,6 +61,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxThreads", Napi::Number::New(env, ss::thread_cap()));
   exports.Set("hardwareConcurrency", Napi::Number::New(env, std::max(1u, std::thread::hardware_concurrency())));
   exports.Set("samplesPerItem", Napi::Number::New(env, ss::SAMPLES_PER_ITEM));
+  exports.Set("enums", ss::addon::enum_tables(env));
   return exports;
 }
 

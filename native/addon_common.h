@@ -13,7 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "engine.h"
+#include "enum_names.h"
+#include "job.h"
 #include "plan_checks.h"
 
 namespace ss::addon {
@@ -197,6 +198,20 @@ inline void parse_fused(const Napi::CallbackInfo& info, const std::string& entry
   job = parse_job(env, entry, info[1]);
   const uint64_t items = static_cast<uint64_t>(job.batch) * ss::items_for(plan.sampler.samples, ss::SAMPLES_PER_ITEM);
   require(env, entry, ss::checks::validate_job(plan, job, true, mem_limit, ss::job_threads(job.threads, items), 64));
+}
+
+// addon.enums: { distributions: [...], samplers: [...], ... }, each the names of an enum in enum order
+// (enum_names.h), frozen. The JS loader refuses the addon when one differs from its own list.
+inline Napi::Object enum_tables(Napi::Env env) {
+  Napi::Object tables = Napi::Object::New(env);
+  for (const ss::EnumTable& t : ss::ENUM_TABLES) {
+    Napi::Array names = Napi::Array::New(env, t.count);
+    for (size_t i = 0; i < t.count; i++) names.Set(static_cast<uint32_t>(i), Napi::String::New(env, t.names[i]));
+    names.Freeze();
+    tables.Set(t.key, names);
+  }
+  tables.Freeze();
+  return tables;
 }
 
 inline Napi::Object result_object(Napi::Env env, const ss::JobOutput& out) {

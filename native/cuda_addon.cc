@@ -15,7 +15,7 @@
 
 #include "addon_common.h"
 #include "cuda_engine.h"
-#include "engine.h"
+#include "job.h"
 #include "samplers.h"
 
 namespace {
@@ -169,6 +169,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxThreads", Napi::Number::New(env, ss::thread_cap()));
   exports.Set("hardwareConcurrency", Napi::Number::New(env, std::max(1u, std::thread::hardware_concurrency())));
   exports.Set("samplesPerItem", Napi::Number::New(env, ss::SAMPLES_PER_ITEM));
+  exports.Set("enums", ss::addon::enum_tables(env));
   exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo));
   exports.Set("curandCheck", Napi::Function::New(env, CurandCheck));
   exports.Set("bytesInUse", Napi::Function::New(env, BytesInUse));

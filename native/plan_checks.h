@@ -14,7 +14,7 @@
 #include "blackbox.h"
 #include "checked.h"
 #include "distributions.h"
-#include "engine.h"
+#include "job.h"
 #include "samplers.h"
 #include "scale.h"
 

@@ -425,7 +425,7 @@ JobOutput emulate_job(const EnginePlan& plan, const JobInput& in0, uint32_t T, u
   const int op = in0.op;
   uint32_t p, q;
   op_shape(plan, op, p, q);
-  const CrossLayout L = cross_layout(op, p, q);
+  const SumsLayout L = sums_layout(op, p, q);
   EnginePlan local = plan;
   local.sampler.seed = in0.seed;
   local.bind();
@@ -493,11 +493,11 @@ JobOutput emulate_job(const EnginePlan& plan, const JobInput& in0, uint32_t T, u
   HostExec ex;
   for (uint32_t item = 0; item < items; item++) {
     switch (plan.box.kind) {
-      case BOX_PERMUTATION: run_item<TB_PERMUTATION>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
-      case BOX_RANKS: run_item<TB_RANKS>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
-      case BOX_ARGMAX: run_item<TB_ARGMAX>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
-      case BOX_TOPK: run_item<TB_TOPK>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
-      default: run_item<TB_PATH>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
+      case BOX_PERMUTATION: run_item<BOX_PERMUTATION>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
+      case BOX_RANKS: run_item<BOX_RANKS>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
+      case BOX_ARGMAX: run_item<BOX_ARGMAX>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
+      case BOX_TOPK: run_item<BOX_TOPK>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
+      default: run_item<BOX_SHORTEST_PATH>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
     }
   }
   if (status != 0) std::printf("      status %u\n", status);
@@ -688,7 +688,7 @@ void test_user_stream() {
         // Emulation, with the same chunking.
         uint32_t p, q;
         op_shape(plan, op, p, q);
-        const CrossLayout L = cross_layout(op, p, q);
+        const SumsLayout L = sums_layout(op, p, q);
         EnginePlan local = plan;
         local.sampler.seed = in.seed;
         local.bind();
@@ -737,7 +737,7 @@ void test_user_stream() {
             if (op == OP_FORWARD && start == 0)
               for (uint32_t k = 0; k < m; k++) shift[b * m + k] = outs[k];
             std::fill(part.begin(), part.end(), 0.0);
-            accumulate_tile<TB_USER>(ex, a, tv, b, count, part.data());
+            accumulate_tile<TILE_USER_BOX>(ex, a, tv, b, count, part.data());
             for (uint64_t k = 0; k < L.total; k++) totals[b * L.total + k] += part[k];
           }
         }
@@ -781,11 +781,11 @@ void test_user_stream() {
 void test_shapes() {
   check("tile_shape: 16-byte aligned arrays inside the workspace, never shrinking as T grows", [&](auto fail) {
     long cases = 0;
-    for (int box = 0; box <= TB_USER; box++) {
+    for (int box = 0; box <= TILE_USER_BOX; box++) {
       for (uint32_t n : {2u, 9u, 17u, 100u, 1024u}) {
         uint64_t prev = 0;
         for (uint32_t T = 1; T <= 64; T++) {
-          const uint32_t rows = box == TB_PATH ? 1 : 0, cols = box == TB_PATH ? n : 0;
+          const uint32_t rows = box == BOX_SHORTEST_PATH ? 1 : 0, cols = box == BOX_SHORTEST_PATH ? n : 0;
           const TileShape s = tile_shape(box, n, rows, cols, T, true, true);
           cases++;
           const uint64_t offs[] = {s.z, s.s, s.e, s.keys, s.rank, s.thr, s.best, s.cost, s.dist0, s.dist1, s.hops0, s.hops1, s.mask, s.g};

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "engine.h"  // native/cpu: EnginePlan (plan binding), op_shape, SAMPLES_PER_ITEM
+#include "job.h"  // native/engine: EnginePlan (plan binding), op_shape, SAMPLES_PER_ITEM
 #include "exec.h"
 #include "fused_kernel.cuh"
 #include "stream_kernels.cuh"
@@ -140,7 +140,7 @@ void build_job(Job& j, int op, uint32_t B, uint32_t T, uint32_t spi, uint64_t se
   a.m = m;
   a.p = p;
   a.q = q;
-  a.L = cross_layout(op, p, q);
+  a.L = sums_layout(op, p, q);
   a.S = S;
   a.spi = spi;
   a.items_per_b = (S + spi - 1) / spi;
@@ -152,8 +152,8 @@ void build_job(Job& j, int op, uint32_t B, uint32_t T, uint32_t spi, uint64_t se
   a.v = j.v.data();
   a.dir = j.dir.data();
   a.shift = j.shift.data();
-  a.store_s = op != GOP_FORWARD;
-  a.store_e = plan.scale.kind == SCALE_MATRIX || op == GOP_SCALE_GRADIENT;
+  a.store_s = op != OP_FORWARD;
+  a.store_e = plan.scale.kind == SCALE_MATRIX || op == OP_SCALE_GRADIENT;
   a.shape = tile_shape(plan.box.kind, n, plan.box.rows, plan.box.cols, T, a.store_s, a.store_e);
   a.max_sweeps = relax_max_sweeps(a.shape.cells);
   j.items = static_cast<uint64_t>(B) * a.items_per_b;
@@ -187,11 +187,11 @@ std::string compare_fused(Job& j, uint32_t threads, bool global_ws) {
   dv.gws = global_ws ? gws.data() : nullptr;
   std::string err;
   switch (base.box.kind) {
-    case BOX_PERMUTATION: host_items<TB_PERMUTATION>(hw, j.items, threads); err = simt_items<TB_PERMUTATION>(dv, j.items, threads, global_ws); break;
-    case BOX_RANKS: host_items<TB_RANKS>(hw, j.items, threads); err = simt_items<TB_RANKS>(dv, j.items, threads, global_ws); break;
-    case BOX_ARGMAX: host_items<TB_ARGMAX>(hw, j.items, threads); err = simt_items<TB_ARGMAX>(dv, j.items, threads, global_ws); break;
-    case BOX_TOPK: host_items<TB_TOPK>(hw, j.items, threads); err = simt_items<TB_TOPK>(dv, j.items, threads, global_ws); break;
-    default: host_items<TB_PATH>(hw, j.items, threads); err = simt_items<TB_PATH>(dv, j.items, threads, global_ws); break;
+    case BOX_PERMUTATION: host_items<BOX_PERMUTATION>(hw, j.items, threads); err = simt_items<BOX_PERMUTATION>(dv, j.items, threads, global_ws); break;
+    case BOX_RANKS: host_items<BOX_RANKS>(hw, j.items, threads); err = simt_items<BOX_RANKS>(dv, j.items, threads, global_ws); break;
+    case BOX_ARGMAX: host_items<BOX_ARGMAX>(hw, j.items, threads); err = simt_items<BOX_ARGMAX>(dv, j.items, threads, global_ws); break;
+    case BOX_TOPK: host_items<BOX_TOPK>(hw, j.items, threads); err = simt_items<BOX_TOPK>(dv, j.items, threads, global_ws); break;
+    default: host_items<BOX_SHORTEST_PATH>(hw, j.items, threads); err = simt_items<BOX_SHORTEST_PATH>(dv, j.items, threads, global_ws); break;
   }
   if (!err.empty()) return "emulator: " + err;
   if (st_want != 0 || st_got != 0) return "status " + std::to_string(st_want) + "/" + std::to_string(st_got);
@@ -258,7 +258,7 @@ void test_fused() {
     for (const BoxCase& bc : some) {
       Job j;
       j.plan = make_plan(bc.box, 21, SAMPLER_MC, false, SCALE_SCALAR, 0);
-      build_job(j, GOP_VJP, 2, 5, 8, 5);
+      build_job(j, OP_VJP, 2, 5, 8, 5);
       const std::string err = compare_fused(j, 256, true);
       cases++;
       if (!err.empty()) fail(std::string(bc.name) + ": " + err);
@@ -422,9 +422,9 @@ void test_stream_kernels() {
       a.m = m;
       uint32_t pp, qq;
       op_shape(j.plan, op, pp, qq);
-      a.p = op == GOP_VJP || op == GOP_SCALE_GRADIENT ? 1 : m;
+      a.p = op == OP_VJP || op == OP_SCALE_GRADIENT ? 1 : m;
       a.q = qq;
-      a.L = cross_layout(op, a.p, a.q);
+      a.L = sums_layout(op, a.p, a.q);
       std::vector<float> v(static_cast<size_t>(B) * m);
       for (float& x : v) x = static_cast<float>(rng() - 0.5);
       a.v = v.data();
@@ -463,7 +463,7 @@ void test_stream_kernels() {
         seg.g = g.data();
         double* mine = want.data() + static_cast<size_t>(sg) * a.L.total;
         for (uint64_t k = 0; k < a.L.total; k++) mine[k] = 0.0;
-        accumulate_tile<TB_USER>(ex, a, seg, b, tc, mine);
+        accumulate_tile<TILE_USER_BOX>(ex, a, seg, b, tc, mine);
       }
       err = simt::launch(user_accumulate_kernel, dim3(segments), dim3(BLOCK_THREADS), 0, a, tv, b, count, got.data());
       cases++;

@@ -30,6 +30,7 @@ namespace ss {
 
 /** The five built-ins (BuiltinSpec.kind in lib/blackboxes/sorting.ts). */
 enum BoxKind : int { BOX_PERMUTATION = 0, BOX_RANKS = 1, BOX_ARGMAX = 2, BOX_TOPK = 3, BOX_SHORTEST_PATH = 4 };
+constexpr int BOX_KIND_COUNT = 5;
 
 /**
  * A built-in black box. n = input size (rows·cols for shortest paths); k only for top-k; rows and cols only
