@@ -1,5 +1,5 @@
 // See cuda_engine.h. Host orchestration only: the per-sample math is in native/core, the kernels' per-thread
-// logic in cuda/tile.h; this file allocates, launches, checks every CUDA call, and finishes the sums exactly as
+// logic in cuda/tile/ (the stages) and cuda/kernels/; this file allocates, launches, checks every CUDA call, and finishes the sums exactly as
 // the CPU engine does (the job layer's finish_totals, native/engine/job.h, on the same per-batch-element totals).
 #include "cuda_engine.h"
 
@@ -12,7 +12,8 @@
 
 #include "checked.h"
 #include "distributions.h"
-#include "launch.h"
+#include "block/grid_relax.h"  // relax_max_sweeps
+#include "kernels/launch.h"
 
 #ifndef SS_CUDA_ARCHITECTURES
 #define SS_CUDA_ARCHITECTURES "unknown"
@@ -404,20 +405,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   check(cudaMemsetAsync(d_totals.as<void>(), 0, static_cast<size_t>(B) * L.total * 8, stream.get()), "cudaMemsetAsync(totals)");
   check(cudaMemsetAsync(d_status.as<void>(), 0, sizeof(unsigned int), stream.get()), "cudaMemsetAsync(status)");
 
-  FusedArgs a{};
-  a.sampler = dplan.sampler;
-  a.dist = plan.dist;
-  a.scale = dplan.scale;
-  a.box = plan.box;
-  a.op = op;
-  a.n = n;
-  a.m = m;
-  a.p = p;
-  a.q = q;
-  a.L = L;
-  a.S = S;
-  a.spi = spi;
-  a.items_per_b = items_per_b;
+  FusedArgs a = gpu::fused_args(dplan.sampler, plan.dist, dplan.scale, plan.box, op, n, m, p, q, spi);
   a.key_words = key_words;
   a.keys = d_keys.as<uint32_t>();
   a.x = d_x.as<float>();
@@ -425,8 +413,6 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   a.dir = job.dir.empty() ? nullptr : d_dir.as<double>();
   a.shift = shift.empty() ? nullptr : d_shift.as<double>();
   a.part = d_part.as<double>();
-  a.store_s = store_s;
-  a.store_e = store_e;
   a.shape = shape;
   a.gws = tile.global ? d_gws.as<char>() : nullptr;
   a.max_sweeps = gpu::relax_max_sweeps(shape.cells);
@@ -564,24 +550,12 @@ UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : im
   if (op == OP_FORWARD) I.shift = DeviceMemory(static_cast<size_t>(B) * m * 8, "moment shift", st.get());
 
   FusedArgs& a = I.args;
-  a.sampler = I.dplan->sampler;
-  a.dist = I.plan.dist;
-  a.scale = I.dplan->scale;
-  a.box = I.plan.box;
-  a.op = op;
-  a.n = n;
-  a.m = m;
-  a.p = I.p;
-  a.q = I.q;
-  a.L = I.L;
-  a.S = I.plan.sampler.samples;
+  a = gpu::fused_args(I.dplan->sampler, I.plan.dist, I.dplan->scale, I.plan.box, op, n, m, I.p, I.q, 0);
   a.key_words = kw;
   a.x = I.x.as<float>();
   a.v = I.in.v.empty() ? nullptr : I.v.as<float>();
   a.dir = I.in.dir.empty() ? nullptr : I.dir.as<double>();
   a.shift = op == OP_FORWARD ? I.shift.as<double>() : nullptr;
-  a.store_s = store_s;
-  a.store_e = store_e;
   I.tv.z = I.z.as<float>();
   I.tv.s = store_s ? I.s.as<double>() : nullptr;
   I.tv.e = store_e ? I.e.as<double>() : nullptr;

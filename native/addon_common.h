@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "enum_names.h"
@@ -212,6 +213,21 @@ inline Napi::Object enum_tables(Napi::Env env) {
   }
   tables.Freeze();
   return tables;
+}
+
+// The interface every addon exports (NativeAddon in lib/native/addon.ts): its entry points, the job layer's
+// constants and the enum tables. Each addon adds its own extras after this.
+using Entry = Napi::Value (*)(const Napi::CallbackInfo&);
+template <typename StreamWrap>
+void export_interface(Napi::Env env, Napi::Object exports, Entry run, Entry run_sync, Entry uniforms) {
+  exports.Set("run", Napi::Function::New(env, run));
+  exports.Set("runSync", Napi::Function::New(env, run_sync));
+  exports.Set("uniforms", Napi::Function::New(env, uniforms));
+  exports.Set("UserStream", StreamWrap::Define(env));
+  exports.Set("maxThreads", Napi::Number::New(env, ss::thread_cap()));
+  exports.Set("hardwareConcurrency", Napi::Number::New(env, std::max(1u, std::thread::hardware_concurrency())));
+  exports.Set("samplesPerItem", Napi::Number::New(env, ss::SAMPLES_PER_ITEM));
+  exports.Set("enums", enum_tables(env));
 }
 
 inline Napi::Object result_object(Napi::Env env, const ss::JobOutput& out) {

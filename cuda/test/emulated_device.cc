@@ -2,7 +2,7 @@
 //
 // Linked into stochastic_smoothing_cuda_emulated.node instead of the .cu kernels and the CUDA runtime: the
 // runtime calls that cuda/cuda_engine.cc makes are answered here (memory is host memory, streams run
-// synchronously), and the kernel launchers of cuda/launch.h run the kernels' own per-thread code (cuda/tile.h
+// synchronously), and the kernel launchers of cuda/kernels/launch.h run the kernels' own per-thread code (cuda/tile/
 // and friends) through the sequential HostExec. Everything of the real addon then runs unchanged (the N-API
 // layer, the engine's waves, keys, merges, user streams, error handling and the JS fallback), so
 // scripts/check-gpu.mjs --emulated exercises it end to end. What this does NOT exercise: the device executor
@@ -17,9 +17,9 @@
 #include <mutex>
 #include <vector>
 
-#include "exec.h"
-#include "launch.h"
-#include "tile.h"
+#include "block/exec.h"
+#include "kernels/launch.h"
+#include "tile/item.h"
 
 namespace {
 

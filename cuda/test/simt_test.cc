@@ -16,52 +16,24 @@
 #include <vector>
 
 #include "job.h"  // native/engine: EnginePlan (plan binding), op_shape, SAMPLES_PER_ITEM
-#include "exec.h"
-#include "fused_kernel.cuh"
-#include "stream_kernels.cuh"
+#include "block/exec.h"
+#include "kernels/fused_kernel.cuh"
+#include "kernels/stream_kernels.cuh"
+#include "check.h"  // native/test: the shared harness
 
 using namespace ss;
 using namespace ss::gpu;
 
+using ss::test::check;
+using ss::test::Rng;
+
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 bool g_quick = false;
 bool g_fused_only = false;
 bool g_verbose = false;  // development: only the fused kernels
 
-void check(const std::string& name, const std::function<long(std::function<void(const std::string&)>)>& body) {
-  std::string first;
-  long failures = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto fail = [&](const std::string& msg) {
-    if (failures++ == 0) first = msg;
-  };
-  const long cases = body(fail);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (failures == 0 && cases > 0) {
-    g_passed++;
-    std::printf("PASS  %s (%ld cases, %.1f s)\n", name.c_str(), cases, secs);
-  } else {
-    g_failed++;
-    std::printf("FAIL  %s (%ld of %ld cases failed; first: %s)\n", name.c_str(), failures, cases, first.c_str());
-  }
-  std::fflush(stdout);
-}
 
-/** mulberry32 (as in the other tests), reproducible. */
-struct Rng {
-  uint32_t s;
-  explicit Rng(uint32_t seed) : s(seed) {}
-  double operator()() {
-    s += 0x6D2B79F5u;
-    uint32_t t = s;
-    t = (t ^ (t >> 15)) * (t | 1);
-    t ^= t + (t ^ (t >> 7)) * (t | 61);
-    return static_cast<double>(t ^ (t >> 14)) / 4294967296.0;
-  }
-};
 
 template <typename T>
 bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
@@ -113,7 +85,7 @@ void build_job(Job& j, int op, uint32_t B, uint32_t T, uint32_t spi, uint64_t se
   EnginePlan& plan = j.plan;
   plan.sampler.seed = seed;
   plan.bind();
-  const uint32_t n = plan.n, m = plan.m, S = plan.sampler.samples;
+  const uint32_t n = plan.n, m = plan.m;
   Rng rng(static_cast<uint32_t>(seed * 7 + op));
   const bool path = plan.box.kind == BOX_SHORTEST_PATH;
   j.x.resize(static_cast<size_t>(B) * n);
@@ -130,20 +102,7 @@ void build_job(Job& j, int op, uint32_t B, uint32_t T, uint32_t spi, uint64_t se
   uint32_t p, q;
   op_shape(plan, op, p, q);
   FusedArgs& a = j.a;
-  a = FusedArgs{};
-  a.sampler = plan.sampler;
-  a.dist = plan.dist;
-  a.scale = plan.scale;
-  a.box = plan.box;
-  a.op = op;
-  a.n = n;
-  a.m = m;
-  a.p = p;
-  a.q = q;
-  a.L = sums_layout(op, p, q);
-  a.S = S;
-  a.spi = spi;
-  a.items_per_b = (S + spi - 1) / spi;
+  a = fused_args(plan.sampler, plan.dist, plan.scale, plan.box, op, n, m, p, q, spi);
   a.item0 = 0;
   a.key_words = kw;
   a.keys_b0 = 0;
@@ -152,8 +111,6 @@ void build_job(Job& j, int op, uint32_t B, uint32_t T, uint32_t spi, uint64_t se
   a.v = j.v.data();
   a.dir = j.dir.data();
   a.shift = j.shift.data();
-  a.store_s = op != OP_FORWARD;
-  a.store_e = plan.scale.kind == SCALE_MATRIX || op == OP_SCALE_GRADIENT;
   a.shape = tile_shape(plan.box.kind, n, plan.box.rows, plan.box.cols, T, a.store_s, a.store_e);
   a.max_sweeps = relax_max_sweeps(a.shape.cells);
   j.items = static_cast<uint64_t>(B) * a.items_per_b;
@@ -600,6 +557,5 @@ int main(int argc, char** argv) {
   }
   test_fused();
   std::printf("(%llu CUDA threads emulated)\n", static_cast<unsigned long long>(simt::threads_run()));
-  std::printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return ss::test::summary();
 }

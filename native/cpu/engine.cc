@@ -97,13 +97,15 @@ inline void noise_column(const double* col, uint32_t count, uint32_t n, double* 
   }
 }
 
-// Logistic, one column: exactly logistic_icdf(uc) and logistic_score_from_u(uc) (distributions.h), restructured so
-// that the unpredictable choice between log(m/(1−m)) and 2·atanh(2m − 1) is a partition of the rows instead
-// of a branch per value, and the upper-half negation a sign flip. Same operations on the same operands.
+// Logistic, one column: logistic_icdf(uc) and logistic_score_from_u(uc) of distributions.h, through the same
+// pieces (logistic_in_tail, logistic_lower_tail / _center, logistic_score_lower), so there is one logistic F⁻¹.
+// Only the control flow differs: the unpredictable choice between the two forms is a partition of the rows instead
+// of a branch per value, and the upper-half negation a sign flip (what unary minus is). engine_simd_test and the
+// parity tests check the bits against the per-sample path.
 inline void logistic_column(const double* col, uint32_t count, uint32_t n, double* eps, double* score, double* mbuf,
                             uint64_t* flips, uint32_t* list) {
-  uint32_t* lo = list;                // rows with m < 0.25: log(m/(1−m))
-  uint32_t* hi = list + BLOCK_ROWS;   // the others: 2·atanh(2m − 1)
+  uint32_t* lo = list;                // rows in the tail: logistic_lower_tail
+  uint32_t* hi = list + BLOCK_ROWS;   // the others: logistic_lower_center
   double sbuf[BLOCK_ROWS];
   uint32_t small[BLOCK_ROWS];
   for (uint32_t r = 0; r < count; r++) {  // branch-free: vectorises
@@ -112,8 +114,8 @@ inline void logistic_column(const double* col, uint32_t count, uint32_t n, doubl
     const uint64_t flip = c > 0.5 ? 0x8000000000000000ull : 0;
     mbuf[r] = m;
     flips[r] = flip;
-    sbuf[r] = flip_sign(2 * m - 1, flip);
-    small[r] = m < 0.25;
+    sbuf[r] = flip_sign(logistic_score_lower(m), flip);
+    small[r] = logistic_in_tail(m);
   }
   uint32_t nlo = 0, nhi = 0;
   for (uint32_t r = 0; r < count; r++) {
@@ -126,12 +128,12 @@ inline void logistic_column(const double* col, uint32_t count, uint32_t n, doubl
   for (uint32_t k = 0; k < nlo; k++) {
     const uint32_t r = lo[k];
     const double m = mbuf[r];
-    eps[static_cast<size_t>(r) * n] = flip_sign(::log(m / (1 - m)), flips[r]);
+    eps[static_cast<size_t>(r) * n] = flip_sign(logistic_lower_tail(m), flips[r]);
   }
   for (uint32_t k = 0; k < nhi; k++) {
     const uint32_t r = hi[k];
     const double m = mbuf[r];
-    eps[static_cast<size_t>(r) * n] = flip_sign(2 * ::atanh(2 * m - 1), flips[r]);
+    eps[static_cast<size_t>(r) * n] = flip_sign(logistic_lower_center(m), flips[r]);
   }
 }
 

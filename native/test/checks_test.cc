@@ -14,21 +14,13 @@
 #include "checked.h"
 #include "engine.h"
 #include "plan_checks.h"
+#include "check.h"  // native/test: the shared harness
+
+using ss::test::check;
 
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 
-void check(bool ok, const std::string& name, const std::string& detail = "") {
-  if (ok) {
-    g_passed++;
-    std::printf("ok   %s\n", name.c_str());
-  } else {
-    g_failed++;
-    std::printf("FAIL %s%s%s\n", name.c_str(), detail.empty() ? "" : ": ", detail.c_str());
-  }
-}
 
 using ss::checks::Problem;
 
@@ -317,6 +309,5 @@ int main() {
   testJobChecks();
   testStreamCalls();
   testThreads();
-  std::printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return ss::test::summary();
 }

@@ -1,5 +1,5 @@
-// Fused kernels of the sorting boxes (permutation, ranks, top-k): see fused_kernel.cuh, fused_launch.cuh and tile.h.
-#include "fused_launch.cuh"
+// Fused kernels of the sorting boxes (permutation, ranks, top-k): see fused_kernel.cuh, fused_launch.cuh and cuda/tile/.
+#include "kernels/fused_launch.cuh"
 
 namespace ss {
 namespace gpu {

@@ -1,5 +1,5 @@
-// Fused kernels of argmax (warp-wide key minimum) and the grid shortest path (Jacobi relaxation, grid_relax.h).
-#include "fused_launch.cuh"
+// Fused kernels of argmax (warp-wide key minimum) and the grid shortest path (Jacobi relaxation, cuda/block/grid_relax.h).
+#include "kernels/fused_launch.cuh"
 
 namespace ss {
 namespace gpu {

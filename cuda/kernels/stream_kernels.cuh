@@ -3,9 +3,9 @@
 // cuRAND-vs-core check and a fault hook. Kernels only, so that the SIMT test (cuda/test/simt_test.cc) can
 // compile them with the host compiler and run them on the emulator.
 #pragma once
-#include "device_exec.cuh"
-#include "launch.h"
-#include "tile.h"
+#include "block/device_exec.cuh"
+#include "kernels/launch.h"
+#include "tile/item.h"
 
 namespace ss {
 namespace gpu {
@@ -60,7 +60,7 @@ __global__ void user_perturb_matrix_kernel(const FusedArgs a, const TileView tv,
   }
 }
 
-/** One block per segment of USER_SEGMENT rows: the tile accumulation of tile.h over dense user outputs. */
+/** One block per segment of USER_SEGMENT rows: the tile accumulation of tile/sums.h over dense user outputs. */
 __global__ void __launch_bounds__(BLOCK_THREADS) user_accumulate_kernel(const FusedArgs a, const TileView tv, uint32_t b,
                                                                         uint32_t count, double* part) {
   __shared__ double g[USER_SEGMENT];

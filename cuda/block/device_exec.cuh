@@ -5,7 +5,7 @@
 #pragma once
 #include <cstdint>
 
-#include "exec.h"
+#include "block/exec.h"
 
 namespace ss {
 namespace gpu {

@@ -1,4 +1,4 @@
-// Host/device plumbing of the CUDA backend's own headers (cuda/*.h).
+// Host/device plumbing of the CUDA backend's own headers (cuda/block, cuda/tile, cuda/kernels).
 //
 // The kernels' per-thread logic is written once, in headers that BOTH nvcc (for the device) and g++/nvcc (for
 // cuda/test/host_test.cu, which runs on a machine without a GPU) compile. A kernel body is a sequence of
@@ -41,7 +41,7 @@ SSG_HD void status_or(unsigned int* status, unsigned int bits) {
 /** Lanes of one per-sample reduction: a warp on the device. */
 constexpr uint32_t SAMPLE_LANES = 32;
 
-/** Threads per block of the tile kernels (launch.h's BLOCK_THREADS); HostExec mirrors it unless told otherwise. */
+/** Threads per block of the tile kernels (kernels/launch.h's BLOCK_THREADS); HostExec mirrors it unless told otherwise. */
 constexpr uint32_t HOST_EXEC_THREADS = 256;
 
 /**
