@@ -332,10 +332,7 @@ DeviceInfo device_info() {
 
 bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const std::atomic<bool>& aborted,
              const std::function<void(uint64_t)>& progress, std::string& error) {
-  if (!plan.builtin) {
-    error = "run_job needs a built-in black box";
-    return false;
-  }
+  if (!check_builtin(plan, error)) return false;
   if (const char* fault = std::getenv("STOCHASTIC_SMOOTHING_CUDA_FAULT")) {
     if (*fault != '\0') inject_fault(fault);
   }
@@ -345,9 +342,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   uint32_t p, q;
   op_shape(plan, op, p, q);
   const SumsLayout L = sums_layout(op, p, q);
-  EnginePlan local = plan;
-  local.sampler.seed = in.seed;
-  local.bind();
+  const EnginePlan local = plan.seeded(in.seed);
 
   // f(x_b) for the fx covariate and the forward moment shift: the job layer's host setup.
   JobInput job = in;
@@ -518,9 +513,7 @@ struct UserStream::Impl {
 UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : impl_(new Impl) {
   Impl& I = *impl_;
   device();
-  I.plan = plan;
-  I.plan.sampler.seed = in.seed;
-  I.plan.bind();
+  I.plan = plan.seeded(in.seed);
   I.in = std::move(in);
   I.chunk = chunk;
   const int op = I.in.op;

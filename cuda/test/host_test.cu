@@ -401,9 +401,7 @@ JobOutput emulate_job(const EnginePlan& plan, const JobInput& in0, uint32_t T, u
   const int op = in0.op;
   uint32_t p, q;
   op_shape(plan, op, p, q);
-  EnginePlan local = plan;
-  local.sampler.seed = in0.seed;
-  local.bind();
+  const EnginePlan local = plan.seeded(in0.seed);
   JobInput in = in0;
   std::vector<double> shift;
   prepare_job(local, in, shift);
@@ -601,9 +599,7 @@ void test_user_stream() {
         uint32_t p, q;
         op_shape(plan, op, p, q);
         const SumsLayout L = sums_layout(op, p, q);
-        EnginePlan local = plan;
-        local.sampler.seed = in.seed;
-        local.bind();
+        const EnginePlan local = plan.seeded(in.seed);
         FusedArgs a = fused_args(local.sampler, plan.dist, local.scale, plan.box, op, n, m, p, q, 0);
         a.x = in.x.data();
         a.v = in.v.empty() ? nullptr : in.v.data();

@@ -421,18 +421,13 @@ void run_item_at(int level, SS_RUN_ITEM_ARGS) {
 
 bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const std::atomic<bool>& aborted,
              const std::function<void(uint64_t)>& progress, std::string& error) {
-  if (!plan.builtin) {
-    error = "run_job needs a built-in black box";
-    return false;
-  }
+  if (!check_builtin(plan, error)) return false;
   const uint32_t B = in0.batch, n = plan.n, m = plan.m, S = plan.sampler.samples;
   uint32_t p, q;
   op_shape(plan, in0.op, p, q);
   const int op = in0.op;
   const SumsLayout L = sums_layout(op, p, q);
-  EnginePlan local = plan;
-  local.sampler.seed = in0.seed;
-  local.bind();
+  const EnginePlan local = plan.seeded(in0.seed);
 
   JobInput in = in0;
   std::vector<double> shift;
@@ -524,9 +519,8 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
   return true;
 }
 
-UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : plan_(plan), in_(std::move(in)), chunk_(chunk) {
-  plan_.sampler.seed = in_.seed;
-  plan_.bind();
+UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk)
+    : plan_(plan.seeded(in.seed)), in_(std::move(in)), chunk_(chunk) {  // plan_ is declared before in_
   op_shape(plan_, in_.op, p_, q_);
   const SumsLayout L = sums_layout(in_.op, p_, q_);
   keys_.resize(to_size(std::max<uint64_t>(1, batch_key_words64(plan_.sampler)), "sampler key words"));

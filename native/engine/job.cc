@@ -11,6 +11,13 @@ void EnginePlan::bind() {
   scale.matrix = matrix.empty() ? nullptr : matrix.data();
 }
 
+EnginePlan EnginePlan::seeded(uint64_t seed) const {
+  EnginePlan p = *this;
+  p.sampler.seed = seed;
+  p.bind();
+  return p;  // moved or elided: the vectors keep their buffers, so the bound pointers stay valid
+}
+
 void op_shape(const EnginePlan& plan, int op, uint32_t& p, uint32_t& q) {
   switch (op) {
     case OP_VJP: p = 1; q = plan.n; break;
@@ -38,6 +45,19 @@ void fx_baseline(const EnginePlan& plan, const JobInput& in, int op, uint32_t b,
 }
 
 }  // namespace
+
+bool check_builtin(const EnginePlan& plan, std::string& error) {
+  if (!plan.builtin) {
+    error = "run_job needs a built-in black box";
+    return false;
+  }
+  if (!box_spec_valid(plan.box)) {
+    error = "run_job: not a valid built-in box (kind " + std::to_string(plan.box.kind) + ", expected 0.." +
+            std::to_string(BOX_KIND_COUNT - 1) + ", with sizes that fit)";
+    return false;
+  }
+  return true;
+}
 
 void finish_totals(const EnginePlan& plan, const JobInput& in, int op, uint32_t p, uint32_t q, const std::vector<double>& totals,
                    const std::vector<double>& shift, JobOutput& out) {

@@ -8,6 +8,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -34,6 +35,8 @@ struct EnginePlan {
 
   // Re-point the configs at the owned vectors (call after filling or copying them).
   void bind();
+  // A bound copy with the job's seed: what every engine runs a job with.
+  EnginePlan seeded(uint64_t seed) const;
 };
 
 // One call: an operation over B inputs. Arrays are copied in; nothing here points at JS memory.
@@ -67,6 +70,10 @@ inline void sample_noise(const EnginePlan& plan, const uint32_t* keys, uint32_t 
     score[d] = score_from_u(plan.dist, uc);
   }
 }
+
+// The guard every engine's run_job starts with: a built-in box whose spec is valid (box_spec_valid: a known
+// BoxKind, sizes that fit). False with `error` set otherwise: an unknown kind is an error, never another box.
+bool check_builtin(const EnginePlan& plan, std::string& error);
 
 // The setup every engine shares (built-in boxes, on the host, in a fixed order): f(x_b) for the fx covariate
 // when the caller did not pass it, and for forward the moment shift: the output of sample 0 of each b.
