@@ -21,6 +21,7 @@
 #include "block/exec.h"
 #include "tile/item.h"
 #include "check.h"  // native/test: the shared harness
+#include "test_scale.h"
 
 using namespace ss;
 using namespace ss::gpu;
@@ -377,17 +378,7 @@ EnginePlan make_plan(BoxSpec box, bool builtin, uint32_t n, uint32_t m, int dist
   p.sampler.antithetic = anti;
   p.sampler.cartesian_k = sampler == SAMPLER_RQMC_CARTESIAN ? cartesian_side(S, n) : 0;
   if (sampler == SAMPLER_SOBOL || sampler == SAMPLER_RQMC_SOBOL) p.sobol_v.assign(sobol_all.begin(), sobol_all.begin() + static_cast<size_t>(n) * 32);
-  p.scale.kind = scale_kind;
-  p.scale.n = n;
-  if (scale_kind == SCALE_MATRIX) {
-    p.matrix.assign(static_cast<size_t>(n) * n, 0.0);
-    for (uint32_t r = 0; r < n; r++)
-      for (uint32_t c = 0; c <= r; c++) p.matrix[r * n + c] = r == c ? 0.6 + 0.1 * r : 0.05 * (1.0 + r - c);
-  } else {
-    p.sigma.assign(n, 0.7);
-    if (scale_kind == SCALE_DIAGONAL)
-      for (uint32_t d = 0; d < n; d++) p.sigma[d] = 0.3 + 0.1 * d;
-  }
+  ss::test::set_test_scale(p, n, scale_kind);
   p.bind();
   return p;
 }

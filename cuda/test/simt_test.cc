@@ -20,6 +20,7 @@
 #include "kernels/fused_kernel.cuh"
 #include "kernels/stream_kernels.cuh"
 #include "check.h"  // native/test: the shared harness
+#include "test_scale.h"
 
 using namespace ss;
 using namespace ss::gpu;
@@ -56,17 +57,7 @@ EnginePlan make_plan(BoxSpec box, uint32_t S, int sampler, bool anti, int scale_
   p.sampler.samples = S;
   p.sampler.dims = n;
   p.sampler.antithetic = anti;
-  p.scale.kind = scale_kind;
-  p.scale.n = n;
-  if (scale_kind == SCALE_MATRIX) {
-    p.matrix.assign(static_cast<size_t>(n) * n, 0.0);
-    for (uint32_t r = 0; r < n; r++)
-      for (uint32_t c = 0; c <= r; c++) p.matrix[r * n + c] = r == c ? 0.6 + 0.1 * r : 0.05 * (1.0 + r - c);
-  } else {
-    p.sigma.assign(n, 0.7);
-    if (scale_kind == SCALE_DIAGONAL)
-      for (uint32_t d = 0; d < n; d++) p.sigma[d] = 0.3 + 0.1 * d;
-  }
+  ss::test::set_test_scale(p, n, scale_kind);
   p.bind();
   return p;
 }
