@@ -1,6 +1,6 @@
 // See cuda_engine.h. Host orchestration only: the per-sample math is in native/core, the kernels' per-thread
-// logic in cuda/tile.h; this file allocates, launches, checks every CUDA call, and finishes the sums exactly as
-// native/cpu/engine.cc does (the same core functions on the same per-batch-element totals).
+// logic in cuda/tile/ (the stages) and cuda/kernels/; this file allocates, launches, checks every CUDA call, and finishes the sums exactly as
+// the CPU engine does (the job layer's finish_totals, native/engine/job.h, on the same per-batch-element totals).
 #include "cuda_engine.h"
 
 #include <cuda_runtime_api.h>
@@ -12,7 +12,8 @@
 
 #include "checked.h"
 #include "distributions.h"
-#include "launch.h"
+#include "block/grid_relax.h"  // relax_max_sweeps
+#include "kernels/launch.h"
 
 #ifndef SS_CUDA_ARCHITECTURES
 #define SS_CUDA_ARCHITECTURES "unknown"
@@ -21,7 +22,6 @@
 namespace ss {
 namespace cuda {
 
-using gpu::CrossLayout;
 using gpu::FusedArgs;
 using gpu::TileShape;
 using gpu::TileView;
@@ -212,16 +212,20 @@ struct DevicePlan {
   }
 };
 
-// The per-input host steps are the cpu engine's: ss::prepare_job and ss::finish_totals (native/cpu/engine.h).
+// The per-input host steps are the job layer's: ss::prepare_job and ss::finish_totals (native/engine/job.h).
 
+/** The fused kernel of a built-in box. Every BoxKind has a case and there is no default (-Wswitch names a new kind
+ *  that lacks one); a value outside the enum is an error, never some other box's kernel. */
 gpu::FusedLauncher launcher(int kind) {
-  switch (kind) {
+  switch (static_cast<BoxKind>(kind)) {
     case BOX_PERMUTATION: return gpu::fused_launcher_permutation();
     case BOX_RANKS: return gpu::fused_launcher_ranks();
     case BOX_ARGMAX: return gpu::fused_launcher_argmax();
     case BOX_TOPK: return gpu::fused_launcher_topk();
-    default: return gpu::fused_launcher_path();
+    case BOX_SHORTEST_PATH: return gpu::fused_launcher_path();
   }
+  throw std::invalid_argument("cuda backend: unknown built-in box kind " + std::to_string(kind) + " (expected 0.." +
+                              std::to_string(BOX_KIND_COUNT - 1) + ")");
 }
 
 /** Dynamic shared memory a block may use without the opt-in, leaving room for the kernels' static arrays. */
@@ -328,10 +332,7 @@ DeviceInfo device_info() {
 
 bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const std::atomic<bool>& aborted,
              const std::function<void(uint64_t)>& progress, std::string& error) {
-  if (!plan.builtin) {
-    error = "run_job needs a built-in black box";
-    return false;
-  }
+  if (!check_builtin(plan, error)) return false;
   if (const char* fault = std::getenv("STOCHASTIC_SMOOTHING_CUDA_FAULT")) {
     if (*fault != '\0') inject_fault(fault);
   }
@@ -340,12 +341,10 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   const int op = in.op;
   uint32_t p, q;
   op_shape(plan, op, p, q);
-  const CrossLayout L = gpu::cross_layout(op, p, q);
-  EnginePlan local = plan;
-  local.sampler.seed = in.seed;
-  local.bind();
+  const SumsLayout L = sums_layout(op, p, q);
+  const EnginePlan local = plan.seeded(in.seed);
 
-  // f(x_b) for the fx covariate and the forward moment shift: the cpu engine's own host setup.
+  // f(x_b) for the fx covariate and the forward moment shift: the job layer's host setup.
   JobInput job = in;
   std::vector<double> shift;
   prepare_job(local, job, shift);
@@ -401,20 +400,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   check(cudaMemsetAsync(d_totals.as<void>(), 0, static_cast<size_t>(B) * L.total * 8, stream.get()), "cudaMemsetAsync(totals)");
   check(cudaMemsetAsync(d_status.as<void>(), 0, sizeof(unsigned int), stream.get()), "cudaMemsetAsync(status)");
 
-  FusedArgs a{};
-  a.sampler = dplan.sampler;
-  a.dist = plan.dist;
-  a.scale = dplan.scale;
-  a.box = plan.box;
-  a.op = op;
-  a.n = n;
-  a.m = m;
-  a.p = p;
-  a.q = q;
-  a.L = L;
-  a.S = S;
-  a.spi = spi;
-  a.items_per_b = items_per_b;
+  FusedArgs a = gpu::fused_args(dplan.sampler, plan.dist, dplan.scale, plan.box, op, n, m, p, q, spi);
   a.key_words = key_words;
   a.keys = d_keys.as<uint32_t>();
   a.x = d_x.as<float>();
@@ -422,8 +408,6 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   a.dir = job.dir.empty() ? nullptr : d_dir.as<double>();
   a.shift = shift.empty() ? nullptr : d_shift.as<double>();
   a.part = d_part.as<double>();
-  a.store_s = store_s;
-  a.store_e = store_e;
   a.shape = shape;
   a.gws = tile.global ? d_gws.as<char>() : nullptr;
   a.max_sweeps = gpu::relax_max_sweeps(shape.cells);
@@ -515,7 +499,7 @@ struct UserStream::Impl {
   EnginePlan plan;
   JobInput in;
   uint32_t chunk = 0, p = 0, q = 0;
-  CrossLayout L{};
+  SumsLayout L{};
   std::unique_ptr<Stream> stream;
   std::unique_ptr<DevicePlan> dplan;
   DeviceMemory x, v, dir, keys, z, s, e, f, part, totals, shift;
@@ -529,14 +513,12 @@ struct UserStream::Impl {
 UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : impl_(new Impl) {
   Impl& I = *impl_;
   device();
-  I.plan = plan;
-  I.plan.sampler.seed = in.seed;
-  I.plan.bind();
+  I.plan = plan.seeded(in.seed);
   I.in = std::move(in);
   I.chunk = chunk;
   const int op = I.in.op;
   op_shape(I.plan, op, I.p, I.q);
-  I.L = gpu::cross_layout(op, I.p, I.q);
+  I.L = sums_layout(op, I.p, I.q);
   const uint32_t n = I.plan.n, m = I.plan.m, B = I.in.batch;
   const bool store_s = op != OP_FORWARD;
   const bool store_e = I.plan.scale.kind == SCALE_MATRIX || op == OP_SCALE_GRADIENT;
@@ -561,24 +543,12 @@ UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : im
   if (op == OP_FORWARD) I.shift = DeviceMemory(static_cast<size_t>(B) * m * 8, "moment shift", st.get());
 
   FusedArgs& a = I.args;
-  a.sampler = I.dplan->sampler;
-  a.dist = I.plan.dist;
-  a.scale = I.dplan->scale;
-  a.box = I.plan.box;
-  a.op = op;
-  a.n = n;
-  a.m = m;
-  a.p = I.p;
-  a.q = I.q;
-  a.L = I.L;
-  a.S = I.plan.sampler.samples;
+  a = gpu::fused_args(I.dplan->sampler, I.plan.dist, I.dplan->scale, I.plan.box, op, n, m, I.p, I.q, 0);
   a.key_words = kw;
   a.x = I.x.as<float>();
   a.v = I.in.v.empty() ? nullptr : I.v.as<float>();
   a.dir = I.in.dir.empty() ? nullptr : I.dir.as<double>();
   a.shift = op == OP_FORWARD ? I.shift.as<double>() : nullptr;
-  a.store_s = store_s;
-  a.store_e = store_e;
   I.tv.z = I.z.as<float>();
   I.tv.s = store_s ? I.s.as<double>() : nullptr;
   I.tv.e = store_e ? I.e.as<double>() : nullptr;

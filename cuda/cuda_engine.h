@@ -1,6 +1,7 @@
 // The CUDA backend's host side: device discovery, the fused estimator over waves of work items, the user-box
-// stream and the uniforms, over the CPU engine's plan/job types (native/cpu/engine.h) so that the addon's JS
-// interface is the cpu one. No CUDA type leaks out of this header: native/cuda_addon.cc is plain C++.
+// stream and the uniforms, over the job layer's plan/job types (native/engine/job.h, shared with the CPU
+// engine), so that the addon's JS interface is the cpu one. No CUDA type leaks out of this header:
+// native/cuda_addon.cc is plain C++.
 //
 // Errors: every CUDA call is checked; a failure throws CudaError carrying CUDA's own message and whether the
 // error is sticky (the context is unusable: illegal address, launch failure, ECC, ...). After a sticky error
@@ -15,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "../native/cpu/engine.h"  // EnginePlan, JobInput, JobOutput, op_shape
+#include "job.h"  // EnginePlan, JobInput, JobOutput, op_shape, prepare_job, finish_totals (native/engine/)
 
 namespace ss {
 namespace cuda {
@@ -56,8 +57,8 @@ DeviceInfo device_info();
 uint64_t bytes_in_use();
 
 /**
- * The fused estimator for a built-in black box; same contract as ss::run_job (native/cpu/engine.h): returns
- * false with `error` set when aborted or on an internal failure; CUDA failures throw CudaError.
+ * The fused estimator for a built-in black box; same contract as the CPU engine's ss::run_job (native/cpu/engine.h):
+ * returns false with `error` set when aborted or on an internal failure; CUDA failures throw CudaError.
  */
 bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const std::atomic<bool>& aborted,
              const std::function<void(uint64_t)>& progress, std::string& error);

@@ -19,8 +19,8 @@ tmp=$(mktemp -d)
 {
   echo "# ptxas -v, nvcc $("$nvcc" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p'), -O3 --fmad=false $defs"
   for arch in $archs; do
-    for src in cuda/fused_sort.cu cuda/fused_path.cu cuda/stream_kernels.cu; do
-      "$nvcc" -std=c++17 -O3 --fmad=false -arch=sm_$arch -cubin -Xptxas -v $defs $inc -Inative/core -Inative/cpu -Icuda \
+    for src in cuda/kernels/fused_sort.cu cuda/kernels/fused_path.cu cuda/kernels/stream_kernels.cu; do
+      "$nvcc" -std=c++17 -O3 --fmad=false -arch=sm_$arch -cubin -Xptxas -v $defs $inc -Inative/core -Inative/engine -Icuda \
         -o "$tmp/k.cubin" "$src" 2>&1 |
         sed -n 's/^ptxas info *: Function properties for \(.*\)$/\1/p; s/^ptxas info *: Used \(.*\)$/    used \1/p; s/^ *\([0-9]* bytes stack frame.*\)$/    \1/p' |
         c++filt | sed "s/^\([^ ]\)/sm_$arch  \1/"

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine.h"
+#include "enum_names.h"  // the counts of every kind, so a new kind is fuzzed too
 #include "fuzz_input.h"
 #include "plan_checks.h"
 
@@ -67,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   p.m = 1 + in.size(16);
   p.builtin = in.flag();
   if (p.builtin) {
-    p.box.kind = in.kind(5);
+    p.box.kind = in.kind(ss::BOX_KIND_COUNT);
     p.box.n = p.n;
     p.box.k = 1 + in.size(8);
     p.box.rows = 1 + in.size(3);
@@ -79,15 +80,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (!in.usually()) p.box.n = in.size(8);
   }
-  p.dist = in.kind(6);
-  p.covariate = in.kind(3);
-  p.sampler.sampler = in.kind(6);
+  p.dist = in.kind(ss::DISTRIBUTION_COUNT);
+  p.covariate = in.kind(static_cast<int>(ss::count_of(ss::COVARIATE_NAMES)));
+  p.sampler.sampler = in.kind(ss::SAMPLER_COUNT);
   p.sampler.samples = in.size(300);
   p.sampler.dims = p.n;
   p.sampler.antithetic = in.flag();
   p.sampler.cartesian_k = in.usually() ? ss::cartesian_side(p.sampler.samples, p.n) : in.size(6);
   p.sobol_v = buffer<uint32_t>(in, static_cast<uint64_t>(p.n) * 32, false, finite);
-  p.scale.kind = in.kind(3);
+  p.scale.kind = in.kind(static_cast<int>(ss::count_of(ss::SCALE_NAMES)));
   p.scale.n = p.n;
   bool scale_finite = true;
   p.sigma = buffer<double>(in, p.n, false, scale_finite);
@@ -96,7 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!ss::checks::validate_plan(p).ok()) return 0;
 
   ss::JobInput j;
-  j.op = in.kind(5);
+  j.op = in.kind(ss::OP_COUNT);
   j.batch = in.usually() ? 1 + in.size(2) : in.size(3);
   j.seed = in.seed();
   const uint64_t Bn = static_cast<uint64_t>(j.batch) * p.n, Bm = static_cast<uint64_t>(j.batch) * p.m;

@@ -8,8 +8,8 @@ seconds=${1:-60}
 out=build-fuzz
 mkdir -p "$out"
 flags=(-std=c++17 -O1 -g -ffp-contract=off -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-  -Inative -Inative/core -Inative/cpu -Ifuzz)
-clang++ "${flags[@]}" fuzz/plan_fuzz.cc native/cpu/engine.cc -o "$out/plan_fuzz" -lpthread
+  -Inative -Inative/core -Inative/engine -Inative/cpu -Ifuzz)
+clang++ "${flags[@]}" fuzz/plan_fuzz.cc native/engine/job.cc native/cpu/engine.cc -o "$out/plan_fuzz" -lpthread
 clang++ "${flags[@]}" fuzz/sampler_fuzz.cc -o "$out/sampler_fuzz"
 status=0
 for target in plan_fuzz sampler_fuzz; do

@@ -1,11 +1,11 @@
-// The N-API surface of the CPU backend (node-addon-api). JS (lib/native/cpu.ts) validates everything first;
-// this file only converts plain JS objects into an EnginePlan / JobInput, runs the engine off the event loop
-// (AsyncProgressWorker → Promise), and turns every C++ failure into a JS Error (never an abort).
+// The N-API surface of the CPU backend (node-addon-api). The TS side validates everything first, and its loader
+// checks the exported `enums` against its own lists; this file only converts plain JS objects into an EnginePlan /
+// JobInput, runs the engine off the event loop (AsyncProgressWorker → Promise), and turns every C++ failure into a
+// JS Error (never an abort).
 #include <napi.h>
 
 #include <atomic>
 #include <memory>
-#include <thread>
 
 #include "addon_common.h"
 #include "engine.h"
@@ -53,13 +53,7 @@ Napi::Value Uniforms(const Napi::CallbackInfo& info) {
 using UserStreamWrap = ss::addon::UserStreamWrap<ss::UserStream, CpuGuard>;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("run", Napi::Function::New(env, Run));
-  exports.Set("runSync", Napi::Function::New(env, RunSync));
-  exports.Set("uniforms", Napi::Function::New(env, Uniforms));
-  exports.Set("UserStream", UserStreamWrap::Define(env));
-  exports.Set("maxThreads", Napi::Number::New(env, ss::thread_cap()));
-  exports.Set("hardwareConcurrency", Napi::Number::New(env, std::max(1u, std::thread::hardware_concurrency())));
-  exports.Set("samplesPerItem", Napi::Number::New(env, ss::SAMPLES_PER_ITEM));
+  ss::addon::export_interface<UserStreamWrap>(env, exports, Run, RunSync, Uniforms);
   return exports;
 }
 

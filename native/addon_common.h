@@ -11,9 +11,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "engine.h"
+#include "enum_names.h"
+#include "job.h"
 #include "plan_checks.h"
 
 namespace ss::addon {
@@ -197,6 +199,35 @@ inline void parse_fused(const Napi::CallbackInfo& info, const std::string& entry
   job = parse_job(env, entry, info[1]);
   const uint64_t items = static_cast<uint64_t>(job.batch) * ss::items_for(plan.sampler.samples, ss::SAMPLES_PER_ITEM);
   require(env, entry, ss::checks::validate_job(plan, job, true, mem_limit, ss::job_threads(job.threads, items), 64));
+}
+
+// addon.enums: { distributions: [...], samplers: [...], ... }, each the names of an enum in enum order
+// (enum_names.h), frozen. The JS loader refuses the addon when one differs from its own list.
+inline Napi::Object enum_tables(Napi::Env env) {
+  Napi::Object tables = Napi::Object::New(env);
+  for (const ss::EnumTable& t : ss::ENUM_TABLES) {
+    Napi::Array names = Napi::Array::New(env, t.count);
+    for (size_t i = 0; i < t.count; i++) names.Set(static_cast<uint32_t>(i), Napi::String::New(env, t.names[i]));
+    names.Freeze();
+    tables.Set(t.key, names);
+  }
+  tables.Freeze();
+  return tables;
+}
+
+// The interface every addon exports (NativeAddon in lib/native/addon.ts): its entry points, the job layer's
+// constants and the enum tables. Each addon adds its own extras after this.
+using Entry = Napi::Value (*)(const Napi::CallbackInfo&);
+template <typename StreamWrap>
+void export_interface(Napi::Env env, Napi::Object exports, Entry run, Entry run_sync, Entry uniforms) {
+  exports.Set("run", Napi::Function::New(env, run));
+  exports.Set("runSync", Napi::Function::New(env, run_sync));
+  exports.Set("uniforms", Napi::Function::New(env, uniforms));
+  exports.Set("UserStream", StreamWrap::Define(env));
+  exports.Set("maxThreads", Napi::Number::New(env, ss::thread_cap()));
+  exports.Set("hardwareConcurrency", Napi::Number::New(env, std::max(1u, std::thread::hardware_concurrency())));
+  exports.Set("samplesPerItem", Napi::Number::New(env, ss::SAMPLES_PER_ITEM));
+  exports.Set("enums", enum_tables(env));
 }
 
 inline Napi::Object result_object(Napi::Env env, const ss::JobOutput& out) {

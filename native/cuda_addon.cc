@@ -11,11 +11,10 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
-#include <thread>
 
 #include "addon_common.h"
 #include "cuda_engine.h"
-#include "engine.h"
+#include "job.h"
 #include "samplers.h"
 
 namespace {
@@ -162,13 +161,7 @@ Napi::Value TestFault(const Napi::CallbackInfo& info) {
 using UserStreamWrap = ss::addon::UserStreamWrap<ss::cuda::UserStream, CudaGuard>;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("run", Napi::Function::New(env, Run));
-  exports.Set("runSync", Napi::Function::New(env, RunSync));
-  exports.Set("uniforms", Napi::Function::New(env, Uniforms));
-  exports.Set("UserStream", UserStreamWrap::Define(env));
-  exports.Set("maxThreads", Napi::Number::New(env, ss::thread_cap()));
-  exports.Set("hardwareConcurrency", Napi::Number::New(env, std::max(1u, std::thread::hardware_concurrency())));
-  exports.Set("samplesPerItem", Napi::Number::New(env, ss::SAMPLES_PER_ITEM));
+  ss::addon::export_interface<UserStreamWrap>(env, exports, Run, RunSync, Uniforms);
   exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo));
   exports.Set("curandCheck", Napi::Function::New(env, CurandCheck));
   exports.Set("bytesInUse", Napi::Function::New(env, BytesInUse));

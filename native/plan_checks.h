@@ -14,7 +14,7 @@
 #include "blackbox.h"
 #include "checked.h"
 #include "distributions.h"
-#include "engine.h"
+#include "job.h"
 #include "samplers.h"
 #include "scale.h"
 
@@ -54,7 +54,9 @@ inline Problem validate_plan(const EnginePlan& p) {
   if (p.m < 1 || p.m > MAX_SIZE) return bad("plan.m", "is " + num(p.m) + ", expected 1 ≤ m ≤ " + num(MAX_SIZE));
   if (p.builtin) {
     const BoxSpec& b = p.box;
-    if (b.kind < BOX_PERMUTATION || b.kind > BOX_SHORTEST_PATH) return bad("plan.box.kind", "is " + std::to_string(b.kind) + ", not a built-in box (0..4)");
+    if (b.kind < 0 || b.kind >= BOX_KIND_COUNT) {
+      return bad("plan.box.kind", "is " + std::to_string(b.kind) + ", not a built-in box (0.." + std::to_string(BOX_KIND_COUNT - 1) + ")");
+    }
     if (!box_spec_valid(b)) {
       return bad("plan.box", "is not a valid box (kind " + std::to_string(b.kind) + ", n " + num(b.n) + ", k " + num(b.k) + ", rows " + num(b.rows) +
                                  ", cols " + num(b.cols) + "): see the limits of the blackboxes factories");
@@ -139,7 +141,7 @@ inline Problem memory_fits(const char* field, uint64_t bytes, uint64_t limit) {
  * `mem_limit`: bytes of host memory a call may need (0 = unchecked); `threads`: the threads it will use.
  */
 inline Problem validate_job(const EnginePlan& p, const JobInput& j, bool fused, uint64_t mem_limit, uint64_t threads, uint64_t rows) {
-  if (j.op < OP_FORWARD || j.op > OP_SCALE_GRADIENT) return bad("job.op", "is " + std::to_string(j.op) + ", expected 0..4");
+  if (j.op < 0 || j.op >= OP_COUNT) return bad("job.op", "is " + std::to_string(j.op) + ", expected 0.." + std::to_string(OP_COUNT - 1));
   if (fused && !p.builtin) return bad("plan.builtin", "is false: run and runSync evaluate built-in boxes only (user boxes go through UserStream)");
   if (j.batch < 1) return bad("job.batch", "is 0, expected ≥ 1");
   uint64_t total = 0;

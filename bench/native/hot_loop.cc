@@ -1,7 +1,7 @@
 // The cpu engine's hot loop without Node, for instruction counts under callgrind (a shared, noisy machine
 // cannot time two versions of a loop; `valgrind --tool=callgrind` counts instructions exactly):
-//   g++ -O3 -ffp-contract=off -std=c++17 -Inative/core -Inative/cpu bench/native/hot_loop.cc native/cpu/engine.cc \
-//       -o /tmp/hot_loop -lpthread
+//   g++ -O3 -ffp-contract=off -std=c++17 -Inative/core -Inative/engine -Inative/cpu bench/native/hot_loop.cc native/engine/job.cc \
+//       native/cpu/engine.cc -o /tmp/hot_loop -lpthread
 //   STOCHASTIC_SMOOTHING_SIMD=avx2 valgrind --tool=callgrind /tmp/hot_loop ranks100 gaussian 4096 2
 // Arguments: box (ranks100 | perm5 | path12), distribution name, S, B. One thread, mc sampler, loo covariate,
 // forward then vjp: the workload of bench/workloads.ts (p) at a chosen size. Prints the level and a checksum.

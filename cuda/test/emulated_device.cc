@@ -2,7 +2,7 @@
 //
 // Linked into stochastic_smoothing_cuda_emulated.node instead of the .cu kernels and the CUDA runtime: the
 // runtime calls that cuda/cuda_engine.cc makes are answered here (memory is host memory, streams run
-// synchronously), and the kernel launchers of cuda/launch.h run the kernels' own per-thread code (cuda/tile.h
+// synchronously), and the kernel launchers of cuda/kernels/launch.h run the kernels' own per-thread code (cuda/tile/
 // and friends) through the sequential HostExec. Everything of the real addon then runs unchanged (the N-API
 // layer, the engine's waves, keys, merges, user streams, error handling and the JS fallback), so
 // scripts/check-gpu.mjs --emulated exercises it end to end. What this does NOT exercise: the device executor
@@ -17,9 +17,9 @@
 #include <mutex>
 #include <vector>
 
-#include "exec.h"
-#include "launch.h"
-#include "tile.h"
+#include "block/exec.h"
+#include "kernels/launch.h"
+#include "tile/item.h"
 
 namespace {
 
@@ -203,11 +203,11 @@ FusedLauncher emulated_launcher() {
 
 }  // namespace
 
-FusedLauncher fused_launcher_permutation() { return emulated_launcher<TB_PERMUTATION>(); }
-FusedLauncher fused_launcher_ranks() { return emulated_launcher<TB_RANKS>(); }
-FusedLauncher fused_launcher_topk() { return emulated_launcher<TB_TOPK>(); }
-FusedLauncher fused_launcher_argmax() { return emulated_launcher<TB_ARGMAX>(); }
-FusedLauncher fused_launcher_path() { return emulated_launcher<TB_PATH>(); }
+FusedLauncher fused_launcher_permutation() { return emulated_launcher<BOX_PERMUTATION>(); }
+FusedLauncher fused_launcher_ranks() { return emulated_launcher<BOX_RANKS>(); }
+FusedLauncher fused_launcher_topk() { return emulated_launcher<BOX_TOPK>(); }
+FusedLauncher fused_launcher_argmax() { return emulated_launcher<BOX_ARGMAX>(); }
+FusedLauncher fused_launcher_path() { return emulated_launcher<BOX_SHORTEST_PATH>(); }
 
 cudaError_t launch_merge_items(const double* part, double* totals, uint64_t item0, uint32_t items, uint32_t items_per_b,
                                uint64_t total, cudaStream_t) {
@@ -258,7 +258,7 @@ cudaError_t launch_user_accumulate(const FusedArgs& a, const TileView& tv, uint3
     seg.g = g.data();
     double* mine = part + static_cast<uint64_t>(s) * a.L.total;
     for (uint64_t e = 0; e < a.L.total; e++) mine[e] = 0.0;
-    accumulate_tile<TB_USER>(ex, a, seg, b, tc, mine);
+    accumulate_tile<TILE_USER_BOX>(ex, a, seg, b, tc, mine);
   }
   for (uint64_t e = 0; e < a.L.total; e++)
     for (uint32_t s = 0; s < segments; s++) totals_b[e] += part[static_cast<uint64_t>(s) * a.L.total + e];

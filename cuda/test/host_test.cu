@@ -1,6 +1,6 @@
 // Node-free, GPU-free test of the CUDA backend's per-thread logic (ctest: cuda_host_test; also run by
-// test/cuda.test.ts when built). Compiled by nvcc as host code: the kernels' phases (cuda/tile.h, bitonic.h,
-// grid_relax.h, noise_quad.h) run sequentially through HostExec (exec.h), which executes exactly the work
+// test/cuda.test.ts when built). Compiled by nvcc as host code: the kernels' phases (cuda/tile/, block/bitonic.h,
+// block/grid_relax.h, tile/noise_quad.h) run sequentially through HostExec (block/exec.h), which executes exactly the work
 // units the device spreads over a block, barrier by barrier. With SS_CURAND_ON_HOST, cuRAND's own device-API
 // functions (curand_init / curand for Philox4_32_10 and Sobol32) are compiled for the host as well, so the
 // cuRAND draws are checked bit for bit against the core here, not only on a GPU.
@@ -18,47 +18,21 @@
 #include <vector>
 
 #include "engine.h"  // native/cpu: the reference engine
-#include "exec.h"
-#include "tile.h"
+#include "block/exec.h"
+#include "tile/item.h"
+#include "check.h"  // native/test: the shared harness
+#include "test_scale.h"
 
 using namespace ss;
 using namespace ss::gpu;
 
+using ss::test::check;
+using ss::test::Rng;
+
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 
-void check(const std::string& name, const std::function<long(std::function<void(const std::string&)>)>& body) {
-  std::string first;
-  long failures = 0;
-  auto fail = [&](const std::string& msg) {
-    if (failures++ == 0) first = msg;
-  };
-  const long cases = body(fail);
-  if (failures == 0) {
-    g_passed++;
-    std::printf("PASS  %s (%ld cases)\n", name.c_str(), cases);
-  } else {
-    g_failed++;
-    std::printf("FAIL  %s (%ld of %ld cases failed; first: %s)\n", name.c_str(), failures, cases, first.c_str());
-  }
-  std::fflush(stdout);
-}
 
-/** mulberry32 (as in the other tests), reproducible. */
-struct Rng {
-  uint32_t s;
-  explicit Rng(uint32_t seed) : s(seed) {}
-  double operator()() {
-    s += 0x6D2B79F5u;
-    uint32_t t = s;
-    t = (t ^ (t >> 15)) * (t | 1);
-    t ^= t + (t ^ (t >> 7)) * (t | 61);
-    return static_cast<double>(t ^ (t >> 14)) / 4294967296.0;
-  }
-  uint32_t below(uint32_t m) { return static_cast<uint32_t>((*this)() * m); }
-};
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kInf = std::numeric_limits<float>::infinity();
@@ -404,75 +378,30 @@ EnginePlan make_plan(BoxSpec box, bool builtin, uint32_t n, uint32_t m, int dist
   p.sampler.antithetic = anti;
   p.sampler.cartesian_k = sampler == SAMPLER_RQMC_CARTESIAN ? cartesian_side(S, n) : 0;
   if (sampler == SAMPLER_SOBOL || sampler == SAMPLER_RQMC_SOBOL) p.sobol_v.assign(sobol_all.begin(), sobol_all.begin() + static_cast<size_t>(n) * 32);
-  p.scale.kind = scale_kind;
-  p.scale.n = n;
-  if (scale_kind == SCALE_MATRIX) {
-    p.matrix.assign(static_cast<size_t>(n) * n, 0.0);
-    for (uint32_t r = 0; r < n; r++)
-      for (uint32_t c = 0; c <= r; c++) p.matrix[r * n + c] = r == c ? 0.6 + 0.1 * r : 0.05 * (1.0 + r - c);
-  } else {
-    p.sigma.assign(n, 0.7);
-    if (scale_kind == SCALE_DIAGONAL)
-      for (uint32_t d = 0; d < n; d++) p.sigma[d] = 0.3 + 0.1 * d;
-  }
+  ss::test::set_test_scale(p, n, scale_kind);
   p.bind();
   return p;
 }
 
-/** ss::run_job's contract, computed by the kernels' tile code (HostExec) with tile size T and items of spi samples. */
+/**
+ * ss::run_job's contract, computed by the kernels' tile code (HostExec) with tile size T and items of spi samples:
+ * the job layer's prepare_job and finish_totals around the items, as the cuda engine runs them.
+ */
 JobOutput emulate_job(const EnginePlan& plan, const JobInput& in0, uint32_t T, uint32_t spi) {
-  const uint32_t B = in0.batch, n = plan.n, m = plan.m, S = plan.sampler.samples;
+  const uint32_t B = in0.batch, n = plan.n, m = plan.m;
   const int op = in0.op;
   uint32_t p, q;
   op_shape(plan, op, p, q);
-  const CrossLayout L = cross_layout(op, p, q);
-  EnginePlan local = plan;
-  local.sampler.seed = in0.seed;
-  local.bind();
+  const EnginePlan local = plan.seeded(in0.seed);
   JobInput in = in0;
-  std::vector<uint64_t> box_scratch((box_scratch_bytes(plan.box) + 7) / 8 + 1);
-  std::vector<float> tmp(m);
-  if (op != OP_FORWARD && plan.covariate == COVARIATE_FX && in.fx.empty()) {
-    in.fx.resize(static_cast<size_t>(B) * m);
-    for (uint32_t b = 0; b < B; b++) {
-      evaluate_box(plan.box, in.x.data() + static_cast<size_t>(b) * n, tmp.data(), box_scratch.data());
-      for (uint32_t k = 0; k < m; k++) in.fx[static_cast<size_t>(b) * m + k] = tmp[k];
-    }
-  }
   std::vector<double> shift;
+  prepare_job(local, in, shift);
   const uint32_t kw = batch_key_words(local.sampler);
   std::vector<uint32_t> keys(static_cast<size_t>(B) * std::max<uint32_t>(kw, 1));
   for (uint32_t b = 0; b < B; b++) prepare_batch_keys(local.sampler, b, keys.data() + static_cast<size_t>(b) * kw);
-  if (op == OP_FORWARD) {
-    shift.assign(static_cast<size_t>(B) * m, 0.0);
-    std::vector<double> u(n), eps(n);
-    std::vector<float> z(n);
-    for (uint32_t b = 0; b < B; b++) {
-      sample_row(local.sampler, keys.data() + static_cast<size_t>(b) * kw, b, 0, u.data());
-      for (uint32_t d = 0; d < n; d++) eps[d] = icdf(plan.dist, clip_u(u[d]));
-      perturb(local.scale, in.x.data() + static_cast<size_t>(b) * n, eps.data(), z.data());
-      evaluate_box(local.box, z.data(), tmp.data(), box_scratch.data());
-      for (uint32_t k = 0; k < m; k++) shift[static_cast<size_t>(b) * m + k] = tmp[k];
-    }
-  }
-  const uint32_t items_per_b = (S + spi - 1) / spi;
-  const uint64_t items = static_cast<uint64_t>(B) * items_per_b;
-  const bool store_s = op != OP_FORWARD;
-  const bool store_e = plan.scale.kind == SCALE_MATRIX || op == OP_SCALE_GRADIENT;
-  FusedArgs a{};
-  a.sampler = local.sampler;
-  a.dist = plan.dist;
-  a.scale = local.scale;
-  a.box = plan.box;
-  a.op = op;
-  a.n = n;
-  a.m = m;
-  a.p = p;
-  a.q = q;
-  a.L = L;
-  a.S = S;
-  a.spi = spi;
-  a.items_per_b = items_per_b;
+  FusedArgs a = fused_args(local.sampler, plan.dist, local.scale, plan.box, op, n, m, p, q, spi);
+  const SumsLayout L = a.L;
+  const uint64_t items = static_cast<uint64_t>(B) * a.items_per_b;
   a.item0 = 0;
   a.key_words = kw;
   a.keys_b0 = 0;
@@ -483,9 +412,7 @@ JobOutput emulate_job(const EnginePlan& plan, const JobInput& in0, uint32_t T, u
   a.shift = shift.empty() ? nullptr : shift.data();
   std::vector<double> part(items * L.total);
   a.part = part.data();
-  a.store_s = store_s;
-  a.store_e = store_e;
-  a.shape = tile_shape(plan.box.kind, n, plan.box.rows, plan.box.cols, T, store_s, store_e);
+  a.shape = tile_shape(plan.box.kind, n, plan.box.rows, plan.box.cols, T, a.store_s, a.store_e);
   a.max_sweeps = relax_max_sweeps(a.shape.cells);
   unsigned int status = 0;
   a.status = &status;
@@ -493,49 +420,23 @@ JobOutput emulate_job(const EnginePlan& plan, const JobInput& in0, uint32_t T, u
   HostExec ex;
   for (uint32_t item = 0; item < items; item++) {
     switch (plan.box.kind) {
-      case BOX_PERMUTATION: run_item<TB_PERMUTATION>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
-      case BOX_RANKS: run_item<TB_RANKS>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
-      case BOX_ARGMAX: run_item<TB_ARGMAX>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
-      case BOX_TOPK: run_item<TB_TOPK>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
-      default: run_item<TB_PATH>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
+      case BOX_PERMUTATION: run_item<BOX_PERMUTATION>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
+      case BOX_RANKS: run_item<BOX_RANKS>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
+      case BOX_ARGMAX: run_item<BOX_ARGMAX>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
+      case BOX_TOPK: run_item<BOX_TOPK>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
+      case BOX_SHORTEST_PATH: run_item<BOX_SHORTEST_PATH>(ex, a, reinterpret_cast<char*>(ws.data()), item); break;
+      default: std::printf("      unknown box kind %d\n", plan.box.kind); return JobOutput{};
     }
   }
   if (status != 0) std::printf("      status %u\n", status);
   // merge_items_kernel: per b, items in order
   std::vector<double> totals(static_cast<size_t>(B) * L.total, 0.0);
   for (uint64_t item = 0; item < items; item++) {
-    const uint64_t b = item / items_per_b;
+    const uint64_t b = item / a.items_per_b;
     for (uint64_t e = 0; e < L.total; e++) totals[b * L.total + e] += part[item * L.total + e];
   }
   JobOutput out;
-  out.p = p;
-  out.q = q;
-  const double Sd = S;
-  if (op == OP_FORWARD) {
-    out.value.resize(static_cast<size_t>(B) * m);
-    out.stderr_.resize(static_cast<size_t>(B) * m);
-    for (uint32_t b = 0; b < B; b++)
-      moments_finish(totals.data() + b * L.total, totals.data() + b * L.total + m, shift.data() + static_cast<size_t>(b) * m, Sd, m,
-                     out.value.data() + static_cast<size_t>(b) * m, out.stderr_.data() + static_cast<size_t>(b) * m);
-    return out;
-  }
-  out.mean.resize(static_cast<size_t>(B) * p * q);
-  for (uint32_t b = 0; b < B; b++) {
-    std::vector<double> base;
-    if (plan.covariate == COVARIATE_FX) {
-      const double* fx = in.fx.data() + static_cast<size_t>(b) * m;
-      if (p == 1) {
-        double acc = 0;
-        for (uint32_t k = 0; k < m; k++) acc += static_cast<double>(in.v[static_cast<size_t>(b) * m + k]) * fx[k];
-        base.assign(1, acc);
-      } else {
-        base.assign(fx, fx + m);
-      }
-    }
-    const double* tot = totals.data() + static_cast<size_t>(b) * L.total;
-    cross_finish(plan.covariate, tot + L.A, tot + L.a, tot + L.c, Sd, base.empty() ? nullptr : base.data(), p, q,
-                 out.mean.data() + static_cast<size_t>(b) * p * q);
-  }
+  finish_totals(plan, in, op, p, q, totals, shift, out);
   return out;
 }
 
@@ -688,26 +589,12 @@ void test_user_stream() {
         // Emulation, with the same chunking.
         uint32_t p, q;
         op_shape(plan, op, p, q);
-        const CrossLayout L = cross_layout(op, p, q);
-        EnginePlan local = plan;
-        local.sampler.seed = in.seed;
-        local.bind();
-        FusedArgs a{};
-        a.sampler = local.sampler;
-        a.dist = plan.dist;
-        a.scale = local.scale;
-        a.op = op;
-        a.n = n;
-        a.m = m;
-        a.p = p;
-        a.q = q;
-        a.L = L;
-        a.S = S;
+        const SumsLayout L = sums_layout(op, p, q);
+        const EnginePlan local = plan.seeded(in.seed);
+        FusedArgs a = fused_args(local.sampler, plan.dist, local.scale, plan.box, op, n, m, p, q, 0);
         a.x = in.x.data();
         a.v = in.v.empty() ? nullptr : in.v.data();
         a.dir = in.dir.empty() ? nullptr : in.dir.data();
-        a.store_s = op != OP_FORWARD;
-        a.store_e = plan.scale.kind == SCALE_MATRIX || op == OP_SCALE_GRADIENT;
         std::vector<double> shift(static_cast<size_t>(B) * m, 0.0), totals(static_cast<size_t>(B) * L.total, 0.0);
         a.shift = shift.data();
         std::vector<float> z(chunk * n), zr(chunk * n), outs(chunk * m);
@@ -737,7 +624,7 @@ void test_user_stream() {
             if (op == OP_FORWARD && start == 0)
               for (uint32_t k = 0; k < m; k++) shift[b * m + k] = outs[k];
             std::fill(part.begin(), part.end(), 0.0);
-            accumulate_tile<TB_USER>(ex, a, tv, b, count, part.data());
+            accumulate_tile<TILE_USER_BOX>(ex, a, tv, b, count, part.data());
             for (uint64_t k = 0; k < L.total; k++) totals[b * L.total + k] += part[k];
           }
         }
@@ -781,11 +668,11 @@ void test_user_stream() {
 void test_shapes() {
   check("tile_shape: 16-byte aligned arrays inside the workspace, never shrinking as T grows", [&](auto fail) {
     long cases = 0;
-    for (int box = 0; box <= TB_USER; box++) {
+    for (int box = 0; box <= TILE_USER_BOX; box++) {
       for (uint32_t n : {2u, 9u, 17u, 100u, 1024u}) {
         uint64_t prev = 0;
         for (uint32_t T = 1; T <= 64; T++) {
-          const uint32_t rows = box == TB_PATH ? 1 : 0, cols = box == TB_PATH ? n : 0;
+          const uint32_t rows = box == BOX_SHORTEST_PATH ? 1 : 0, cols = box == BOX_SHORTEST_PATH ? n : 0;
           const TileShape s = tile_shape(box, n, rows, cols, T, true, true);
           cases++;
           const uint64_t offs[] = {s.z, s.s, s.e, s.keys, s.rank, s.thr, s.best, s.cost, s.dist0, s.dist1, s.hops0, s.hops1, s.mask, s.g};
@@ -816,6 +703,5 @@ int main() {
   test_shapes();
   test_fused();
   test_user_stream();
-  std::printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return ss::test::summary();
 }

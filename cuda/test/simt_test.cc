@@ -15,53 +15,26 @@
 #include <string>
 #include <vector>
 
-#include "engine.h"  // native/cpu: EnginePlan (plan binding), op_shape, SAMPLES_PER_ITEM
-#include "exec.h"
-#include "fused_kernel.cuh"
-#include "stream_kernels.cuh"
+#include "job.h"  // native/engine: EnginePlan (plan binding), op_shape, SAMPLES_PER_ITEM
+#include "block/exec.h"
+#include "kernels/fused_kernel.cuh"
+#include "kernels/stream_kernels.cuh"
+#include "check.h"  // native/test: the shared harness
+#include "test_scale.h"
 
 using namespace ss;
 using namespace ss::gpu;
 
+using ss::test::check;
+using ss::test::Rng;
+
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 bool g_quick = false;
 bool g_fused_only = false;
 bool g_verbose = false;  // development: only the fused kernels
 
-void check(const std::string& name, const std::function<long(std::function<void(const std::string&)>)>& body) {
-  std::string first;
-  long failures = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto fail = [&](const std::string& msg) {
-    if (failures++ == 0) first = msg;
-  };
-  const long cases = body(fail);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (failures == 0 && cases > 0) {
-    g_passed++;
-    std::printf("PASS  %s (%ld cases, %.1f s)\n", name.c_str(), cases, secs);
-  } else {
-    g_failed++;
-    std::printf("FAIL  %s (%ld of %ld cases failed; first: %s)\n", name.c_str(), failures, cases, first.c_str());
-  }
-  std::fflush(stdout);
-}
 
-/** mulberry32 (as in the other tests), reproducible. */
-struct Rng {
-  uint32_t s;
-  explicit Rng(uint32_t seed) : s(seed) {}
-  double operator()() {
-    s += 0x6D2B79F5u;
-    uint32_t t = s;
-    t = (t ^ (t >> 15)) * (t | 1);
-    t ^= t + (t ^ (t >> 7)) * (t | 61);
-    return static_cast<double>(t ^ (t >> 14)) / 4294967296.0;
-  }
-};
 
 template <typename T>
 bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
@@ -84,17 +57,7 @@ EnginePlan make_plan(BoxSpec box, uint32_t S, int sampler, bool anti, int scale_
   p.sampler.samples = S;
   p.sampler.dims = n;
   p.sampler.antithetic = anti;
-  p.scale.kind = scale_kind;
-  p.scale.n = n;
-  if (scale_kind == SCALE_MATRIX) {
-    p.matrix.assign(static_cast<size_t>(n) * n, 0.0);
-    for (uint32_t r = 0; r < n; r++)
-      for (uint32_t c = 0; c <= r; c++) p.matrix[r * n + c] = r == c ? 0.6 + 0.1 * r : 0.05 * (1.0 + r - c);
-  } else {
-    p.sigma.assign(n, 0.7);
-    if (scale_kind == SCALE_DIAGONAL)
-      for (uint32_t d = 0; d < n; d++) p.sigma[d] = 0.3 + 0.1 * d;
-  }
+  ss::test::set_test_scale(p, n, scale_kind);
   p.bind();
   return p;
 }
@@ -113,7 +76,7 @@ void build_job(Job& j, int op, uint32_t B, uint32_t T, uint32_t spi, uint64_t se
   EnginePlan& plan = j.plan;
   plan.sampler.seed = seed;
   plan.bind();
-  const uint32_t n = plan.n, m = plan.m, S = plan.sampler.samples;
+  const uint32_t n = plan.n, m = plan.m;
   Rng rng(static_cast<uint32_t>(seed * 7 + op));
   const bool path = plan.box.kind == BOX_SHORTEST_PATH;
   j.x.resize(static_cast<size_t>(B) * n);
@@ -130,20 +93,7 @@ void build_job(Job& j, int op, uint32_t B, uint32_t T, uint32_t spi, uint64_t se
   uint32_t p, q;
   op_shape(plan, op, p, q);
   FusedArgs& a = j.a;
-  a = FusedArgs{};
-  a.sampler = plan.sampler;
-  a.dist = plan.dist;
-  a.scale = plan.scale;
-  a.box = plan.box;
-  a.op = op;
-  a.n = n;
-  a.m = m;
-  a.p = p;
-  a.q = q;
-  a.L = cross_layout(op, p, q);
-  a.S = S;
-  a.spi = spi;
-  a.items_per_b = (S + spi - 1) / spi;
+  a = fused_args(plan.sampler, plan.dist, plan.scale, plan.box, op, n, m, p, q, spi);
   a.item0 = 0;
   a.key_words = kw;
   a.keys_b0 = 0;
@@ -152,8 +102,6 @@ void build_job(Job& j, int op, uint32_t B, uint32_t T, uint32_t spi, uint64_t se
   a.v = j.v.data();
   a.dir = j.dir.data();
   a.shift = j.shift.data();
-  a.store_s = op != GOP_FORWARD;
-  a.store_e = plan.scale.kind == SCALE_MATRIX || op == GOP_SCALE_GRADIENT;
   a.shape = tile_shape(plan.box.kind, n, plan.box.rows, plan.box.cols, T, a.store_s, a.store_e);
   a.max_sweeps = relax_max_sweeps(a.shape.cells);
   j.items = static_cast<uint64_t>(B) * a.items_per_b;
@@ -187,11 +135,11 @@ std::string compare_fused(Job& j, uint32_t threads, bool global_ws) {
   dv.gws = global_ws ? gws.data() : nullptr;
   std::string err;
   switch (base.box.kind) {
-    case BOX_PERMUTATION: host_items<TB_PERMUTATION>(hw, j.items, threads); err = simt_items<TB_PERMUTATION>(dv, j.items, threads, global_ws); break;
-    case BOX_RANKS: host_items<TB_RANKS>(hw, j.items, threads); err = simt_items<TB_RANKS>(dv, j.items, threads, global_ws); break;
-    case BOX_ARGMAX: host_items<TB_ARGMAX>(hw, j.items, threads); err = simt_items<TB_ARGMAX>(dv, j.items, threads, global_ws); break;
-    case BOX_TOPK: host_items<TB_TOPK>(hw, j.items, threads); err = simt_items<TB_TOPK>(dv, j.items, threads, global_ws); break;
-    default: host_items<TB_PATH>(hw, j.items, threads); err = simt_items<TB_PATH>(dv, j.items, threads, global_ws); break;
+    case BOX_PERMUTATION: host_items<BOX_PERMUTATION>(hw, j.items, threads); err = simt_items<BOX_PERMUTATION>(dv, j.items, threads, global_ws); break;
+    case BOX_RANKS: host_items<BOX_RANKS>(hw, j.items, threads); err = simt_items<BOX_RANKS>(dv, j.items, threads, global_ws); break;
+    case BOX_ARGMAX: host_items<BOX_ARGMAX>(hw, j.items, threads); err = simt_items<BOX_ARGMAX>(dv, j.items, threads, global_ws); break;
+    case BOX_TOPK: host_items<BOX_TOPK>(hw, j.items, threads); err = simt_items<BOX_TOPK>(dv, j.items, threads, global_ws); break;
+    default: host_items<BOX_SHORTEST_PATH>(hw, j.items, threads); err = simt_items<BOX_SHORTEST_PATH>(dv, j.items, threads, global_ws); break;
   }
   if (!err.empty()) return "emulator: " + err;
   if (st_want != 0 || st_got != 0) return "status " + std::to_string(st_want) + "/" + std::to_string(st_got);
@@ -258,7 +206,7 @@ void test_fused() {
     for (const BoxCase& bc : some) {
       Job j;
       j.plan = make_plan(bc.box, 21, SAMPLER_MC, false, SCALE_SCALAR, 0);
-      build_job(j, GOP_VJP, 2, 5, 8, 5);
+      build_job(j, OP_VJP, 2, 5, 8, 5);
       const std::string err = compare_fused(j, 256, true);
       cases++;
       if (!err.empty()) fail(std::string(bc.name) + ": " + err);
@@ -422,9 +370,9 @@ void test_stream_kernels() {
       a.m = m;
       uint32_t pp, qq;
       op_shape(j.plan, op, pp, qq);
-      a.p = op == GOP_VJP || op == GOP_SCALE_GRADIENT ? 1 : m;
+      a.p = op == OP_VJP || op == OP_SCALE_GRADIENT ? 1 : m;
       a.q = qq;
-      a.L = cross_layout(op, a.p, a.q);
+      a.L = sums_layout(op, a.p, a.q);
       std::vector<float> v(static_cast<size_t>(B) * m);
       for (float& x : v) x = static_cast<float>(rng() - 0.5);
       a.v = v.data();
@@ -463,7 +411,7 @@ void test_stream_kernels() {
         seg.g = g.data();
         double* mine = want.data() + static_cast<size_t>(sg) * a.L.total;
         for (uint64_t k = 0; k < a.L.total; k++) mine[k] = 0.0;
-        accumulate_tile<TB_USER>(ex, a, seg, b, tc, mine);
+        accumulate_tile<TILE_USER_BOX>(ex, a, seg, b, tc, mine);
       }
       err = simt::launch(user_accumulate_kernel, dim3(segments), dim3(BLOCK_THREADS), 0, a, tv, b, count, got.data());
       cases++;
@@ -600,6 +548,5 @@ int main(int argc, char** argv) {
   }
   test_fused();
   std::printf("(%llu CUDA threads emulated)\n", static_cast<unsigned long long>(simt::threads_run()));
-  std::printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return ss::test::summary();
 }

@@ -9,6 +9,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { DISTRIBUTION_NAMES } from '../distributions.js';
+import { SAMPLER_NAMES } from '../samplers.js';
+
 const require = createRequire(import.meta.url);
 
 /**
@@ -91,6 +94,44 @@ export interface NativeAddon {
   /** The most threads a job runs on (4 × hardware threads, at most 256): larger requests are capped natively. */
   maxThreads: number;
   samplesPerItem: number;
+  /** The names of each native enum in enum order (native/engine/enum_names.h); checked at load time. */
+  enums: NativeEnums;
+}
+
+/** The enum tables a native addon exports: for each kind that crosses the boundary as a position, its names. */
+export type NativeEnums = Readonly<Record<keyof typeof NATIVE_ENUMS, readonly string[]>>;
+
+/**
+ * The TS side's names, in the positions the plan and job objects carry: distributions and samplers are the
+ * public lists; boxes are BuiltinSpec kinds, ops the Smoothed operations, covariates and scales the option
+ * values. An addon whose tables differ is refused by loadAddon.
+ */
+export const NATIVE_ENUMS = Object.freeze({
+  distributions: DISTRIBUTION_NAMES,
+  samplers: SAMPLER_NAMES,
+  boxes: Object.freeze(['permutation', 'ranks', 'argmax', 'topk', 'shortestPath']),
+  ops: Object.freeze(['forward', 'vjp', 'jacobian', 'jvp', 'scaleGradient']),
+  covariates: Object.freeze(['none', 'fx', 'loo']),
+  scales: Object.freeze(['scalar', 'diagonal', 'matrix']),
+});
+
+/**
+ * Why an addon's `enums` do not match the TS lists (undefined when every table matches name for name). Positions
+ * cross the boundary, so a reordered or extended enum on either side would otherwise be a silent wrong answer.
+ */
+export function enumMismatch(enums: unknown, expected: NativeEnums = NATIVE_ENUMS): string | undefined {
+  if (typeof enums !== 'object' || enums === null) return 'the addon exports no enum tables (`enums`): it predates this version of the library; rebuild it';
+  const problems: string[] = [];
+  for (const [key, names] of Object.entries(expected)) {
+    const got = (enums as Record<string, unknown>)[key];
+    const list = Array.isArray(got) ? (got as unknown[]).map(String) : undefined;
+    if (list === undefined || list.length !== names.length || list.some((name, i) => name !== names[i])) {
+      problems.push(`${key}: native [${list ? list.join(', ') : String(got)}], TS [${names.join(', ')}]`);
+    }
+  }
+  return problems.length === 0
+    ? undefined
+    : `the addon's enum tables differ from the TS lists (${problems.join('; ')}): the addon was built from other sources than this library; rebuild it`;
 }
 
 export type CpuAddon = NativeAddon;
@@ -122,6 +163,7 @@ export function addonSource(path: string): AddonSource {
   return addonCandidates('').some((c) => c.source === 'prebuilt' && path.startsWith(c.path)) ? 'prebuilt' : 'local-build';
 }
 
+/** The first candidate that loads and whose enum tables match the TS lists; else why none did. */
 export function loadAddon<T>(file: string): LoadResult<T> {
   const found = addonCandidates(file).filter((c) => existsSync(c.path));
   if (found.length === 0) {
@@ -134,11 +176,16 @@ export function loadAddon<T>(file: string): LoadResult<T> {
   }
   const errors: string[] = [];
   for (const { path, source } of found) {
+    let addon: T;
     try {
-      return { addon: require(path) as T, path, source };
+      addon = require(path) as T;
     } catch (err) {
       errors.push(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+      continue;
     }
+    const mismatch = enumMismatch((addon as { enums?: unknown }).enums);
+    if (mismatch === undefined) return { addon, path, source };
+    errors.push(`${path}: ${mismatch}`);
   }
   return { reason: `could not load the addon: ${errors.join('; ')}` };
 }

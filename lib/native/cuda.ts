@@ -12,7 +12,7 @@ import type { Backend } from '../plan.js';
 import type { Task } from '../task.js';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { loadAddon, type LoadResult, type NativeAddon, type NativePlan } from './addon.js';
+import { enumMismatch, loadAddon, type LoadResult, type NativeAddon, type NativePlan } from './addon.js';
 import { nativeBackend } from './backend.js';
 
 /** deviceInfo() of the CUDA addon. */
@@ -65,7 +65,9 @@ function loadCudaAddon(): LoadResult<CudaAddon> {
   if (override === undefined || override === '') return loadAddon<CudaAddon>(CUDA_ADDON_FILE);
   const path = resolve(override);
   try {
-    return { addon: createRequire(import.meta.url)(path) as CudaAddon, path };
+    const addon = createRequire(import.meta.url)(path) as CudaAddon;
+    const mismatch = enumMismatch(addon.enums);
+    return mismatch === undefined ? { addon, path } : { reason: `${CUDA_ADDON_ENV}=${override}: ${mismatch}` };
   } catch (err) {
     return { reason: `${CUDA_ADDON_ENV}=${override}: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -17,7 +17,7 @@
 // ranks), box_support() the positions of the ones of a 0/1 output, so that Σ f sᵀ can skip the zeros.
 //
 // The sorting boxes are SS_HD all the way down (sorting.h, order.h); the shortest path and the dispatch below
-// are host-only for now (a GPU relaxation of the same rule will come).
+// are host-only (the GPU runs the same rule as a data-parallel relaxation, cuda/block/grid_relax.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +30,7 @@ namespace ss {
 
 /** The five built-ins (BuiltinSpec.kind in lib/blackboxes/sorting.ts). */
 enum BoxKind : int { BOX_PERMUTATION = 0, BOX_RANKS = 1, BOX_ARGMAX = 2, BOX_TOPK = 3, BOX_SHORTEST_PATH = 4 };
+constexpr int BOX_KIND_COUNT = 5;
 
 /**
  * A built-in black box. n = input size (rows·cols for shortest paths); k only for top-k; rows and cols only

@@ -158,17 +158,23 @@ SS_HD double logistic_cdf(double e) {
   return t / (1 + t);
 }
 SS_HD double logistic_score(double e) { return ::tanh(0.5 * e); }
+// The lower half (m = min(c, 1 − c) ≤ ½) of the logistic F⁻¹ and score, in named pieces: log(m/(1−m)) in the tail,
+// and near ½ 2·atanh(2m − 1) (2m − 1 is exact there) to keep relative accuracy. The CPU engine's column kernel
+// (native/cpu/engine.cc, logistic_column) partitions rows by logistic_in_tail and calls these same functions.
+SS_HD bool logistic_in_tail(double m) { return m < 0.25; }
+SS_HD double logistic_lower_tail(double m) { return ::log(m / (1 - m)); }
+SS_HD double logistic_lower_center(double m) { return 2 * ::atanh(2 * m - 1); }
+SS_HD double logistic_score_lower(double m) { return 2 * m - 1; }
 SS_HD double logistic_icdf(double u) {
   const double c = clip_u(u);
   const double m = c < 0.5 ? c : 1 - c;
-  // log(m/(1−m)); near ½ use 2·atanh(2m − 1) (2m − 1 is exact there) to keep relative accuracy.
-  const double lower = m < 0.25 ? ::log(m / (1 - m)) : 2 * ::atanh(2 * m - 1);
+  const double lower = logistic_in_tail(m) ? logistic_lower_tail(m) : logistic_lower_center(m);
   return c > 0.5 ? -lower : lower;
 }
 SS_HD double logistic_score_from_u(double u) {
   const double c = clip_u(u);
   const double m = c < 0.5 ? c : 1 - c;
-  const double lower = 2 * m - 1;
+  const double lower = logistic_score_lower(m);
   return c > 0.5 ? -lower : lower;
 }
 

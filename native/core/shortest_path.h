@@ -1,6 +1,6 @@
 // The grid shortest-path black box, one input row at a time, on the CPU; mirrors shortestPath() in
-// lib/blackboxes/shortestPath.ts (sanitizeCost, computeLabels, traceBack). A data-parallel relaxation for the
-// GPU will come later; it must converge to the same labels (read the header of shortestPath.ts).
+// lib/blackboxes/shortestPath.ts (sanitizeCost, computeLabels, traceBack). The GPU's data-parallel relaxation
+// (cuda/block/grid_relax.h) converges to the same labels (read the header of shortestPath.ts).
 //
 // THE RULE (shortestPath.ts, binding on every backend):
 //   1. cost = sanitizeCost(float): NaN/+Infinity -> FLT_MAX, anything <= 0 (-0, -Infinity) -> +0, else kept;

@@ -19,22 +19,6 @@
 
 namespace ss {
 
-void EnginePlan::bind() {
-  sampler.sobol_v = sobol_v.empty() ? nullptr : sobol_v.data();
-  scale.sigma = sigma.empty() ? nullptr : sigma.data();
-  scale.matrix = matrix.empty() ? nullptr : matrix.data();
-}
-
-void op_shape(const EnginePlan& plan, int op, uint32_t& p, uint32_t& q) {
-  switch (op) {
-    case OP_VJP: p = 1; q = plan.n; break;
-    case OP_JACOBIAN: p = plan.m; q = plan.n; break;
-    case OP_JVP: p = plan.m; q = 1; break;
-    case OP_SCALE_GRADIENT: p = 1; q = scale_statistic_size(plan.scale); break;
-    default: p = plan.m; q = 0; break;  // forward: moments of the m outputs
-  }
-}
-
 namespace {
 
 // SIMD: the noise kernels (sample_block: Philox and the samplers; noise_block: F⁻¹ and scores) are compiled
@@ -93,16 +77,6 @@ struct Scratch {
   }
 };
 
-// u → ε = F⁻¹(u), s = score(u) for sample i of batch element b (keys prepared for b).
-inline void make_noise(const EnginePlan& plan, const uint32_t* keys, uint32_t b, uint32_t i, double* u, double* eps, double* score) {
-  sample_row(plan.sampler, keys, b, i, u);
-  for (uint32_t d = 0; d < plan.n; d++) {
-    const double uc = clip_u(u[d]);
-    eps[d] = icdf(plan.dist, uc);
-    score[d] = score_from_u(plan.dist, uc);
-  }
-}
-
 // Negation as a sign-bit flip (what unary minus is), branch-free: flip = 0 or 0x8000000000000000.
 inline double flip_sign(double x, uint64_t flip) {
   uint64_t bits;
@@ -113,7 +87,7 @@ inline double flip_sign(double x, uint64_t flip) {
 }
 
 // ε and s for one column of a block (U column-major, outputs row-major with stride n), any distribution: the
-// same calls as make_noise, with the distribution dispatched once per column.
+// same calls as sample_noise (job.h), with the distribution dispatched once per column.
 template <typename Icdf, typename Score>
 inline void noise_column(const double* col, uint32_t count, uint32_t n, double* eps, double* score, Icdf icdf_fn, Score score_fn) {
   for (uint32_t r = 0; r < count; r++) {
@@ -123,13 +97,15 @@ inline void noise_column(const double* col, uint32_t count, uint32_t n, double* 
   }
 }
 
-// Logistic, one column: exactly logistic_icdf(uc) and logistic_score_from_u(uc) (distributions.h), restructured so
-// that the unpredictable choice between log(m/(1−m)) and 2·atanh(2m − 1) is a partition of the rows instead
-// of a branch per value, and the upper-half negation a sign flip. Same operations on the same operands.
+// Logistic, one column: logistic_icdf(uc) and logistic_score_from_u(uc) of distributions.h, through the same
+// pieces (logistic_in_tail, logistic_lower_tail / _center, logistic_score_lower), so there is one logistic F⁻¹.
+// Only the control flow differs: the unpredictable choice between the two forms is a partition of the rows instead
+// of a branch per value, and the upper-half negation a sign flip (what unary minus is). engine_simd_test and the
+// parity tests check the bits against the per-sample path.
 inline void logistic_column(const double* col, uint32_t count, uint32_t n, double* eps, double* score, double* mbuf,
                             uint64_t* flips, uint32_t* list) {
-  uint32_t* lo = list;                // rows with m < 0.25: log(m/(1−m))
-  uint32_t* hi = list + BLOCK_ROWS;   // the others: 2·atanh(2m − 1)
+  uint32_t* lo = list;                // rows in the tail: logistic_lower_tail
+  uint32_t* hi = list + BLOCK_ROWS;   // the others: logistic_lower_center
   double sbuf[BLOCK_ROWS];
   uint32_t small[BLOCK_ROWS];
   for (uint32_t r = 0; r < count; r++) {  // branch-free: vectorises
@@ -138,8 +114,8 @@ inline void logistic_column(const double* col, uint32_t count, uint32_t n, doubl
     const uint64_t flip = c > 0.5 ? 0x8000000000000000ull : 0;
     mbuf[r] = m;
     flips[r] = flip;
-    sbuf[r] = flip_sign(2 * m - 1, flip);
-    small[r] = m < 0.25;
+    sbuf[r] = flip_sign(logistic_score_lower(m), flip);
+    small[r] = logistic_in_tail(m);
   }
   uint32_t nlo = 0, nhi = 0;
   for (uint32_t r = 0; r < count; r++) {
@@ -152,16 +128,16 @@ inline void logistic_column(const double* col, uint32_t count, uint32_t n, doubl
   for (uint32_t k = 0; k < nlo; k++) {
     const uint32_t r = lo[k];
     const double m = mbuf[r];
-    eps[static_cast<size_t>(r) * n] = flip_sign(::log(m / (1 - m)), flips[r]);
+    eps[static_cast<size_t>(r) * n] = flip_sign(logistic_lower_tail(m), flips[r]);
   }
   for (uint32_t k = 0; k < nhi; k++) {
     const uint32_t r = hi[k];
     const double m = mbuf[r];
-    eps[static_cast<size_t>(r) * n] = flip_sign(2 * ::atanh(2 * m - 1), flips[r]);
+    eps[static_cast<size_t>(r) * n] = flip_sign(logistic_lower_center(m), flips[r]);
   }
 }
 
-// The noise of a block: U (column-major, ld = BLOCK_ROWS) → ε, s (row-major count × n), as make_noise per row.
+// The noise of a block: U (column-major, ld = BLOCK_ROWS) → ε, s (row-major count × n), as sample_noise per row.
 // W > 1: the vector kernels of noise_simd.h where there is one. Gaussian: ε only (the score is ε; callers read ε).
 template <int W>
 inline void noise_block(int dist, const double* U, uint32_t count, uint32_t n, double* eps, double* score, Scratch& s) {
@@ -254,20 +230,6 @@ inline void cross_sample(const EnginePlan& plan, const JobInput& in, int op, uin
   }
 }
 
-// The baseline of the fx covariate for batch element b: f(x_b) (p = m) or ⟨v_b, f(x_b)⟩ (p = 1).
-void fx_baseline(const EnginePlan& plan, const JobInput& in, int op, uint32_t b, std::vector<double>& out) {
-  const uint32_t m = plan.m;
-  const double* fx = in.fx.data() + static_cast<size_t>(b) * m;
-  if (op == OP_VJP || op == OP_SCALE_GRADIENT) {
-    const float* v = in.v.data() + static_cast<size_t>(b) * m;
-    double acc = 0;
-    for (uint32_t k = 0; k < m; k++) acc += static_cast<double>(v[k]) * fx[k];
-    out.assign(1, acc);
-  } else {
-    out.assign(fx, fx + m);
-  }
-}
-
 // std::thread(worker, t), except that STOCHASTIC_SMOOTHING_TEST_THREAD_FAIL=k makes the start of thread k (0-based)
 // throw what a refused pthread_create throws (std::system_error, EAGAIN): the only way a test can reach that path.
 template <typename F>
@@ -279,26 +241,16 @@ std::thread start_thread(F& worker, unsigned t) {
   return std::thread(worker, t);
 }
 
-struct Layout {
-  size_t A, a, c, total;  // offsets of A (p×q), a (p), c (q) in one partial; forward: sum (m), sum_sq (m)
-};
-
-Layout layout(int op, uint32_t p, uint32_t q) {
-  if (op == OP_FORWARD) return {0, p, 0, 2 * static_cast<size_t>(p)};
-  const size_t pq = static_cast<size_t>(p) * q;
-  return {0, pq, pq + p, pq + p + q};
-}
-
 // One work item (samples [start, end) of batch element b) on the fused path: noise by blocks of BLOCK_ROWS rows
 // (sample_block + noise_block), then per sample perturb → black box → sums. Sums that are exact in double
 // (integers: ranks and 0/1 outputs) are formed from the sparse outputs (box_ranks, box_support) in integers or
-// with the zero terms skipped; every value is the one the per-sample path (make_noise, evaluate_box,
+// with the zero terms skipped; every value is the one the per-sample path (sample_noise, evaluate_box,
 // moments_add / cross_sample) gives, bit for bit: skipped terms are exact zeros, integer sums are exact.
 // `aborted` is polled once per block of BLOCK_ROWS samples (an item may take long for a large box): the caller
 // discards the partial sums of an aborted job.
 template <int W>
 __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, const JobInput& in, int op, uint32_t b, uint32_t start, uint32_t end, uint32_t p,
-                     uint32_t q, const Layout& L, const std::vector<double>& shift, double* part, Scratch& s,
+                     uint32_t q, const SumsLayout& L, const std::vector<double>& shift, double* part, Scratch& s,
                      const std::atomic<bool>& aborted) {
   const uint32_t n = plan.n, m = plan.m;
   const float* xb = in.x.data() + static_cast<size_t>(b) * n;
@@ -448,7 +400,7 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
 // run_item compiled for each SIMD level (simd.h); run_item_at picks the copy.
 #define SS_RUN_ITEM_ARGS                                                                                             \
   const EnginePlan &plan, const JobInput &in, int op, uint32_t b, uint32_t start, uint32_t end, uint32_t p, uint32_t q, \
-      const Layout &L, const std::vector<double> &shift, double *part, Scratch &s, const std::atomic<bool> &aborted
+      const SumsLayout &L, const std::vector<double> &shift, double *part, Scratch &s, const std::atomic<bool> &aborted
 #if SS_SIMD_X86
 SS_ISA_AVX512 void run_item_avx512(SS_RUN_ITEM_ARGS) { run_item<8>(plan, in, op, b, start, end, p, q, L, shift, part, s, aborted); }
 SS_ISA_AVX2 void run_item_avx2(SS_RUN_ITEM_ARGS) { run_item<4>(plan, in, op, b, start, end, p, q, L, shift, part, s, aborted); }
@@ -467,72 +419,15 @@ void run_item_at(int level, SS_RUN_ITEM_ARGS) {
 
 }  // namespace
 
-void finish_totals(const EnginePlan& plan, const JobInput& in, int op, uint32_t p, uint32_t q, const std::vector<double>& totals,
-                   const std::vector<double>& shift, JobOutput& out) {
-  const uint32_t B = in.batch, m = plan.m;
-  const double S = plan.sampler.samples;
-  const Layout L = layout(op, p, q);
-  out.p = p;
-  out.q = q;
-  if (op == OP_FORWARD) {
-    out.value.resize(static_cast<size_t>(B) * m);
-    out.stderr_.resize(static_cast<size_t>(B) * m);
-    for (uint32_t b = 0; b < B; b++) {
-      const double* tot = totals.data() + static_cast<size_t>(b) * L.total;
-      moments_finish(tot, tot + m, shift.data() + static_cast<size_t>(b) * m, S, m, out.value.data() + static_cast<size_t>(b) * m,
-                     out.stderr_.data() + static_cast<size_t>(b) * m);
-    }
-    return;
-  }
-  out.mean.resize(static_cast<size_t>(B) * p * q);
-  std::vector<double> base;
-  for (uint32_t b = 0; b < B; b++) {
-    const double* tot = totals.data() + static_cast<size_t>(b) * L.total;
-    if (plan.covariate == COVARIATE_FX) fx_baseline(plan, in, op, b, base);
-    cross_finish(plan.covariate, tot + L.A, tot + L.a, tot + L.c, S, base.empty() ? nullptr : base.data(), p, q,
-                 out.mean.data() + static_cast<size_t>(b) * p * q);
-  }
-}
-
-void prepare_job(const EnginePlan& seeded, JobInput& in, std::vector<double>& shift) {
-  const uint32_t B = in.batch, n = seeded.n, m = seeded.m;
-  const int op = in.op;
-  uint32_t p, q;
-  op_shape(seeded, op, p, q);
-  Scratch s(seeded, p, q);
-  if (op != OP_FORWARD && seeded.covariate == COVARIATE_FX && in.fx.empty()) {
-    in.fx.resize(static_cast<size_t>(B) * m);
-    for (uint32_t b = 0; b < B; b++) {
-      evaluate_box(seeded.box, in.x.data() + static_cast<size_t>(b) * n, s.f.data(), s.box.data());
-      for (uint32_t k = 0; k < m; k++) in.fx[static_cast<size_t>(b) * m + k] = s.f[k];
-    }
-  }
-  shift.clear();
-  if (op != OP_FORWARD) return;
-  shift.assign(static_cast<size_t>(B) * m, 0.0);
-  for (uint32_t b = 0; b < B; b++) {
-    s.prepare(seeded, b);
-    make_noise(seeded, s.keys.data(), b, 0, s.u.data(), s.eps.data(), s.score.data());
-    perturb(seeded.scale, in.x.data() + static_cast<size_t>(b) * n, s.eps.data(), s.z.data());
-    evaluate_box(seeded.box, s.z.data(), s.f.data(), s.box.data());
-    for (uint32_t k = 0; k < m; k++) shift[static_cast<size_t>(b) * m + k] = s.f[k];
-  }
-}
-
 bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const std::atomic<bool>& aborted,
              const std::function<void(uint64_t)>& progress, std::string& error) {
-  if (!plan.builtin) {
-    error = "run_job needs a built-in black box";
-    return false;
-  }
+  if (!check_builtin(plan, error)) return false;
   const uint32_t B = in0.batch, n = plan.n, m = plan.m, S = plan.sampler.samples;
   uint32_t p, q;
   op_shape(plan, in0.op, p, q);
   const int op = in0.op;
-  const Layout L = layout(op, p, q);
-  EnginePlan local = plan;
-  local.sampler.seed = in0.seed;
-  local.bind();
+  const SumsLayout L = sums_layout(op, p, q);
+  const EnginePlan local = plan.seeded(in0.seed);
 
   JobInput in = in0;
   std::vector<double> shift;
@@ -576,7 +471,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
         if (fused) run_item_at(level, local, in, op, b, start, end, p, q, L, shift, part, s, aborted);
         else {
           for (uint32_t i = start; i < end; i++) {
-            make_noise(local, s.keys.data(), b, i, s.u.data(), s.eps.data(), s.score.data());
+            sample_noise(local, s.keys.data(), b, i, s.u.data(), s.eps.data(), s.score.data());
             perturb(local.scale, xb, s.eps.data(), s.z.data());
             evaluate_box(local.box, s.z.data(), s.f.data(), s.box.data());
             if (op == OP_FORWARD) moments_add(part, part + m, shift.data() + static_cast<size_t>(b) * m, m, s.f.data());
@@ -624,11 +519,10 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
   return true;
 }
 
-UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : plan_(plan), in_(std::move(in)), chunk_(chunk) {
-  plan_.sampler.seed = in_.seed;
-  plan_.bind();
+UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk)
+    : plan_(plan.seeded(in.seed)), in_(std::move(in)), chunk_(chunk) {  // plan_ is declared before in_
   op_shape(plan_, in_.op, p_, q_);
-  const Layout L = layout(in_.op, p_, q_);
+  const SumsLayout L = sums_layout(in_.op, p_, q_);
   keys_.resize(to_size(std::max<uint64_t>(1, batch_key_words64(plan_.sampler)), "sampler key words"));
   u_.resize(plan_.n);
   eps_.resize(static_cast<size_t>(chunk_) * plan_.n);
@@ -648,7 +542,7 @@ void UserStream::noise(uint32_t b, uint32_t start, uint32_t count, float* z) {
   for (uint32_t r = 0; r < count; r++) {
     double* e = eps_.data() + static_cast<size_t>(r) * n;
     double* s = score_.data() + static_cast<size_t>(r) * n;
-    make_noise(plan_, keys_.data(), b, start + r, u_.data(), e, s);
+    sample_noise(plan_, keys_.data(), b, start + r, u_.data(), e, s);
     perturb(plan_.scale, in_.x.data() + static_cast<size_t>(b) * n, e, z + static_cast<size_t>(r) * n);
   }
   b_ = b;
@@ -658,7 +552,7 @@ void UserStream::noise(uint32_t b, uint32_t start, uint32_t count, float* z) {
 
 void UserStream::accumulate(const float* outputs) {
   const uint32_t n = plan_.n, m = plan_.m;
-  const Layout L = layout(in_.op, p_, q_);
+  const SumsLayout L = sums_layout(in_.op, p_, q_);
   double* tot = totals_.data() + static_cast<size_t>(b_) * L.total;
   double* shift = shift_.data() + static_cast<size_t>(b_) * m;
   if (in_.op == OP_FORWARD && start_ == 0) for (uint32_t k = 0; k < m; k++) shift[k] = outputs[k];

@@ -1,85 +1,16 @@
 // The CPU backend's estimator engine: fused (noise → built-in black box → sums) over a deterministic grid
-// of work items, multi-threaded, with a reduction order that does not depend on the thread count.
+// of work items, multi-threaded, with a reduction order that does not depend on the thread count. The plan,
+// job and their host setup and finish are the job layer's (native/engine/job.h), shared with the CUDA engine.
 #pragma once
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "accumulate.h"
-#include "blackbox.h"
-#include "samplers.h"
-#include "scale.h"
+#include "job.h"  // EnginePlan, JobInput, JobOutput, op_shape, prepare_job, finish_totals (native/engine/)
 
 namespace ss {
-
-enum Op : int { OP_FORWARD = 0, OP_VJP = 1, OP_JACOBIAN = 2, OP_JVP = 3, OP_SCALE_GRADIENT = 4 };
-
-// Everything smooth() fixed, with owned storage behind the config pointers.
-struct EnginePlan {
-  uint32_t n = 0, m = 0;
-  bool builtin = false;  // false: a user JS black box, evaluated through UserStream
-  BoxSpec box{};
-  int dist = 0;
-  int covariate = COVARIATE_NONE;
-  SamplerConfig sampler{};
-  ScaleConfig scale{};
-  std::vector<uint32_t> sobol_v;
-  std::vector<double> sigma, matrix;
-
-  // Re-point the configs at the owned vectors (call after filling or copying them).
-  void bind();
-};
-
-// One call: an operation over B inputs. Arrays are copied in; nothing here points at JS memory.
-struct JobInput {
-  int op = OP_FORWARD;
-  uint32_t batch = 0;
-  uint64_t seed = 0;
-  std::vector<float> x;    // B×n
-  std::vector<float> v;    // B×m (vjp, scale gradient)
-  std::vector<double> dir; // B×n, L⁻¹t (jvp)
-  std::vector<double> fx;  // B×m, f(x_b) for the fx covariate (computed here for built-ins when empty)
-  unsigned threads = 0;    // 0: hardware concurrency
-};
-
-struct JobOutput {
-  std::vector<float> value, stderr_;  // forward: B×m
-  std::vector<double> mean;           // other ops: B×p×q, the covariate-corrected (1/S) Σ (g − β) hᵀ
-  uint32_t p = 0, q = 0;
-};
-
-// Shape (p, q) of the cross sums of an operation: g has p entries, h has q.
-void op_shape(const EnginePlan& plan, int op, uint32_t& p, uint32_t& q);
-
-// The setup every engine shares (built-in boxes, on the host, in a fixed order): f(x_b) for the fx covariate
-// when the caller did not pass it, and for forward the moment shift: the output of sample 0 of each b.
-// `seeded` is the plan with the job's seed.
-void prepare_job(const EnginePlan& seeded, JobInput& in, std::vector<double>& shift);
-
-// The finish every engine shares: per-b totals (sums of Σ(f−K), Σ(f−K)² for forward; A, a, c otherwise, in
-// that order) → value/stderr, or the covariate-corrected mean (1/S) Σ (g − β) hᵀ. shift: the forward moment shift.
-void finish_totals(const EnginePlan& plan, const JobInput& in, int op, uint32_t p, uint32_t q, const std::vector<double>& totals,
-                   const std::vector<double>& shift, JobOutput& out);
-
-// The most threads a job starts (README "Limits"): 4 × the hardware threads, at most 256, at least 1.
-// A larger request (smooth({ threads }), STOCHASTIC_SMOOTHING_THREADS) is capped here whatever JS passed.
-constexpr unsigned MAX_THREADS = 256;
-inline unsigned thread_cap() {
-  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  return std::min(MAX_THREADS, hw > MAX_THREADS / 4 ? MAX_THREADS : 4 * hw);
-}
-// Threads a job with `requested` (0 = all hardware threads) runs on, capped; never more than its work items.
-inline unsigned job_threads(unsigned requested, uint64_t items) {
-  const unsigned want = requested ? requested : std::max(1u, std::thread::hardware_concurrency());
-  return static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>({want, thread_cap(), items})));
-}
-
-// Samples per work item. Fixed, so that partial sums and their merge order never depend on threads.
-constexpr uint32_t SAMPLES_PER_ITEM = 1024;
 
 // Runs a job on built-in black boxes. Returns false with `error` set on failure; `aborted` (set from
 // another thread) is polled every 64 samples; progress(done) is called from the calling thread between waves,

@@ -19,42 +19,15 @@
 #include <vector>
 
 #include "blackbox.h"
+#include "check.h"  // native/test: the shared harness
+
+using ss::test::check;
+using ss::test::Rng;
 
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 
-/** One check: runs body(fail) where fail(msg) records the first failure; prints one line. */
-void check(const std::string& name, const std::function<long(std::function<void(const std::string&)>)>& body) {
-  std::string first;
-  long failures = 0;
-  auto fail = [&](const std::string& msg) {
-    if (failures++ == 0) first = msg;
-  };
-  const long cases = body(fail);
-  if (failures == 0) {
-    g_passed++;
-    std::printf("PASS  %s (%ld cases)\n", name.c_str(), cases);
-  } else {
-    g_failed++;
-    std::printf("FAIL  %s (%ld of %ld cases failed; first: %s)\n", name.c_str(), failures, cases, first.c_str());
-  }
-}
 
-/** mulberry32, as in the TS test, so that runs reproduce. */
-struct Rng {
-  uint32_t s;
-  explicit Rng(uint32_t seed) : s(seed) {}
-  double operator()() {
-    s += 0x6D2B79F5u;
-    uint32_t t = s;
-    t = (t ^ (t >> 15)) * (t | 1);
-    t ^= t + (t ^ (t >> 7)) * (t | 61);
-    return static_cast<double>(t ^ (t >> 14)) / 4294967296.0;
-  }
-  uint32_t below(uint32_t m) { return static_cast<uint32_t>((*this)() * m); }
-};
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kInf = std::numeric_limits<float>::infinity();
@@ -747,6 +720,5 @@ int main() {
     return cases;
   });
 
-  std::printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return ss::test::summary();
 }

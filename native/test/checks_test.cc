@@ -14,21 +14,13 @@
 #include "checked.h"
 #include "engine.h"
 #include "plan_checks.h"
+#include "check.h"  // native/test: the shared harness
+
+using ss::test::check;
 
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 
-void check(bool ok, const std::string& name, const std::string& detail = "") {
-  if (ok) {
-    g_passed++;
-    std::printf("ok   %s\n", name.c_str());
-  } else {
-    g_failed++;
-    std::printf("FAIL %s%s%s\n", name.c_str(), detail.empty() ? "" : ": ", detail.c_str());
-  }
-}
 
 using ss::checks::Problem;
 
@@ -308,6 +300,26 @@ void testThreads() {
   check(ok2 && out.value == ref.value && out.stderr_ == ref.stderr_, "run_job: the next 4-thread job equals the 1-thread one", error);
 }
 
+// The engine's own guard (the job layer's check_builtin), for callers that skip plan_checks.h: a box kind outside
+// BoxKind fails with the reason instead of running some other box.
+void testUnknownBox() {
+  const std::atomic<bool> never{false};
+  const std::function<void(uint64_t)> progress = [](uint64_t) {};
+  ss::JobInput j = forward_job(1, 3);
+  for (const int kind : {-1, ss::BOX_KIND_COUNT, 99}) {
+    ss::EnginePlan p = argmax_plan(3, 64);
+    p.box.kind = kind;
+    ss::JobOutput out;
+    std::string error;
+    const bool ran = ss::run_job(p, j, out, never, progress, error);
+    check(!ran && error.find("not a valid built-in box (kind " + std::to_string(kind)) != std::string::npos && out.value.empty(),
+          "run_job: box kind " + std::to_string(kind) + " → an error naming it", error);
+  }
+  ss::JobOutput out;
+  std::string error;
+  check(ss::run_job(argmax_plan(3, 64), j, out, never, progress, error) && out.value.size() == 3, "run_job: the valid argmax plan runs", error);
+}
+
 }  // namespace
 
 int main() {
@@ -317,6 +329,6 @@ int main() {
   testJobChecks();
   testStreamCalls();
   testThreads();
-  std::printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  testUnknownBox();
+  return ss::test::summary();
 }

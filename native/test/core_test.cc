@@ -18,21 +18,14 @@
 #include "samplers.h"
 #include "scramble.h"
 #include "sobol.h"
+#include "check.h"  // native/test: the shared harness
+#include "enum_names.h"
+
+using ss::test::check;
 
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 
-void check(bool ok, const std::string& name, const std::string& detail = "") {
-  if (ok) {
-    g_passed++;
-    std::printf("ok   %s\n", name.c_str());
-  } else {
-    g_failed++;
-    std::printf("FAIL %s%s%s\n", name.c_str(), detail.empty() ? "" : ": ", detail.c_str());
-  }
-}
 
 std::string fmt(const char* f, double a, double b = 0, double c = 0) {
   char buf[256];
@@ -40,8 +33,9 @@ std::string fmt(const char* f, double a, double b = 0, double c = 0) {
   return buf;
 }
 
-const char* const SAMPLER_LABEL[] = {"mc", "qmc-latin", "rqmc-latin", "rqmc-cartesian", "sobol", "rqmc-sobol"};
-const char* const DIST_LABEL[] = {"gaussian", "logistic", "gumbel", "cauchy", "laplace", "triangular"};
+// Labels: the names the addons export (native/engine/enum_names.h).
+const char* const* const SAMPLER_LABEL = ss::SAMPLER_NAMES;
+const char* const* const DIST_LABEL = ss::DISTRIBUTION_NAMES;
 
 // ---------------------------------------------------------------------------------------------
 // Sobol direction numbers for the first 8 dimensions, from the rows d = 2..8 of new-joe-kuo-6.21201
@@ -716,6 +710,5 @@ int main() {
   testAntitheticAndConsistency();
   testTsDigests();
   testDistributions();
-  std::printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return ss::test::summary();
 }

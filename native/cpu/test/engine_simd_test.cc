@@ -25,17 +25,15 @@
 #include "rank_network.h"
 #include "simd.h"
 #include "sorting.h"
+#include "check.h"  // native/test: the shared harness
 
 using namespace ss;
 
+using ss::test::check;
+
 namespace {
 
-int g_passed = 0, g_failed = 0;
 
-void check(bool ok, const std::string& name, const std::string& detail = "") {
-  (ok ? g_passed : g_failed)++;
-  std::printf("%s %s%s%s\n", ok ? "ok  " : "FAIL", name.c_str(), detail.empty() ? "" : ": ", detail.c_str());
-}
 
 bool same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
 
@@ -305,6 +303,5 @@ int main() {
   check_rank_network();
   check_jobs();
   check_progress_and_abort();
-  std::printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed ? 1 : 0;
+  return ss::test::summary();
 }

@@ -2,8 +2,8 @@
 #pragma once
 #include <mutex>
 
-#include "fused_kernel.cuh"
-#include "launch.h"
+#include "kernels/fused_kernel.cuh"
+#include "kernels/launch.h"
 
 namespace ss {
 namespace gpu {

@@ -24,7 +24,7 @@
 
 #include <curand_kernel.h>
 
-#include "noise_quad.h"
+#include "tile/noise_quad.h"
 
 namespace ss {
 namespace gpu {

@@ -1,10 +1,10 @@
-// The fused estimator kernel: one block per work item, the body is run_item of tile.h on the device executor.
+// The fused estimator kernel: one block per work item, the body is run_item of tile/item.h on the device executor.
 // Instantiated per built-in box (fused_sort.cu, fused_path.cu, through fused_launch.cuh) so each box gets only
 // its own code and registers. Kernel only: the SIMT test (cuda/test/simt_test.cc) compiles this file with the
 // host compiler and launches it on the emulator.
 #pragma once
-#include "device_exec.cuh"
-#include "tile.h"
+#include "block/device_exec.cuh"
+#include "tile/item.h"
 
 namespace ss {
 namespace gpu {

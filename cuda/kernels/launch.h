@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "tile.h"
+#include "tile/args.h"
 
 namespace ss {
 namespace gpu {

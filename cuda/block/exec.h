@@ -1,4 +1,4 @@
-// Host/device plumbing of the CUDA backend's own headers (cuda/*.h).
+// Host/device plumbing of the CUDA backend's own headers (cuda/block, cuda/tile, cuda/kernels).
 //
 // The kernels' per-thread logic is written once, in headers that BOTH nvcc (for the device) and g++/nvcc (for
 // cuda/test/host_test.cu, which runs on a machine without a GPU) compile. A kernel body is a sequence of
@@ -41,7 +41,7 @@ SSG_HD void status_or(unsigned int* status, unsigned int bits) {
 /** Lanes of one per-sample reduction: a warp on the device. */
 constexpr uint32_t SAMPLE_LANES = 32;
 
-/** Threads per block of the tile kernels (launch.h's BLOCK_THREADS); HostExec mirrors it unless told otherwise. */
+/** Threads per block of the tile kernels (kernels/launch.h's BLOCK_THREADS); HostExec mirrors it unless told otherwise. */
 constexpr uint32_t HOST_EXEC_THREADS = 256;
 
 /**
@@ -74,10 +74,14 @@ struct HostExec {
   }
   void sync() {}
   bool sync_or(bool x) { return x; }
+  /** Warps that share one sample when a phase reduces `count` samples (DeviceExec::sample_reduce's grouping). */
+  uint32_t warps_per_sample(uint32_t count) const {
+    const uint32_t warps = threads / SAMPLE_LANES;
+    return count >= warps || count == 0 ? 1 : warps / count;
+  }
   template <typename F>
   void sample_sum(uint32_t count, F&& partial, double* out) {
-    const uint32_t warps = threads / SAMPLE_LANES;
-    const uint32_t per = count >= warps || count == 0 ? 1 : warps / count;
+    const uint32_t per = warps_per_sample(count);
     const uint32_t lanes = per * SAMPLE_LANES;
     for (uint32_t t = 0; t < count; t++) {
       double acc = 0;
@@ -92,9 +96,7 @@ struct HostExec {
   }
   template <typename F>
   void sample_min(uint32_t count, F&& partial, uint64_t* out) {
-    const uint32_t warps = threads / SAMPLE_LANES;
-    const uint32_t per = count >= warps || count == 0 ? 1 : warps / count;
-    const uint32_t lanes = per * SAMPLE_LANES;
+    const uint32_t lanes = warps_per_sample(count) * SAMPLE_LANES;
     for (uint32_t t = 0; t < count; t++) {
       uint64_t best = ~static_cast<uint64_t>(0);
       for (uint32_t lane = 0; lane < lanes; lane++) {

@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <math.h>
 
-#include "exec.h"
+#include "block/exec.h"
 #include "shortest_path.h"  // sanitize_cost, SS_FLT_MAX (device-safe, SS_HD)
 
 namespace ss {

@@ -10,7 +10,7 @@
 #pragma once
 #include <cstdint>
 
-#include "exec.h"
+#include "block/exec.h"
 
 namespace ss {
 namespace gpu {

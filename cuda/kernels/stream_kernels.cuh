@@ -3,9 +3,9 @@
 // cuRAND-vs-core check and a fault hook. Kernels only, so that the SIMT test (cuda/test/simt_test.cc) can
 // compile them with the host compiler and run them on the emulator.
 #pragma once
-#include "device_exec.cuh"
-#include "launch.h"
-#include "tile.h"
+#include "block/device_exec.cuh"
+#include "kernels/launch.h"
+#include "tile/item.h"
 
 namespace ss {
 namespace gpu {
@@ -29,38 +29,21 @@ __global__ void merge_items_kernel(const double* part, double* totals, uint64_t 
 }
 
 __global__ void batch_keys_kernel(const SamplerConfig c, uint32_t b0, uint32_t nb, uint32_t key_words, uint32_t* keys) {
-  const uint64_t units = static_cast<uint64_t>(nb) * c.dims;
-  for (uint64_t u = blockIdx.x * static_cast<uint64_t>(blockDim.x) + threadIdx.x; u < units;
-       u += static_cast<uint64_t>(gridDim.x) * blockDim.x) {
-    const uint32_t bl = static_cast<uint32_t>(u / c.dims);
-    const uint32_t d = static_cast<uint32_t>(u - static_cast<uint64_t>(bl) * c.dims);
-    batch_keys_dim(c, b0 + bl, d, keys + static_cast<uint64_t>(bl) * key_words);
-  }
+  grid_units(nb, c.dims, [&](uint32_t bl, uint32_t d) { batch_keys_dim(c, b0 + bl, d, keys + static_cast<uint64_t>(bl) * key_words); });
 }
 
 __global__ void user_noise_kernel(const FusedArgs a, const TileView tv, const uint32_t* keys, uint32_t b, uint32_t start,
                                   uint32_t count) {
-  const uint32_t nq = quads(a.n);
-  const uint64_t units = static_cast<uint64_t>(count) * nq;
   const float* xb = a.x + static_cast<uint64_t>(b) * a.n;
-  for (uint64_t u = blockIdx.x * static_cast<uint64_t>(blockDim.x) + threadIdx.x; u < units;
-       u += static_cast<uint64_t>(gridDim.x) * blockDim.x) {
-    const uint32_t t = static_cast<uint32_t>(u / nq);
-    noise_unit(a, tv, keys, b, xb, start, t, static_cast<uint32_t>(u - static_cast<uint64_t>(t) * nq));
-  }
+  grid_units(count, quads(a.n), [&](uint32_t t, uint32_t q) { noise_unit(a, tv, keys, b, xb, start, t, q); });
 }
 
 __global__ void user_perturb_matrix_kernel(const FusedArgs a, const TileView tv, uint32_t b, uint32_t count) {
-  const uint64_t units = static_cast<uint64_t>(count) * a.n;
   const float* xb = a.x + static_cast<uint64_t>(b) * a.n;
-  for (uint64_t u = blockIdx.x * static_cast<uint64_t>(blockDim.x) + threadIdx.x; u < units;
-       u += static_cast<uint64_t>(gridDim.x) * blockDim.x) {
-    const uint32_t t = static_cast<uint32_t>(u / a.n);
-    perturb_matrix_unit(a, tv, xb, t, static_cast<uint32_t>(u - static_cast<uint64_t>(t) * a.n));
-  }
+  grid_units(count, a.n, [&](uint32_t t, uint32_t r) { perturb_matrix_unit(a, tv, xb, t, r); });
 }
 
-/** One block per segment of USER_SEGMENT rows: the tile accumulation of tile.h over dense user outputs. */
+/** One block per segment of USER_SEGMENT rows: the tile accumulation of tile/sums.h over dense user outputs. */
 __global__ void __launch_bounds__(BLOCK_THREADS) user_accumulate_kernel(const FusedArgs a, const TileView tv, uint32_t b,
                                                                         uint32_t count, double* part) {
   __shared__ double g[USER_SEGMENT];
@@ -75,7 +58,7 @@ __global__ void __launch_bounds__(BLOCK_THREADS) user_accumulate_kernel(const Fu
   DeviceExec ex;
   ex.for_units(static_cast<uint32_t>(a.L.total), [&](uint32_t e) { mine[e] = 0.0; });
   ex.sync();
-  accumulate_tile<TB_USER>(ex, a, seg, b, tc, mine);
+  accumulate_tile<TILE_USER_BOX>(ex, a, seg, b, tc, mine);
 }
 
 __global__ void merge_segments_kernel(const double* part, double* totals_b, uint32_t segments, uint64_t total) {
@@ -89,28 +72,18 @@ __global__ void merge_segments_kernel(const double* part, double* totals_b, uint
 
 __global__ void uniforms_kernel(const SamplerConfig c, const uint32_t* keys, uint32_t b, uint32_t start, uint32_t count,
                                 double* out) {
-  const uint32_t nq = quads(c.dims);
-  const uint64_t units = static_cast<uint64_t>(count) * nq;
-  for (uint64_t u = blockIdx.x * static_cast<uint64_t>(blockDim.x) + threadIdx.x; u < units;
-       u += static_cast<uint64_t>(gridDim.x) * blockDim.x) {
-    const uint32_t r = static_cast<uint32_t>(u / nq);
-    const uint32_t q = static_cast<uint32_t>(u - static_cast<uint64_t>(r) * nq);
+  grid_units(count, quads(c.dims), [&](uint32_t r, uint32_t q) {
     double v[4];
     noise_quad(c, keys, b, start + r, q, v);
     const uint32_t width = quad_width(c.dims, q);
     for (uint32_t w = 0; w < width; w++) out[static_cast<uint64_t>(r) * c.dims + 4 * q + w] = v[w];
-  }
+  });
 }
 
 __global__ void curand_check_kernel(const SamplerConfig c, const uint32_t* keys, uint32_t b, uint32_t start, uint32_t count,
                                     unsigned long long* result) {
 #if defined(SS_HAVE_CURAND)
-  const uint32_t nq = quads(c.dims);
-  const uint64_t units = static_cast<uint64_t>(count) * nq;
-  for (uint64_t u = blockIdx.x * static_cast<uint64_t>(blockDim.x) + threadIdx.x; u < units;
-       u += static_cast<uint64_t>(gridDim.x) * blockDim.x) {
-    const uint32_t r = static_cast<uint32_t>(u / nq);
-    const uint32_t q = static_cast<uint32_t>(u - static_cast<uint64_t>(r) * nq);
+  grid_units(count, quads(c.dims), [&](uint32_t r, uint32_t q) {
     double core[4], cur[4];
     noise_quad_core(c, keys, b, start + r, q, core);
     noise_quad_curand(c, keys, b, start + r, q, cur);
@@ -121,7 +94,7 @@ __global__ void curand_check_kernel(const SamplerConfig c, const uint32_t* keys,
         atomicMin(result + 1, static_cast<unsigned long long>(r) * c.dims + 4 * q + w);
       }
     }
-  }
+  });
 #else
   (void)c, (void)keys, (void)b, (void)start, (void)count, (void)result;  // no cuRAND: nothing to compare
 #endif

@@ -9,7 +9,7 @@
 #pragma once
 #include <cstdint>
 
-#include "exec.h"
+#include "block/exec.h"
 #include "permutation.h"
 #include "philox.h"
 #include "samplers.h"

@@ -1,7 +1,7 @@
 // Launchers of the small kernels of stream_kernels.cuh (grid sizes, the user-box segment merge, the fault hook).
 #include <cstring>
 
-#include "stream_kernels.cuh"
+#include "kernels/stream_kernels.cuh"
 
 namespace ss {
 namespace gpu {

@@ -5,7 +5,7 @@
 #pragma once
 #include <cstdint>
 
-#include "exec.h"
+#include "block/exec.h"
 
 namespace ss {
 namespace gpu {
@@ -97,6 +97,20 @@ struct DeviceExec {
     sample_reduce<MinOp>(count, partial, out);
   }
 };
+
+/**
+ * Grid-stride loop over the units (row, col) of a rows × cols grid, for the small kernels: f(row, col) exactly once
+ * per unit, whatever the grid and block sizes. 64-bit unit indices: rows · cols may exceed 2^32.
+ */
+template <typename F>
+__device__ __forceinline__ void grid_units(uint32_t rows, uint32_t cols, F&& f) {
+  const uint64_t units = static_cast<uint64_t>(rows) * cols;
+  for (uint64_t u = blockIdx.x * static_cast<uint64_t>(blockDim.x) + threadIdx.x; u < units;
+       u += static_cast<uint64_t>(gridDim.x) * blockDim.x) {
+    const uint32_t r = static_cast<uint32_t>(u / cols);
+    f(r, static_cast<uint32_t>(u - static_cast<uint64_t>(r) * cols));
+  }
+}
 
 }  // namespace gpu
 }  // namespace ss

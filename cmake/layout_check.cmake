@@ -1,0 +1,26 @@
+cmake_minimum_required(VERSION 3.18)
+# ctest layout_check: the CUDA engine depends on the job layer (native/engine) and the core (native/core), never
+# on the CPU engine (native/cpu). The include paths of the cuda targets already leave native/cpu out; this also
+# catches a relative path ("../native/cpu/..."). cuda/test/ is exempt: its host test compares the tiles with the
+# CPU engine as a reference. Usage: cmake -DSRC=<repository root> -P cmake/layout_check.cmake
+file(GLOB_RECURSE sources RELATIVE "${SRC}" "${SRC}/cuda/*.h" "${SRC}/cuda/*.cuh" "${SRC}/cuda/*.cu" "${SRC}/cuda/*.cc")
+file(GLOB cpu_files RELATIVE "${SRC}/native/cpu" "${SRC}/native/cpu/*.h")
+set(bad "")
+foreach(f IN LISTS sources)
+  if(f MATCHES "^cuda/test/")
+    continue()
+  endif()
+  file(STRINGS "${SRC}/${f}" includes REGEX "^[ \t]*#[ \t]*include[ \t]*[\"<]")
+  foreach(line IN LISTS includes)
+    string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*[\"<]([^\">]*)[\">].*" "\\1" path "${line}")
+    get_filename_component(name "${path}" NAME)
+    if(path MATCHES "native/cpu/" OR name IN_LIST cpu_files)
+      list(APPEND bad "${f}: #include \"${path}\" (native/cpu)")
+    endif()
+  endforeach()
+endforeach()
+if(bad)
+  string(REPLACE ";" "\n  " bad "${bad}")
+  message(FATAL_ERROR "cuda/ includes the CPU engine:\n  ${bad}")
+endif()
+message(STATUS "layout_check: no file under cuda/ (tests aside) includes native/cpu")

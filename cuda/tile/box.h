@@ -1,0 +1,139 @@
+// Tile stage "box": the built-in black box on the T perturbed rows of a tile. Sorting boxes: the core's
+// per-thread network for n ≤ SMALL_SORT_N, else a bitonic sort of order.h's keys (block/bitonic.h); argmax: a
+// warp-wide min of descending keys; shortest path: the grid relaxation (block/grid_relax.h). box_output reads one
+// output entry back, bit-identical to evaluate_box's floats.
+#pragma once
+#include <cstdint>
+
+#include "blackbox.h"
+#include "order.h"
+#include "sorting.h"
+#include "block/bitonic.h"
+#include "block/exec.h"
+#include "block/grid_relax.h"
+#include "tile/args.h"
+
+namespace ss {
+namespace gpu {
+
+/** Output f_r of sample t of the tile, for the accumulation (bit-identical to evaluate_box's floats). */
+template <int BOX>
+SSG_HD float box_output(const FusedArgs& a, const TileView& tv, uint32_t t, uint32_t r) {
+  const uint32_t n = a.n;
+  if (BOX == BOX_PERMUTATION) {
+    const uint32_t i = r / n;
+    return tv.rank[static_cast<uint64_t>(t) * n + i] == r - i * n ? 1.0f : 0.0f;
+  } else if (BOX == BOX_RANKS) {
+    return static_cast<float>(tv.rank[static_cast<uint64_t>(t) * n + r]);
+  } else if (BOX == BOX_ARGMAX) {
+    return key_index(tv.best[t]) == r ? 1.0f : 0.0f;
+  } else if (BOX == BOX_TOPK) {
+    return desc_key(tv.z[static_cast<uint64_t>(t) * n + r], r) <= tv.thr[t] ? 1.0f : 0.0f;
+  } else if (BOX == BOX_SHORTEST_PATH) {
+    return static_cast<float>(tv.mask[static_cast<uint64_t>(t) * a.shape.cells + r]);
+  } else {
+    return tv.f[static_cast<uint64_t>(t) * a.m + r];
+  }
+}
+
+/** The black box on the tc rows of z: ranks / threshold / argmax / path mask in the workspace. Ends synced. */
+SSG_EXEC_CHECK_DISABLE
+template <int BOX, typename Exec>
+SSG_HD void evaluate_tile(Exec& ex, const FusedArgs& a, const TileView& tv, uint32_t tc) {
+  const uint32_t n = a.n;
+  if (BOX == BOX_PERMUTATION || BOX == BOX_RANKS || BOX == BOX_TOPK) {
+    if (n <= SMALL_SORT_N) {
+      // One thread per row, keys in registers: the core's pruned Batcher network (sorting.h) and top-k selection.
+      ex.for_units(tc, [&](uint32_t t) {
+        uint64_t scratch[2 * SMALL_SORT_N];
+        const float* row = tv.z + static_cast<uint64_t>(t) * n;
+        if (BOX == BOX_TOPK) tv.thr[t] = topk_threshold(row, n, a.box.k, scratch);
+        else ranks_of_row(row, n, tv.rank + static_cast<uint64_t>(t) * n, scratch);
+      });
+      ex.sync();
+      return;
+    }
+    const uint32_t n_pad = a.shape.n_pad;
+    ex.for_units(tc * n_pad, [&](uint32_t u) {
+      const uint32_t t = u / n_pad;
+      const uint32_t i = u - t * n_pad;
+      const float v = i < n ? tv.z[static_cast<uint64_t>(t) * n + i] : 0.0f;
+      tv.keys[u] = i >= n ? BITONIC_PAD : BOX == BOX_TOPK ? desc_key(v, i) : asc_key(v, i);
+    });
+    ex.sync();
+    bitonic_sort_rows(ex, tv.keys, tc, n_pad);  // ends with a barrier
+    if (BOX == BOX_TOPK) {
+      // Item i is among the k largest iff desc_key(z_i, i) <= the k-th smallest descending key (topk_threshold).
+      ex.for_units(tc, [&](uint32_t t) { tv.thr[t] = tv.keys[static_cast<uint64_t>(t) * n_pad + a.box.k - 1]; });
+    } else {
+      ex.for_units(tc * n, [&](uint32_t u) {
+        const uint32_t t = u / n;
+        const uint32_t r = u - t * n;
+        tv.rank[static_cast<uint64_t>(t) * n + key_index(tv.keys[static_cast<uint64_t>(t) * n_pad + r])] = r;
+      });
+    }
+    ex.sync();
+  } else if (BOX == BOX_ARGMAX) {
+    // The least descending key is the largest value (NaN largest, -0 == +0) with the lowest index: argmax_row.
+    ex.sample_min(tc, [&](uint32_t t, uint32_t lane, uint32_t lanes) {
+      const float* row = tv.z + static_cast<uint64_t>(t) * n;
+      uint64_t best = ~static_cast<uint64_t>(0);
+      for (uint32_t i = lane; i < n; i += lanes) {
+        const uint64_t k = desc_key(row[i], i);
+        best = k < best ? k : best;
+      }
+      return best;
+    }, tv.best);
+    ex.sync();
+  } else if (BOX == BOX_SHORTEST_PATH) {
+    const uint32_t N = a.shape.cells;
+    const uint32_t rows = a.box.rows, cols = a.box.cols;
+    ex.for_units(tc * N, [&](uint32_t u) {
+      const uint32_t t = u / N;
+      const uint32_t v = u - t * N;
+      const uint64_t at = static_cast<uint64_t>(t) * N;
+      tv.cost[at + v] = sanitize_cost(tv.z[static_cast<uint64_t>(t) * n + v]);  // n == N
+      tv.mask[at + v] = 0;
+    });
+    ex.sync();
+    ex.for_units(tc * N, [&](uint32_t u) {
+      const uint32_t t = u / N;
+      const uint64_t at = static_cast<uint64_t>(t) * N;
+      relax_init(tv.cost + at, u - t * N, tv.dist[0][u], tv.hops[0][u]);
+    });
+    ex.sync();
+    uint32_t cur = 0;
+    uint32_t sweeps = 0;
+    for (;;) {
+      bool changed = false;
+      ex.for_units(tc * N, [&](uint32_t u) {
+        const uint32_t t = u / N;
+        const uint64_t at = static_cast<uint64_t>(t) * N;
+        double nd;
+        int32_t nh;
+        relax_cell(tv.dist[cur] + at, tv.hops[cur] + at, tv.cost + at, rows, cols, u - t * N, nd, nh);
+        changed |= nd != tv.dist[cur][u] || nh != tv.hops[cur][u];
+        tv.dist[cur ^ 1][u] = nd;
+        tv.hops[cur ^ 1][u] = nh;
+      });
+      const bool any = ex.sync_or(changed);  // a barrier too: the new labels are complete
+      cur ^= 1;
+      if (!any) break;
+      if (++sweeps > a.max_sweeps) {
+        ex.for_units(1, [&](uint32_t) { status_or(a.status, STATUS_NOT_CONVERGED); });
+        break;
+      }
+    }
+    ex.for_units(tc, [&](uint32_t t) {
+      const uint64_t at = static_cast<uint64_t>(t) * N;
+      uint8_t* mask = tv.mask + at;
+      const bool ok = relax_trace(tv.dist[cur] + at, tv.hops[cur] + at, tv.cost + at, rows, cols,
+                                  [&](uint32_t cell) { mask[cell] = 1; });
+      if (!ok) status_or(a.status, STATUS_NO_PREDECESSOR);
+    });
+    ex.sync();
+  }
+}
+
+}  // namespace gpu
+}  // namespace ss

@@ -1,0 +1,105 @@
+// The job layer shared by every native engine (the CPU engine in native/cpu/, the CUDA engine in cuda/): what
+// smooth() fixed (EnginePlan), one call (JobInput → JobOutput), the shapes of its sums (op_shape, ops.h), the
+// host setup before the sums (prepare_job) and the finish after them (finish_totals), the work-item size and
+// the thread cap. An engine only schedules the sums in between; neither engine includes the other.
+//
+// Why a folder of its own (native/engine/) rather than native/core/: core/ is per-sample math compiled for the
+// device as well (no containers, no allocation); this layer owns std::vectors and runs on the host only.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "accumulate.h"
+#include "blackbox.h"
+#include "distributions.h"
+#include "ops.h"
+#include "samplers.h"
+#include "scale.h"
+
+namespace ss {
+
+// Everything smooth() fixed, with owned storage behind the config pointers.
+struct EnginePlan {
+  uint32_t n = 0, m = 0;
+  bool builtin = false;  // false: a user JS black box, evaluated through a user stream
+  BoxSpec box{};
+  int dist = 0;
+  int covariate = COVARIATE_NONE;
+  SamplerConfig sampler{};
+  ScaleConfig scale{};
+  std::vector<uint32_t> sobol_v;
+  std::vector<double> sigma, matrix;
+
+  // Re-point the configs at the owned vectors (call after filling or copying them).
+  void bind();
+  // A bound copy with the job's seed: what every engine runs a job with.
+  EnginePlan seeded(uint64_t seed) const;
+};
+
+// One call: an operation over B inputs. Arrays are copied in; nothing here points at JS memory.
+struct JobInput {
+  int op = OP_FORWARD;
+  uint32_t batch = 0;
+  uint64_t seed = 0;
+  std::vector<float> x;    // B×n
+  std::vector<float> v;    // B×m (vjp, scale gradient)
+  std::vector<double> dir; // B×n, L⁻¹t (jvp)
+  std::vector<double> fx;  // B×m, f(x_b) for the fx covariate (computed here for built-ins when empty)
+  unsigned threads = 0;    // 0: hardware concurrency
+};
+
+struct JobOutput {
+  std::vector<float> value, stderr_;  // forward: B×m
+  std::vector<double> mean;           // other ops: B×p×q, the covariate-corrected (1/S) Σ (g − β) hᵀ
+  uint32_t p = 0, q = 0;
+};
+
+// Shape (p, q) of the cross sums of an operation: g has p entries, h has q.
+void op_shape(const EnginePlan& plan, int op, uint32_t& p, uint32_t& q);
+
+// u → ε = F⁻¹(u), s = score(u) for sample i of batch element b (keys prepared for b): the per-sample noise
+// every engine's host code uses (the CPU engine's per-sample path and user streams, prepare_job).
+inline void sample_noise(const EnginePlan& plan, const uint32_t* keys, uint32_t b, uint32_t i, double* u, double* eps, double* score) {
+  sample_row(plan.sampler, keys, b, i, u);
+  for (uint32_t d = 0; d < plan.n; d++) {
+    const double uc = clip_u(u[d]);
+    eps[d] = icdf(plan.dist, uc);
+    score[d] = score_from_u(plan.dist, uc);
+  }
+}
+
+// The guard every engine's run_job starts with: a built-in box whose spec is valid (box_spec_valid: a known
+// BoxKind, sizes that fit). False with `error` set otherwise: an unknown kind is an error, never another box.
+bool check_builtin(const EnginePlan& plan, std::string& error);
+
+// The setup every engine shares (built-in boxes, on the host, in a fixed order): f(x_b) for the fx covariate
+// when the caller did not pass it, and for forward the moment shift: the output of sample 0 of each b.
+// `seeded` is the plan with the job's seed.
+void prepare_job(const EnginePlan& seeded, JobInput& in, std::vector<double>& shift);
+
+// The finish every engine shares: per-b totals (sums_layout(op, p, q) each) → value/stderr, or the
+// covariate-corrected mean (1/S) Σ (g − β) hᵀ. shift: the forward moment shift.
+void finish_totals(const EnginePlan& plan, const JobInput& in, int op, uint32_t p, uint32_t q, const std::vector<double>& totals,
+                   const std::vector<double>& shift, JobOutput& out);
+
+// The most threads a job starts (README "Limits"): 4 × the hardware threads, at most 256, at least 1.
+// A larger request (smooth({ threads }), STOCHASTIC_SMOOTHING_THREADS) is capped here whatever JS passed.
+constexpr unsigned MAX_THREADS = 256;
+inline unsigned thread_cap() {
+  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  return std::min(MAX_THREADS, hw > MAX_THREADS / 4 ? MAX_THREADS : 4 * hw);
+}
+// Threads a job with `requested` (0 = all hardware threads) runs on, capped; never more than its work items.
+inline unsigned job_threads(unsigned requested, uint64_t items) {
+  const unsigned want = requested ? requested : std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>({want, thread_cap(), items})));
+}
+
+// Samples per work item, on every engine. Fixed, so that partial sums and their merge order never depend on
+// threads or blocks: a work item is (b, samples [k·SAMPLES_PER_ITEM, min(S, (k+1)·SAMPLES_PER_ITEM))).
+constexpr uint32_t SAMPLES_PER_ITEM = 1024;
+
+}  // namespace ss
