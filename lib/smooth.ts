@@ -3,7 +3,7 @@
  * All validation happens here, before any backend work starts.
  */
 import { adaptiveForward, combineRounds, gatherRows, validatePrecision, type PrecisionOptions, type PrecisionReport, type Round } from './adaptive.js';
-import { BACKEND_ENV, BACKEND_NAMES, selectBackend } from './backends.js';
+import { BACKEND_ENV, BACKEND_NAMES, selectBackend } from './backends/index.js';
 import { flattenRows, type RowsInput } from './nested.js';
 import { DISTRIBUTION_NAMES, distributions, resolveDistribution } from './distributions.js';
 import { builtinSpec, builtinSpecOf, specSizes, type BuiltinSpec } from './blackboxes/index.js';

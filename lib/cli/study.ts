@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { invalid } from '../errors.js';
 import type { ShardInfo } from '../experiments/results-folder.js';
-import { BACKEND_NAMES, selectBackend } from '../backends.js';
+import { BACKEND_NAMES, selectBackend } from '../backends/index.js';
 import type { BackendName } from '../types.js';
 import { intFlag, nameList, parseFlags, scaleFlag, type FlagSpec } from './flags.js';
 import { progressReporter, type Progress } from './progress.js';

@@ -4,17 +4,17 @@
  * with evaluation in JS, chunk by chunk. The once-per-input transforms (L⁻¹, the scale-gradient finish)
  * are the shared ones in lib/scale.ts.
  */
-import { DISTRIBUTION_NAMES } from '../distributions.js';
-import { SmoothingError } from '../errors.js';
+import { DISTRIBUTION_NAMES } from '../../distributions.js';
+import { SmoothingError } from '../../errors.js';
 import { callbackError, evaluateChecked, progressReporter } from '../js/stream.js';
-import { THREADS_ENV } from '../limits.js';
-import type { Backend, ForwardState, Plan, RunControl } from '../plan.js';
-import { sobolDirections } from '../random/sobol.js';
-import { SAMPLER_NAMES } from '../samplers.js';
-import { applyInverseLeft, applyInverseRight, finishScaleGradient, scaleGradientSize } from '../scale.js';
-import type { DistributionName } from '../types.js';
-import { TURN, wait, type Task } from '../task.js';
-import { abortError } from '../validate.js';
+import { THREADS_ENV } from '../../limits.js';
+import type { Backend, ForwardState, Plan, RunControl } from '../../plan.js';
+import { sobolDirections } from '../../random/sobol.js';
+import { SAMPLER_NAMES } from '../../samplers.js';
+import { applyInverseLeft, applyInverseRight, finishScaleGradient, scaleGradientSize } from '../../scale.js';
+import type { DistributionName } from '../../types.js';
+import { TURN, wait, type Task } from '../../task.js';
+import { abortError } from '../../validate.js';
 import type { NativeAddon, NativeJob, NativePlan, NativeResult, NativeUserStream } from './addon.js';
 
 const OP = { forward: 0, vjp: 1, jacobian: 2, jvp: 3, scaleGradient: 4 } as const;

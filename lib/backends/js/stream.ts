@@ -3,14 +3,14 @@
  * generate u → ε = F⁻¹(u), s = score(u) → z = x_b + Lε → evaluate f → hand the chunk to a visitor.
  * Memory is O(chunk · (n + m)) whatever S is; nothing of size S survives a chunk.
  */
-import { clipU } from '../distributions.js';
-import { SmoothingError } from '../errors.js';
-import type { Plan, RunControl } from '../plan.js';
-import type { BlackBox } from '../types.js';
-import { TURN, type Task } from '../task.js';
-import { createSampler } from '../samplers.js';
-import { perturb } from '../scale.js';
-import { abortError, typedArrayLength } from '../validate.js';
+import { clipU } from '../../distributions.js';
+import { SmoothingError } from '../../errors.js';
+import type { Plan, RunControl } from '../../plan.js';
+import type { BlackBox } from '../../types.js';
+import { TURN, type Task } from '../../task.js';
+import { createSampler } from '../../samplers.js';
+import { perturb } from '../../scale.js';
+import { abortError, typedArrayLength } from '../../validate.js';
 
 export interface ChunkVisitor {
   /** Called once per batch element before its first chunk. */
@@ -74,7 +74,7 @@ function checkAbort(control: RunControl): void {
 
 /**
  * The progress callback of a call, made safe: what onProgress throws becomes ERR_CALLBACK with the thrown value
- * as `cause` (thrown from here; the native async path records it instead, see lib/native/backend.ts).
+ * as `cause` (thrown from here; the native async path records it instead, see lib/backends/native/backend.ts).
  */
 export function progressReporter(control: RunControl, phase: string, total: number): ((done: number) => void) | undefined {
   const onProgress = control.onProgress;
