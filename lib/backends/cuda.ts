@@ -6,7 +6,7 @@
  * unavailable from then on, 'auto' picks cpu, and smoothers that were created on cuda run on the cpu backend.
  * Recoverable CUDA errors (out of memory, a failed launch) only reject their own call with ERR_CUDA.
  */
-import type { BackendInfo } from './index.js';
+import type { BackendInfo } from './types.js';
 import { SmoothingError } from '../errors.js';
 import type { Backend } from '../plan.js';
 import type { Task } from '../task.js';

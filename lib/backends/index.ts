@@ -5,26 +5,14 @@
  */
 import { invalid, SmoothingError } from '../errors.js';
 import { jsBackend } from './js/backend.js';
-import { addonSource, loadAddon, type AddonSource, type CpuAddon } from './native/addon.js';
+import { addonSource, loadAddon, type CpuAddon } from './native/addon.js';
 import { nativeBackend } from './native/backend.js';
 import { CUDA_ADDON_ENV, loadCudaBackend } from './cuda.js';
 import type { Backend } from '../plan.js';
 import type { BackendName } from '../types.js';
+import type { BackendInfo } from './types.js';
 
-export interface BackendInfo {
-  name: BackendName;
-  available: boolean;
-  reason?: string;
-  device?: string;
-  /** The native addon file that was loaded (cpu, cuda; for cuda also when it loaded but found no device). */
-  path?: string;
-  /**
-   * Where that file came from: 'local-build' (build-cmake/ or build/ in the package folder: a clone, or a build
-   * from source), 'prebuilt' (the platform package, e.g. @stochastic-smoothing/linux-x64-gnu), or 'override'
-   * (the STOCHASTIC_SMOOTHING_CUDA_ADDON test hook).
-   */
-  source?: AddonSource | 'override';
-}
+export type { BackendInfo };
 
 export const BACKEND_NAMES: readonly BackendName[] = ['js', 'cpu', 'cuda'];
 export const BACKEND_ENV = 'STOCHASTIC_SMOOTHING_BACKEND';
