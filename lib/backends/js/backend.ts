@@ -13,7 +13,8 @@ import {
   scaleStatisticSize,
 } from '../../scale.js';
 import type { Task } from '../../task.js';
-import { evaluateChecked, streamSamples } from './stream.js';
+import { evaluateChecked } from '../chunk-loop.js';
+import { streamSamples } from './stream.js';
 
 /** f(x_b) for every b, in double: the `fx` covariate's baseline. */
 function* evaluateAtX(plan: Plan, x: Float32Array, batch: number): Task<Float64Array> {

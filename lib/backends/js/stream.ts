@@ -1,16 +1,15 @@
 /**
- * The js backend's streaming loop: for each batch element b, in chunks of samples,
- * generate u → ε = F⁻¹(u), s = score(u) → z = x_b + Lε → evaluate f → hand the chunk to a visitor.
- * Memory is O(chunk · (n + m)) whatever S is; nothing of size S survives a chunk.
+ * The js backend's noise for the shared chunk loop (lib/backends/chunk-loop.ts): for each batch element b, in chunks of
+ * samples, generate u → ε = F⁻¹(u), s = score(u) → z = x_b + Lε; the loop evaluates f and this hands the chunk
+ * to a visitor. Memory is O(chunk · (n + m)) whatever S is; nothing of size S survives a chunk.
  */
 import { clipU } from '../../distributions.js';
 import { SmoothingError } from '../../errors.js';
 import type { Plan, RunControl } from '../../plan.js';
-import type { BlackBox } from '../../types.js';
-import { TURN, type Task } from '../../task.js';
+import type { Task } from '../../task.js';
 import { createSampler } from '../../samplers.js';
 import { perturb } from '../../scale.js';
-import { abortError, typedArrayLength } from '../../validate.js';
+import { chunkRows, runChunks } from '../chunk-loop.js';
 
 export interface ChunkVisitor {
   /** Called once per batch element before its first chunk. */
@@ -21,30 +20,17 @@ export interface ChunkVisitor {
   end?(b: number): void;
 }
 
-/** Give the event loop a turn this often, so AbortSignals fire and timers run during long calls. */
-const YIELD_EVERY_MS = 15;
-
 export function* streamSamples(plan: Plan, x: Float32Array, batch: number, seed: number, phase: string, control: RunControl, visitor: ChunkVisitor): Task<void> {
-  const { n, m, samples: S, distribution } = plan;
-  const source = createSampler({ sampler: plan.sampler, samples: S, dims: n, seed, antithetic: plan.antithetic });
-  const chunk = Math.min(plan.chunkSize, S);
+  const { n, distribution } = plan;
+  const source = createSampler({ sampler: plan.sampler, samples: plan.samples, dims: n, seed, antithetic: plan.antithetic });
+  const chunk = chunkRows(plan);
   const u = new Float64Array(chunk * n);
   const eps = new Float64Array(chunk * n);
   const score = new Float64Array(chunk * n);
-  const inputs = new Float32Array(chunk * n);
-  const outputs = new Float32Array(chunk * m);
-  const batchIndex = new Uint32Array(chunk);
   const custom = !plan.builtinDistribution;
-  const total = batch * S;
-  const report = progressReporter(control, phase, total);
-  let done = 0;
-  let lastYield = Date.now();
-
-  checkAbort(control);
-  for (let b = 0; b < batch; b++) {
-    visitor.begin?.(b);
-    for (let start = 0; start < S; start += chunk) {
-      const count = Math.min(chunk, S - start);
+  yield* runChunks(plan, batch, phase, control, {
+    begin: (b) => visitor.begin?.(b),
+    fill(b, start, count, inputs) {
       source.fill(b, start, count, u);
       for (let k = 0; k < count * n; k++) {
         const uk = clipU(u[k]);
@@ -53,111 +39,10 @@ export function* streamSamples(plan: Plan, x: Float32Array, batch: number, seed:
       }
       if (custom) checkCustomNoise(plan, eps, score, count * n);
       for (let i = 0; i < count; i++) perturb(plan.scale, x, b * n, eps, i * n, inputs, i * n);
-      batchIndex.fill(b);
-      yield* evaluateChecked(plan, inputs, count, outputs, batchIndex);
-      visitor.chunk(b, count, eps, score, outputs);
-      done += count;
-      report?.(done);
-      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
-        yield TURN;
-        lastYield = Date.now();
-      }
-      checkAbort(control);
-    }
-    visitor.end?.(b);
-  }
-}
-
-function checkAbort(control: RunControl): void {
-  if (control.signal?.aborted) throw abortError(control.signal.reason);
-}
-
-/**
- * The progress callback of a call, made safe: what onProgress throws becomes ERR_CALLBACK with the thrown value
- * as `cause` (thrown from here; the native async path records it instead, see lib/backends/native/backend.ts).
- */
-export function progressReporter(control: RunControl, phase: string, total: number): ((done: number) => void) | undefined {
-  const onProgress = control.onProgress;
-  if (onProgress === undefined) return undefined;
-  return (done: number) => {
-    try {
-      onProgress({ phase, done, total });
-    } catch (err) {
-      throw callbackError(err, phase);
-    }
-  };
-}
-
-export function callbackError(err: unknown, phase: string): SmoothingError {
-  if (err instanceof SmoothingError && err.code === 'ERR_CALLBACK') return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new SmoothingError('ERR_CALLBACK', `the onProgress callback of ${phase}() threw: ${message}; the call was stopped.`, {
-    argument: `${phase} options.onProgress`,
-    fix: 'make onProgress not throw (report errors from it some other way)',
-    cause: err,
+    },
+    take: (b, count, outputs) => visitor.chunk(b, count, eps, score, outputs),
+    end: (b) => visitor.end?.(b),
   });
-}
-
-/** The sizes and identity of the box being evaluated, as smooth() read them once (a Plan is one). */
-export interface BoxSizes {
-  readonly f: BlackBox;
-  readonly name: string;
-  readonly n: number;
-  readonly m: number;
-}
-
-/**
- * Evaluate a black box on `count` rows, turning anything it throws into ERR_BLACKBOX, and refusing
- * outputs it did not write or wrote as NaN/Infinity (the outputs are pre-filled with NaN so that a
- * black box writing too few values is caught). The sizes are the plan's (read once by smooth()), never the
- * box's public fields again. A box that detaches one of the buffers it is given (structuredClone with
- * `transfer`) is ERR_INVALID_ARGUMENT: the buffers belong to this call, which stops.
- */
-export function* evaluateChecked(box: BoxSizes, inputs: Float32Array, count: number, outputs: Float32Array, batchIndex?: Uint32Array): Task<void> {
-  const { f, name, n, m } = box;
-  const view = outputs.length === count * m ? outputs : outputs.subarray(0, count * m);
-  const inView = inputs.length === count * n ? inputs : inputs.subarray(0, count * n);
-  const indexView = batchIndex?.subarray(0, count);
-  view.fill(Number.NaN);
-  try {
-    const ret = f.evaluate(inView, count, view, indexView);
-    if (ret !== undefined && ret !== null && typeof (ret as Promise<void>).then === 'function') {
-      const promise = Promise.resolve(ret as Promise<void>);
-      // Marked handled here: a synchronous run refuses before awaiting it, and must not leave a stray rejection.
-      promise.then(undefined, () => undefined);
-      yield { async: () => promise, why: `black box '${name}' is asynchronous (its evaluate returned a Promise)` };
-    }
-  } catch (err) {
-    if (err instanceof SmoothingError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    throw new SmoothingError('ERR_BLACKBOX', `black box '${name}' threw while evaluating ${count} inputs: ${message}`, {
-      fix: 'fix the black box; it must accept any finite float32 input (noise can be huge for cauchy)',
-      cause: err,
-    });
-  }
-  requireAttached(name, 'inputs', inView, count * n);
-  requireAttached(name, 'outputs', view, count * m);
-  if (indexView !== undefined) requireAttached(name, 'batchIndex', indexView, count);
-  for (let k = 0; k < count * m; k++) {
-    if (!Number.isFinite(view[k])) {
-      const row = Math.floor(k / m);
-      throw new SmoothingError(
-        'ERR_BLACKBOX',
-        `black box '${name}' left output ${k % m} of row ${row} as ${view[k]}: it must write exactly count×outputSize = ${count}×${m} finite numbers.`,
-        { fix: 'write every entry of outputs (row-major count×outputSize) with a finite value; check outputSize' },
-      );
-    }
-  }
-}
-
-function requireAttached(name: string, which: string, view: ArrayBufferView, length: number): void {
-  if (typedArrayLength(view) !== length) {
-    throw new SmoothingError('ERR_INVALID_ARGUMENT', `black box '${name}' detached (transferred) or shrank the ${which} buffer it was given; the call cannot read it any more.`, {
-      argument: `f.evaluate ${which}`,
-      value: `length ${typedArrayLength(view)}, expected ${length}`,
-      fix: `copy ${which} (e.g. ${which}.slice()) before transferring it; the library owns that buffer during the call`,
-    });
-  }
 }
 
 function checkCustomNoise(plan: Plan, eps: Float64Array, score: Float64Array, len: number): void {

@@ -6,14 +6,14 @@
  */
 import { DISTRIBUTION_NAMES } from '../../distributions.js';
 import { SmoothingError } from '../../errors.js';
-import { callbackError, evaluateChecked, progressReporter } from '../js/stream.js';
+import { callbackError, chunkRows, evaluateChecked, progressReporter, runChunks } from '../chunk-loop.js';
 import { THREADS_ENV } from '../../limits.js';
 import type { Backend, ForwardState, Plan, RunControl } from '../../plan.js';
 import { sobolDirections } from '../../random/sobol.js';
 import { SAMPLER_NAMES } from '../../samplers.js';
 import { applyInverseLeft, applyInverseRight, finishScaleGradient, scaleGradientSize } from '../../scale.js';
 import type { DistributionName } from '../../types.js';
-import { TURN, wait, type Task } from '../../task.js';
+import { wait, type Task } from '../../task.js';
 import { abortError } from '../../validate.js';
 import type { NativeAddon, NativeJob, NativePlan, NativeResult, NativeUserStream } from './addon.js';
 
@@ -138,51 +138,32 @@ function* runFused(name: string, addon: NativeAddon, plan: Plan, job: NativeJob,
   }
 }
 
-/** A user black box: native noise and sums, evaluation in JS between them, chunk by chunk. */
+/** A user black box: native noise and sums, evaluation in JS between them, through the shared chunk loop. */
 function* runUser(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Task<NativeResult> {
-  const { n, m, samples: S } = plan;
-  const chunk = Math.min(plan.chunkSize, S);
   let stream: NativeUserStream;
   try {
-    stream = new addon.UserStream(nativePlan(plan), job, chunk);
+    stream = new addon.UserStream(nativePlan(plan), job, chunkRows(plan));
   } catch (err) {
     throw nativeError(name, err);
   }
-  // Fresh buffers per call: a box that detached them in an earlier call (refused there) cannot affect this one.
-  const inputs = new Float32Array(chunk * n);
-  const outputs = new Float32Array(chunk * m);
-  const batchIndex = new Uint32Array(chunk);
-  const total = job.batch * S;
-  const report = progressReporter(control, phase, total);
-  let done = 0;
-  let lastYield = Date.now();
   // The stream holds native (on cuda: device) buffers: freed by finish(), or by close() on any early exit.
   try {
-    if (control.signal?.aborted) throw abortError(control.signal.reason);
-    for (let b = 0; b < job.batch; b++) {
-      batchIndex.fill(b);
-      for (let start = 0; start < S; start += chunk) {
-        const count = Math.min(chunk, S - start);
+    yield* runChunks(plan, job.batch, phase, control, {
+      fill(b, start, count, inputs) {
         try {
           stream.noise(b, start, count, inputs);
         } catch (err) {
           throw nativeError(name, err);
         }
-        yield* evaluateChecked(plan, inputs, count, outputs, batchIndex);
+      },
+      take(_b, _count, outputs) {
         try {
           stream.accumulate(outputs);
         } catch (err) {
           throw nativeError(name, err);
         }
-        done += count;
-        report?.(done);
-        if (Date.now() - lastYield >= 15) {
-          yield TURN;
-          lastYield = Date.now();
-        }
-        if (control.signal?.aborted) throw abortError(control.signal.reason);
-      }
-    }
+      },
+    });
     try {
       return stream.finish();
     } catch (err) {
