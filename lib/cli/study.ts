@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { invalid } from '../errors.js';
-import type { ShardInfo } from '../experiments/results-folder.js';
+import type { ShardInfo, StudyProgress } from '../experiments/results-folder.js';
 import { BACKEND_NAMES, selectBackend } from '../backends/index.js';
 import type { BackendName } from '../types.js';
 import { intFlag, nameList, parseFlags, scaleFlag, type FlagSpec } from './flags.js';
@@ -123,13 +123,6 @@ export function parseStudy<S extends FlagSpec>(command: string, args: string[], 
   };
 }
 
-export interface StudyProgress {
-  cells: number;
-  totalCells: number;
-  work: number;
-  totalWork: number;
-  label: string;
-}
 
 /**
  * Run a study with progress and Ctrl-C (a second Ctrl-C exits at once), then write its report (a whole run)
