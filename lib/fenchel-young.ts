@@ -25,6 +25,7 @@
  *                                    treats costs ≤ 0 as 0, so this is exact while the perturbed costs stay > 0.
  * A user box declares its objective with a `maximizer` (see `maximizers` below, or write your own statistic).
  */
+import { composeBox } from './blackboxes/compose.js';
 import { builtinSpec } from './blackboxes/index.js';
 import { invalid, SmoothingError } from './errors.js';
 import { flattenRows, type RowsInput } from './nested.js';
@@ -100,32 +101,19 @@ export function maximizerOf(box: BlackBox, what: string): LinearMaximizer {
 function objectiveBox(f: BlackBox, maximizer: LinearMaximizer): BlackBox {
   const n = f.inputSize;
   const m = f.outputSize;
-  let inner = new Float32Array(0);
   const phi = new Float32Array(n);
-  return {
-    name: `objective(${f.name})`,
-    inputSize: n,
-    outputSize: n + 1,
-    evaluate(inputs, count, outputs, batchIndex) {
-      if (inner.length < count * m) inner = new Float32Array(count * m);
-      const ys = inner.subarray(0, count * m);
-      const finish = () => {
-        for (let r = 0; r < count; r++) {
-          phi.fill(Number.NaN); // a statistic that writes too little shows up as a non-finite output
-          maximizer.statistic(ys.subarray(r * m, (r + 1) * m), phi);
-          let dot = 0;
-          for (let j = 0; j < n; j++) {
-            dot += phi[j] * inputs[r * n + j];
-            outputs[r * (n + 1) + j] = phi[j];
-          }
-          outputs[r * (n + 1) + n] = dot;
-        }
-      };
-      const ret = f.evaluate(inputs, count, ys, batchIndex);
-      if (ret !== undefined && typeof (ret as Promise<void>).then === 'function') return (ret as Promise<void>).then(finish);
-      finish();
-    },
-  };
+  return composeBox(f, `objective(${f.name})`, n + 1, (inputs, count, ys, outputs) => {
+    for (let r = 0; r < count; r++) {
+      phi.fill(Number.NaN); // a statistic that writes too little shows up as a non-finite output
+      maximizer.statistic(ys.subarray(r * m, (r + 1) * m), phi);
+      let dot = 0;
+      for (let j = 0; j < n; j++) {
+        dot += phi[j] * inputs[r * n + j];
+        outputs[r * (n + 1) + j] = phi[j];
+      }
+      outputs[r * (n + 1) + n] = dot;
+    }
+  });
 }
 
 export interface PerturbedMaxResult {

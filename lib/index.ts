@@ -1,5 +1,5 @@
 /** stochastic-smoothing: differentiate any black box by stochastic smoothing. */
-export { backends, type BackendInfo } from './backends.js';
+export { backends, type BackendInfo } from './backends/index.js';
 export { blackboxes } from './blackboxes/index.js';
 export { distributions, U_CLIP } from './distributions.js';
 export { SmoothingError, type ErrorCode } from './errors.js';

@@ -6,6 +6,7 @@
  *    (`withLoss` builds the composite black box, `lossSmoothing` returns its value and gradient).
  * They are different functions: E[ℓ(h)] ≠ ℓ(E[h]).
  */
+import { composeBox } from './blackboxes/compose.js';
 import { invalid } from './errors.js';
 import type { ForwardOptions, Smoothed, Smoother } from './smooth.js';
 import { validateBlackBox } from './smooth.js';
@@ -20,23 +21,9 @@ export function withLoss(f: BlackBox, loss: (output: Float32Array, b: number) =>
   validateBlackBox(f);
   if (typeof loss !== 'function') throw invalid('loss', loss, 'loss must be a function (output, b) => number.', 'pass for example (y, b) => squaredError(y, targets[b])');
   const m = f.outputSize;
-  let scratch = new Float32Array(0);
-  return {
-    name,
-    inputSize: f.inputSize,
-    outputSize: 1,
-    // Synchronous when f is (so the composite works with forwardSync and the tfjs ops), async when f is.
-    evaluate(inputs, count, outputs, batchIndex) {
-      if (scratch.length < count * m) scratch = new Float32Array(count * m);
-      const inner = scratch.subarray(0, count * m);
-      const finish = () => {
-        for (let r = 0; r < count; r++) outputs[r] = loss(inner.subarray(r * m, (r + 1) * m), batchIndex ? batchIndex[r] : 0);
-      };
-      const ret = f.evaluate(inputs, count, inner, batchIndex);
-      if (ret !== undefined && typeof (ret as Promise<void>).then === 'function') return (ret as Promise<void>).then(finish);
-      finish();
-    },
-  };
+  return composeBox(f, name, 1, (_inputs, count, inner, outputs, batchIndex) => {
+    for (let r = 0; r < count; r++) outputs[r] = loss(inner.subarray(r * m, (r + 1) * m), batchIndex ? batchIndex[r] : 0);
+  });
 }
 
 export interface LossResult {

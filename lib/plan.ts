@@ -2,7 +2,7 @@
  * A validated smoothing configuration: what every backend receives. Built once by smooth() from a snapshot of
  * the options (each read once) and frozen: nothing a caller does afterwards can change it.
  */
-import type { BuiltinSpec } from './blackboxes/sorting.js';
+import type { BuiltinSpec } from './blackboxes/spec.js';
 import type { Scale } from './scale.js';
 import type { Task } from './task.js';
 import type { BlackBox, CovariateName, CustomDistribution, Distribution, SamplerName } from './types.js';

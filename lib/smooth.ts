@@ -3,7 +3,7 @@
  * All validation happens here, before any backend work starts.
  */
 import { adaptiveForward, combineRounds, gatherRows, validatePrecision, type PrecisionOptions, type PrecisionReport, type Round } from './adaptive.js';
-import { BACKEND_ENV, BACKEND_NAMES, selectBackend } from './backends.js';
+import { BACKEND_ENV, BACKEND_NAMES, selectBackend } from './backends/index.js';
 import { flattenRows, type RowsInput } from './nested.js';
 import { DISTRIBUTION_NAMES, distributions, resolveDistribution } from './distributions.js';
 import { builtinSpec, builtinSpecOf, specSizes, type BuiltinSpec } from './blackboxes/index.js';
@@ -341,15 +341,15 @@ export class Smoother {
     }
     const precision = o.precision !== undefined && batch !== undefined ? problems.check(() => validatePrecision(o.precision, this.plan, batch!)) : undefined;
     problems.throwIfAny();
-    // xs is a copy: the backward passes regenerate the samples around it, so it must not change under us.
-    const xCopy = xs!;
+    // xs is the checked copy of x: the backward passes regenerate the samples around it, so it must not change under us.
+    const checkedX = xs!;
     const rows = batch!;
     if (precision !== undefined) {
-      const r = yield* adaptiveForward(this.plan, this.backend, xCopy, rows, seed!, precision, control(o));
+      const r = yield* adaptiveForward(this.plan, this.backend, checkedX, rows, seed!, precision, control(o));
       return new Smoothed(this.plan, this.backend, r.rounds, rows, seed!, r.value, r.stderr, r.report);
     }
-    const result = yield* this.backend.forward(this.plan, xCopy, rows, seed!, control(o));
-    return new Smoothed(this.plan, this.backend, [{ state: { x: xCopy, batch: rows, seed: seed!, fx: result.fx } }], rows, seed!, result.value, result.stderr);
+    const result = yield* this.backend.forward(this.plan, checkedX, rows, seed!, control(o));
+    return new Smoothed(this.plan, this.backend, [{ state: { x: checkedX, batch: rows, seed: seed!, fx: result.fx } }], rows, seed!, result.value, result.stderr);
   }
 }
 

@@ -47,29 +47,29 @@ export function typedArrayKind(value: unknown): string | undefined {
 }
 
 /**
- * Copy a real Float32Array or Float64Array into a fresh Float32Array through its internal slots (never its
+ * Copy a real Float32Array or Float64Array into a fresh array of `Target` through its internal slots (never its
  * `length`, iterator or indexers, which a caller may have redefined). A detached buffer (transferred with
- * structuredClone) or a view out of bounds of a shrunk resizable buffer is ERR_INVALID_ARGUMENT.
+ * structuredClone) or a view out of bounds of a shrunk resizable buffer is ERR_INVALID_ARGUMENT; anything else
+ * gives undefined.
  */
-export function copyFloatArray(value: unknown, argument: string): Float32Array | undefined {
+function copyFloats<T>(value: unknown, argument: string, Target: new (source: Float32Array) => T): T | undefined {
   const kind = typedArrayKind(value);
   if (kind !== 'Float32Array' && kind !== 'Float64Array') return undefined;
   try {
-    return new Float32Array(value as Float32Array);
+    return new Target(value as Float32Array);
   } catch {
     throw invalid(argument, kind, `${argument} is a ${kind} whose ArrayBuffer is detached (transferred, e.g. by structuredClone or postMessage) or too small after a resize.`, `pass a live ${kind}; copy it before transferring its buffer`);
   }
 }
 
-/** The same for a Float64Array copy (the scale's σ and L are kept in double). */
+/** A fresh Float32Array copy of a Float32Array or Float64Array (see copyFloats). */
+export function copyFloatArray(value: unknown, argument: string): Float32Array | undefined {
+  return copyFloats(value, argument, Float32Array);
+}
+
+/** A fresh Float64Array copy (the scale's σ and L are kept in double). */
 export function copyFloat64Array(value: unknown, argument: string): Float64Array | undefined {
-  const kind = typedArrayKind(value);
-  if (kind !== 'Float32Array' && kind !== 'Float64Array') return undefined;
-  try {
-    return new Float64Array(value as Float64Array);
-  } catch {
-    throw invalid(argument, kind, `${argument} is a ${kind} whose ArrayBuffer is detached (transferred, e.g. by structuredClone or postMessage) or too small after a resize.`, `pass a live ${kind}; copy it before transferring its buffer`);
-  }
+  return copyFloats(value, argument, Float64Array);
 }
 
 /**

@@ -1,5 +1,5 @@
 // What both native addons (cpu: native/addon.cc, cuda: native/cuda_addon.cc) read from JS and hand back:
-// the plan and job objects of lib/native/addon.ts, and the result object. One format, one parser.
+// the plan and job objects of lib/backends/native/addon.ts, and the result object. One format, one parser.
 #pragma once
 #include <napi.h>
 
@@ -215,7 +215,7 @@ inline Napi::Object enum_tables(Napi::Env env) {
   return tables;
 }
 
-// The interface every addon exports (NativeAddon in lib/native/addon.ts): its entry points, the job layer's
+// The interface every addon exports (NativeAddon in lib/backends/native/addon.ts): its entry points, the job layer's
 // constants and the enum tables. Each addon adds its own extras after this.
 using Entry = Napi::Value (*)(const Napi::CallbackInfo&);
 template <typename StreamWrap>

@@ -5,7 +5,7 @@
 // The CUDA runtime is linked statically, so this addon loads on a machine without a driver or a GPU;
 // deviceInfo() then says why the backend is unavailable (CUDA's own message). CUDA failures reject (or throw)
 // an Error with code 'ERR_CUDA', CUDA's message, `cudaError` (its name) and `sticky` (the context is lost and
-// the backend must be disabled: lib/native/cuda.ts falls back to the cpu backend).
+// the backend must be disabled: lib/backends/cuda.ts falls back to the cpu backend).
 #include <napi.h>
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 /** Types of scripts/gpu-checks.mjs (plain ESM so that it runs on the GPU machine without TypeScript). */
-import type { CudaAddon } from '../lib/native/cuda.js';
-import type { NativeAddon } from '../lib/native/addon.js';
+import type { CudaAddon } from '../lib/backends/cuda.js';
+import type { NativeAddon } from '../lib/backends/native/addon.js';
 
 export const ROOT: string;
 export const DISTRIBUTIONS: readonly string[];

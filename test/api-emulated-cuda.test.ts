@@ -1,6 +1,6 @@
 /**
  * fromFunction boxes and perturbedMax on the cuda backend, over the EMULATED device (the CUDA addon built with its
- * kernels' tile code on the host; lib/native/cuda.ts CUDA_ADDON_ENV): same numbers as js for the same seed.
+ * kernels' tile code on the host; lib/backends/cuda.ts CUDA_ADDON_ENV): same numbers as js for the same seed.
  * A child process loads it (the backend registry is per process). Without a CUDA toolkit the addon is not built
  * and there is nothing to run; the real device runs the same paths in scripts/check-gpu.mjs.
  */

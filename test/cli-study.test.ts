@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
-const cli = join(root, 'dist', 'cli.js');
+const cli = join(root, 'dist', 'cli', 'bin.js');
 
 async function cliRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -15,7 +15,7 @@ import { assignShards } from '../lib/experiments/shards.js';
 
 const execFileP = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
-const cli = join(root, 'dist', 'cli.js');
+const cli = join(root, 'dist', 'cli', 'bin.js');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 
 interface Result {

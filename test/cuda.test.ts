@@ -3,7 +3,7 @@
  *  - host tests, run everywhere: the CUDA addon is built whenever nvcc is, it loads without a driver and says
  *    why cuda is unavailable, every entry point then fails with ERR_CUDA carrying CUDA's message, the kernels'
  *    per-thread logic passes its host test (build-cmake/cuda_host_test), the sticky-error fallback of
- *    lib/native/cuda.ts works (fake addon), and scripts/gpu-checks.mjs matches bench/workloads.ts;
+ *    lib/backends/cuda.ts works (fake addon), and scripts/gpu-checks.mjs matches bench/workloads.ts;
  *  - device tests: every check of scripts/gpu-checks.mjs (cuda vs cpu for every distribution × sampler ×
  *    covariate × black box, uniforms bit for bit, cuRAND vs core, abort, ERR_CUDA paths, fallback), skipped
  *    without a device and failing under REQUIRE_CUDA=1 (test/helpers/native.ts).
@@ -14,8 +14,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { workloads } from '../bench/workloads.js';
 import { backends, blackboxes, smooth, SmoothingError, type BlackBox } from '../lib/index.js';
-import { loadAddon, type NativeAddon } from '../lib/native/addon.js';
-import { CUDA_ADDON_FILE, cudaBackend, type CudaAddon } from '../lib/native/cuda.js';
+import { loadAddon, type NativeAddon } from '../lib/backends/native/addon.js';
+import { CUDA_ADDON_FILE, cudaBackend, type CudaAddon } from '../lib/backends/cuda.js';
 import type { Backend, Plan } from '../lib/plan.js';
 import { done, runAsync } from '../lib/task.js';
 import { BENCH_WORKLOADS, checks, makeContext, ROOT } from '../scripts/gpu-checks.mjs';

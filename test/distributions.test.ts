@@ -4,6 +4,7 @@ import {
 } from '../lib/distributions.js';
 import { SmoothingError } from '../lib/errors.js';
 import type { Distribution } from '../lib/types.js';
+import { fixtureRows } from './helpers/fixtures.js';
 
 const all: Distribution[] = DISTRIBUTION_NAMES.map((n) => distributions[n]);
 const symmetric = all.filter((d) => d.symmetric);
@@ -248,32 +249,15 @@ test('symmetric distributions are exactly odd around ½ on the 32-bit grid', (t)
   for (const e of [-1, 1, -1.5, 2, Infinity]) t.is(distributions.triangular.score(e), 0);
 });
 
-// Reference quantiles: scipy.stats.norm.ppf (scipy 1.17.1), printed with repr().
-const PPF: Array<[number, number]> = [
-  [1e-300, -37.0470962993612],
-  [1e-200, -30.20559417957964],
-  [1e-100, -21.273453560965322],
-  [1e-50, -14.933337534788487],
-  [1e-20, -9.262340089798409],
-  [1e-12, -7.034483825301131],
-  [1e-6, -4.753424308822899],
-  [0.001, -3.090232306167813],
-  [0.025, -1.9599639845400545],
-  [0.075, -1.4395314709384563],
-  [0.1, -1.2815515655446004],
-  [0.3, -0.5244005127080409],
-  [0.4999999, -2.506628274703107e-7],
-  [0.6, 0.2533471031357997],
-  [0.925, 1.4395314709384563],
-  [0.975, 1.959963984540054],
-  [0.999, 3.090232306167813],
-  [0.9999999999, 6.361340889697422],
-];
+// Reference values in test/fixtures/distributions.json (shared with native/test/core_test.cc): mpmath at 50 digits,
+// rounded once to double (scripts/make-fixtures.py). scipy 1.17.1 agrees with them within these tolerances.
+const PPF = fixtureRows('distributions.json', 'normal_ppf', 2);
 
-test('normalIcdf matches scipy.stats.norm.ppf to ~1e-15', (t) => {
+test('normalIcdf matches the reference Φ⁻¹ to ~1e-15', (t) => {
+  t.is(PPF.length, 18);
   for (const [u, want] of PPF) {
     const got = normalIcdf(u);
-    t.true(Math.abs(got - want) <= 2e-15 * Math.abs(want), `Φ⁻¹(${u}) = ${got}, scipy ${want}`);
+    t.true(Math.abs(got - want) <= 2e-15 * Math.abs(want), `Φ⁻¹(${u}) = ${got}, reference ${want}`);
   }
   t.is(normalIcdf(0.5), 0);
   t.is(normalIcdf(0), -Infinity);
@@ -282,53 +266,25 @@ test('normalIcdf matches scipy.stats.norm.ppf to ~1e-15', (t) => {
   t.true(Number.isFinite(normalIcdf(Number.MIN_VALUE)));
 });
 
-// Reference values: scipy.stats.norm.cdf (scipy 1.17.1). scipy itself is within 8e-15 of the exact
-// value on this range (checked against mpmath), hence the 1e-14 tolerance.
-const CDF: Array<[number, number]> = [
-  [-10, 7.61985302416047e-24],
-  [-8, 6.22096057427174e-16],
-  [-6, 9.865876450376946e-10],
-  [-5, 2.866515718791933e-7],
-  [-3, 0.0013498980316300933],
-  [-1.5, 0.06680720126885807],
-  [-1, 0.15865525393145707],
-  [-0.66291, 0.2536940983897399],
-  [-0.5, 0.3085375387259869],
-  [-0.1, 0.460172162722971],
-  [0.3, 0.6179114221889526],
-  [0.66291, 0.7463059016102601],
-  [1, 0.8413447460685429],
-  [2, 0.9772498680518208],
-  [3, 0.9986501019683699],
-  [5, 0.9999997133484281],
-  [8, 0.9999999999999993],
-];
-// Deep lower tail: scipy's norm.cdf drifts by up to ~1e-13 here (it rounds x²), so these are
-// mpmath.ncdf values at 50 digits; scipy's are in the comments. Non-integer x, so x² is inexact.
-const CDF_DEEP: Array<[number, number]> = [
-  [-12.3, 4.5287069561587846e-35], // scipy 4.5287069561587787e-35
-  [-20.7, 1.7318518790197378e-95], // scipy 1.731851879019655e-95
-  [-29.9, 9.838968332390558e-197], // scipy 9.838968332389624e-197
-  [-37.1, 1.4047119663106221e-301], // scipy 1.4047119663106385e-301
-];
-// mpmath.npdf at 50 digits (scipy.stats.norm.pdf is off by ~6e-15 relative at these points).
-const PDF_DEEP: Array<[number, number]> = [
-  [-30.3, 1.7385997808349067e-200],
-  [17.77, 1.0757121242062896e-69],
-];
+// Φ within 1e-14 relative on |x| ≤ 10 (the bound the implementation promises there); in the deep lower tail
+// (non-integer x, so x² is inexact) and for φ there, 2e-15.
+const CDF = fixtureRows('distributions.json', 'normal_cdf', 2);
+const CDF_DEEP = fixtureRows('distributions.json', 'normal_cdf_deep', 2);
+const PDF_DEEP = fixtureRows('distributions.json', 'normal_pdf_deep', 2);
 
-test('normalCdf matches scipy.stats.norm.cdf in both tails', (t) => {
+test('normalCdf matches the reference Φ in both tails', (t) => {
+  t.deepEqual([CDF.length, CDF_DEEP.length, PDF_DEEP.length], [17, 4, 2]);
   for (const [x, want] of CDF) {
     const got = normalCdf(x);
-    t.true(Math.abs(got - want) <= 1e-14 * want, `Φ(${x}) = ${got}, scipy ${want}`);
+    t.true(Math.abs(got - want) <= 1e-14 * want, `Φ(${x}) = ${got}, reference ${want}`);
   }
   for (const [x, want] of CDF_DEEP) {
     const got = normalCdf(x);
-    t.true(Math.abs(got - want) <= 2e-15 * want, `Φ(${x}) = ${got}, mpmath ${want}`);
+    t.true(Math.abs(got - want) <= 2e-15 * want, `Φ(${x}) = ${got}, reference ${want}`);
   }
   for (const [x, want] of PDF_DEEP) {
     const got = distributions.gaussian.pdf(x);
-    t.true(Math.abs(got - want) <= 2e-15 * want, `φ(${x}) = ${got}, mpmath ${want}`);
+    t.true(Math.abs(got - want) <= 2e-15 * want, `φ(${x}) = ${got}, reference ${want}`);
   }
   t.is(normalCdf(0), 0.5);
   t.is(normalCdf(-40), 0);
@@ -338,6 +294,29 @@ test('normalCdf matches scipy.stats.norm.cdf in both tails', (t) => {
   t.true(Number.isNaN(normalCdf(NaN)));
   // Φ(x) + Φ(-x) = 1
   for (const x of [0.1, 0.7, 2, 4.5, 7]) t.true(Math.abs(normalCdf(x) + normalCdf(-x) - 1) < 2e-16);
+});
+
+/** |got − want| within `rel` of |want| (exact when want is 0). */
+function close(got: number, want: number, rel: number): boolean {
+  return Math.abs(got - want) <= rel * Math.abs(want);
+}
+
+test('every distribution: F, density and score at fixed points, F⁻¹ and scoreFromU at fixed u, match their closed forms', (t) => {
+  for (const name of DISTRIBUTION_NAMES) {
+    const d = distributions[name];
+    const points = fixtureRows('distributions.json', `${name}_points`, 4);
+    const quantiles = fixtureRows('distributions.json', `${name}_quantiles`, 3);
+    t.deepEqual([points.length, quantiles.length], [5, 6], name);
+    for (const [x, cdf, pdf, score] of points) {
+      t.true(close(d.cdf(x), cdf, 1e-14), `${name} F(${x}) = ${d.cdf(x)}, reference ${cdf}`);
+      t.true(close(d.pdf(x), pdf, 1e-14), `${name} p(${x}) = ${d.pdf(x)}, reference ${pdf}`);
+      t.true(close(d.score(x), score, 1e-14), `${name} score(${x}) = ${d.score(x)}, reference ${score}`);
+    }
+    for (const [u, e, score] of quantiles) {
+      t.true(close(d.icdf(u), e, 1e-14), `${name} F⁻¹(${u}) = ${d.icdf(u)}, reference ${e}`);
+      t.true(close(d.scoreFromU(u), score, 1e-14), `${name} scoreFromU(${u}) = ${d.scoreFromU(u)}, reference ${score}`);
+    }
+  }
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DISTRIBUTION_NAMES } from '../lib/distributions.js';
 import { SAMPLER_NAMES } from '../lib/samplers.js';
-import { enumMismatch, loadAddon, NATIVE_ENUMS, type NativeAddon, type NativeEnums } from '../lib/native/addon.js';
+import { enumMismatch, loadAddon, NATIVE_ENUMS, type NativeAddon, type NativeEnums } from '../lib/backends/native/addon.js';
 
 /** A copy of the TS tables with entries i and j of one table swapped. */
 function swapped(key: keyof NativeEnums, i: number, j: number): NativeEnums {

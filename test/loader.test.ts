@@ -1,5 +1,5 @@
 /**
- * The native loader's search order (lib/native/addon.ts): local builds in the package folder first, then the
+ * The native loader's search order (lib/backends/native/addon.ts): local builds in the package folder first, then the
  * prebuilt platform package; backends() names the file it loaded. The install of the prebuilt package itself is
  * checked end to end by scripts/prebuild-check.mjs (CI), which needs packing and a fresh project.
  */
@@ -7,7 +7,7 @@ import test from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { backends } from '../lib/index.js';
-import { addonCandidates, addonSource, platformPackageNames } from '../lib/native/addon.js';
+import { addonCandidates, addonSource, platformPackageNames } from '../lib/backends/native/addon.js';
 
 const root = new URL('..', import.meta.url).pathname;
 

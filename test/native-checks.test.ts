@@ -9,7 +9,7 @@ import test, { type ExecutionContext } from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { blackboxes, smooth, SmoothingError } from '../lib/index.js';
-import { loadAddon, type NativeAddon, type NativePlan, type NativeJob } from '../lib/native/addon.js';
+import { loadAddon, type NativeAddon, type NativePlan, type NativeJob } from '../lib/backends/native/addon.js';
 
 type Addon = NativeAddon;
 

@@ -3,24 +3,19 @@ import {
   PhiloxStream, TWO_POW_M32, mulhi32, philox4x32_10, philoxUniform, philoxWord, seedHi, seedLo,
 } from '../lib/random/philox.js';
 import { samplePoints } from '../lib/samplers.js';
+import { fixtureRows } from './helpers/fixtures.js';
 
 const hex = (words: Uint32Array): string[] => Array.from(words, (w) => w.toString(16).padStart(8, '0'));
 
-// Known-answer vectors: Random123 (D. E. Shaw Research, github.com/DEShawResearch/random123),
-// file tests/kat_vectors, the three "philox4x32 10" lines. Columns: counter (4 words), key (2 words), expected output.
-const KAT = [
-  'philox4x32 10 00000000 00000000 00000000 00000000 00000000 00000000   6627e8d5 e169c58d bc57ac4c 9b00dbd8',
-  'philox4x32 10 ffffffff ffffffff ffffffff ffffffff ffffffff ffffffff   408f276d 41c83b0e a20bc7c6 6d5451fd',
-  'philox4x32 10 243f6a88 85a308d3 13198a2e 03707344 a4093822 299f31d0   d16cfe09 94fdcceb 5001e420 24126ea1',
-];
+// Known-answer vectors: Random123 (D. E. Shaw Research), tests/kat_vectors, the three "philox4x32 10" lines, in
+// test/fixtures/philox.json (shared with native/test/core_test.cc). Columns: counter (4 words), key (2 words), output.
+const KAT = fixtureRows('philox.json', 'philox4x32_10', 10);
 
-for (const line of KAT) {
-  const fields = line.trim().split(/\s+/);
-  const w = fields.slice(2).map((x) => parseInt(x, 16));
-  test(`Random123 KAT: counter ${fields.slice(2, 6).join(' ')} key ${fields.slice(6, 8).join(' ')}`, (t) => {
+for (const w of KAT) {
+  test(`Random123 KAT: counter ${hex(Uint32Array.from(w.slice(0, 4))).join(' ')} key ${hex(Uint32Array.from(w.slice(4, 6))).join(' ')}`, (t) => {
     const out = new Uint32Array(4);
     philox4x32_10(w[0], w[1], w[2], w[3], w[4], w[5], out);
-    t.deepEqual(hex(out), fields.slice(8));
+    t.deepEqual(hex(out), hex(Uint32Array.from(w.slice(6))));
   });
 }
 

@@ -10,7 +10,7 @@ import { DEFAULTS } from '../lib/smooth.js';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
-const cli = join(root, 'dist', 'cli.js');
+const cli = join(root, 'dist', 'cli', 'bin.js');
 
 test('the README quick start runs as written (importing the package by name after the build)', async (t) => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');

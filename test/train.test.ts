@@ -15,7 +15,7 @@ import { runRanking } from '../lib/train/ranking.js';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
-const cli = join(root, 'dist', 'cli.js');
+const cli = join(root, 'dist', 'cli', 'bin.js');
 
 tf.env().set('IS_TEST', true); // no "install tfjs-node" banner in the test log
 await tf.setBackend('cpu');
@@ -122,7 +122,7 @@ test('the core package does not import tfjs or mnist (optional peers): only dist
     }
   };
   visit(join(root, 'dist', 'index.js'));
-  visit(join(root, 'dist', 'cli.js'));
+  visit(join(root, 'dist', 'cli', 'main.js'));
   t.true(seen.size > 20, `walked ${seen.size} files`);
   const offending = [...external].filter((s) => s.startsWith('@tensorflow') || s === 'mnist');
   t.deepEqual(offending, []);

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { DISTRIBUTIONS, SETTINGS, STRATEGIES, feasibility } from '../lib/experiments/variance-config.js';
 
 const run = promisify(execFile);
-const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+const cli = new URL('../dist/cli/bin.js', import.meta.url).pathname;
 
 test('variance --quick: CSV, Markdown and SVG for every setting; feasible cells measured, infeasible ones marked', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'ss-variance-'));

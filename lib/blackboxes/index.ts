@@ -13,11 +13,11 @@
  * in strict code), and smooth() takes n and m from the spec kept here, never from the public fields.
  */
 import * as sorting from './sorting.js';
-import type { BuiltinBlackBox, BuiltinSpec } from './sorting.js';
+import type { BuiltinBlackBox, BuiltinSpec } from './spec.js';
 import * as paths from './shortestPath.js';
 import { fromFunction } from './function.js';
 
-export type { BuiltinBlackBox, BuiltinSpec } from './sorting.js';
+export type { BuiltinBlackBox, BuiltinSpec } from './spec.js';
 export { sanitizeCost, FLT_MAX } from './shortestPath.js';
 export { precedesAscending, precedesDescending } from './order.js';
 export { MAX_BLACKBOX_SIZE } from './checks.js';

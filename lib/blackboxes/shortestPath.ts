@@ -37,7 +37,7 @@
  */
 import { invalid, SmoothingError } from '../errors.js';
 import { checkEvaluate, MAX_BLACKBOX_SIZE, requireSize } from './checks.js';
-import type { BuiltinBlackBox } from './sorting.js';
+import type { BuiltinBlackBox } from './spec.js';
 
 /** The largest finite float32: the cost of a NaN or +Infinity cell (a wall that can still be crossed). */
 export const FLT_MAX = 3.4028234663852886e38;

@@ -6,23 +6,9 @@
  * algorithm, so the C++ (sorting network) and CUDA (bitonic sort) mirrors give bit-identical 0/1 outputs.
  */
 import { invalid } from '../errors.js';
-import type { BlackBox } from '../types.js';
+import type { BuiltinBlackBox } from './spec.js';
 import { checkEvaluate, requireSize } from './checks.js';
 import { argmaxRow, RowSorter } from './order.js';
-
-/** What a built-in black box is, so that native backends can run their own copy of it. */
-export type BuiltinSpec =
-  | { readonly kind: 'permutation'; readonly n: number }
-  | { readonly kind: 'ranks'; readonly n: number }
-  | { readonly kind: 'argmax'; readonly n: number }
-  | { readonly kind: 'topk'; readonly n: number; readonly k: number }
-  | { readonly kind: 'shortestPath'; readonly rows: number; readonly cols: number };
-
-/** A built-in black box: synchronous, and tagged with `builtin` (its kind and sizes). */
-export interface BuiltinBlackBox extends BlackBox {
-  readonly builtin: BuiltinSpec;
-  evaluate(inputs: Float32Array, count: number, outputs: Float32Array, batchIndex?: Uint32Array): void;
-}
 
 /** Largest n for permutation: n·n outputs must fit in a signed 32-bit index (46340² < 2³¹). */
 const MAX_PERMUTATION_N = 46340;

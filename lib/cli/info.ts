@@ -1,5 +1,5 @@
 /** `stochastic-smoothing info`: version, backends, and why each is or is not available. */
-import { backends } from '../backends.js';
+import { backends } from '../backends/index.js';
 import { packageVersion } from '../experiments/results-folder.js';
 import { parseFlags } from './flags.js';
 

@@ -1,5 +1,5 @@
 /**
- * The CLI entry (the bin, lib/cli.ts, calls main): dispatch to one file per command, `--version`, `help` and
+ * The CLI entry (the bin, lib/cli/bin.ts, calls main): dispatch to one file per command, `--version`, `help` and
  * `-h/--help` for every command, and the error policy: every failure is one line on stderr and an exit code
  * (1 an error, 2 a usage mistake), never a stack trace (STOCHASTIC_SMOOTHING_DEBUG=1 prints it).
  */

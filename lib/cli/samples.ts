@@ -1,13 +1,10 @@
-/** `stochastic-smoothing samples`: flags and help; the run is experiments/samples.ts, the shared plumbing study.ts. */
+/** `stochastic-smoothing samples`: flags and help; the run is lib/experiments/samples.ts, the shared plumbing study.ts. */
 import { invalid } from '../errors.js';
 import { writeSamplesReport } from '../experiments/samples-report.js';
 import { DEFAULT_CAPS, DEFAULT_STRATEGIES, SAMPLE_SETTINGS, runSamples, type SamplesOptions } from '../experiments/samples.js';
 import { intFlag, nameList } from './flags.js';
 import { SAMPLES_OUT } from './help.js';
 import { parseStudy, runStudy } from './study.js';
-
-
-
 
 const FLAGS = {
   strategies: { type: 'string' },

@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { invalid } from '../errors.js';
-import type { ShardInfo } from '../experiments/results-folder.js';
-import { BACKEND_NAMES, selectBackend } from '../backends.js';
+import type { ShardInfo, StudyProgress, StudyRunOptions } from '../experiments/results-folder.js';
+import { BACKEND_NAMES, selectBackend } from '../backends/index.js';
 import type { BackendName } from '../types.js';
 import { intFlag, nameList, parseFlags, scaleFlag, type FlagSpec } from './flags.js';
 import { progressReporter, type Progress } from './progress.js';
@@ -80,19 +80,13 @@ export function resolveShard(shard: string | undefined, shards: string | undefin
 /** The folder a shard writes into: a subfolder of --out, so that concurrent shards never share one. */
 export const shardFolder = (out: string, s: ShardInfo) => join(out, `shard-${s.index}-of-${s.count}`);
 
-/** The parsed common flags, with the folder resolved. */
-export interface StudyBase {
+/** The parsed common flags, with the folder resolved (repeats and inputs take the command's own default). */
+export interface StudyBase extends Pick<StudyRunOptions, 'scale' | 'seed' | 'backend' | 'out' | 'resume' | 'shard'> {
   values: Record<string, string | boolean | undefined>;
   quick: boolean;
   settings?: string[];
   repeats: (fallback: number) => number;
   inputs: (fallback: number) => number;
-  scale: number;
-  seed: number;
-  backend: 'auto' | BackendName;
-  out: string;
-  resume: boolean;
-  shard?: ShardInfo;
 }
 
 /** The --backend flag, checked (name and availability) before the results folder is touched. */
@@ -123,13 +117,6 @@ export function parseStudy<S extends FlagSpec>(command: string, args: string[], 
   };
 }
 
-export interface StudyProgress {
-  cells: number;
-  totalCells: number;
-  work: number;
-  totalWork: number;
-  label: string;
-}
 
 /**
  * Run a study with progress and Ctrl-C (a second Ctrl-C exits at once), then write its report (a whole run)

@@ -1,13 +1,10 @@
-/** `stochastic-smoothing variance`: flags and help; the run is experiments/variance.ts, the shared plumbing study.ts. */
+/** `stochastic-smoothing variance`: flags and help; the run is lib/experiments/variance.ts, the shared plumbing study.ts. */
 import { intFlag } from './flags.js';
 import { SETTINGS } from '../experiments/variance-config.js';
 import { writeReport } from '../experiments/variance-report.js';
 import { runVariance, type VarianceOptions } from '../experiments/variance.js';
 import { VARIANCE_OUT } from './help.js';
 import { parseStudy, runStudy } from './study.js';
-
-
-
 
 const FLAGS = {
   samples: { type: 'string' },

@@ -15,11 +15,37 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalid, SmoothingError } from '../errors.js';
+import type { BackendName } from '../types.js';
 
 export interface ShardInfo {
   /** 1-based, as in `--shard 2/4`. */
   index: number;
   count: number;
+}
+
+/** What a study reports after every finished cell (and before each reference): cells and work, done and total. */
+export interface StudyProgress {
+  cells: number;
+  totalCells: number;
+  work: number;
+  totalWork: number;
+  label: string;
+}
+
+/** The options every study run (variance, samples) takes besides its own. */
+export interface StudyRunOptions {
+  settings: readonly string[];
+  repeats: number;
+  inputs: number;
+  scale: number;
+  seed: number;
+  backend: 'auto' | BackendName;
+  out: string;
+  resume: boolean;
+  /** Compute only this shard's groups of cells (1-based index). */
+  shard?: ShardInfo;
+  signal?: AbortSignal;
+  onProgress?: (p: StudyProgress) => void;
 }
 
 /** The identity of a run: equal identities make equal numbers. */

@@ -7,7 +7,7 @@
  * distribution, strategy, S); finished cells are appended to cells.jsonl, so a stopped run can be resumed; a
  * shard (`--shard i/N`) computes only its groups of cells, and `merge` joins the shards (results-folder.ts, shards.ts).
  */
-import { appendCell, finiteOrAbsent, openResults, packageVersion, readCells, readReference, writeMeta, writeReference, type RunIdentity, type ShardInfo } from './results-folder.js';
+import { appendCell, finiteOrAbsent, openResults, packageVersion, readCells, readReference, writeMeta, writeReference, type RunIdentity, type ShardInfo, type StudyRunOptions } from './results-folder.js';
 import { shardGroups, type WorkGroup } from './shards.js';
 import { join } from 'node:path';
 import { SmoothingError, invalid } from '../errors.js';
@@ -29,27 +29,14 @@ export const DEFAULT_CAPS: Readonly<Record<string, number>> = { permutation5: 20
 
 export const DEFAULT_STRATEGIES = ['rqmc-sobol/loo', 'rqmc-latin/loo', 'mc/loo'] as const;
 
-export interface SamplesOptions {
-  settings: readonly string[];
+export interface SamplesOptions extends StudyRunOptions {
   strategies: readonly string[];
   minExp: number;
   maxExp: number;
   /** Largest exponent per setting id (missing: maxExp). */
   caps: Readonly<Record<string, number>>;
-  repeats: number;
-  inputs: number;
-  scale: number;
   /** Reference exponent for every setting; undefined: 2 + the setting's largest exponent (4× the largest S). */
   referenceExp?: number;
-  seed: number;
-  backend: 'auto' | BackendName;
-  out: string;
-  resume: boolean;
-  /** Compute only this shard's groups of cells (1-based index). */
-  shard?: ShardInfo;
-  signal?: AbortSignal;
-  /** Called after every finished cell (and before each reference): cells done/total and work done/total. */
-  onProgress?: (p: { cells: number; totalCells: number; work: number; totalWork: number; label: string }) => void;
 }
 
 export interface SampleCell {

@@ -9,27 +9,14 @@ import { join } from 'node:path';
 import { SmoothingError, invalid } from '../errors.js';
 import { smooth } from '../smooth.js';
 import type { BackendName, DistributionName } from '../types.js';
-import { appendCell, finiteOrAbsent, openResults, packageVersion, readCells, readReference, writeMeta, writeReference, type RunIdentity, type ShardInfo } from './results-folder.js';
+import { appendCell, finiteOrAbsent, openResults, packageVersion, readCells, readReference, writeMeta, writeReference, type RunIdentity, type ShardInfo, type StudyRunOptions } from './results-folder.js';
 import { shardGroups, type WorkGroup } from './shards.js';
 import { DISTRIBUTIONS, SETTINGS, STRATEGIES, feasibility, makeDirections, makeInputs, repeatRows, type Setting, type Strategy } from './variance-config.js';
 import { errorStatistics } from './uncertainty.js';
 
-export interface VarianceOptions {
-  settings: readonly string[];
+export interface VarianceOptions extends StudyRunOptions {
   samples: number;
-  repeats: number;
-  inputs: number;
-  scale: number;
   referenceSamples: number;
-  seed: number;
-  backend: 'auto' | BackendName;
-  out: string;
-  resume: boolean;
-  /** Compute only this shard's groups of cells (1-based index). */
-  shard?: ShardInfo;
-  signal?: AbortSignal;
-  /** Called after every finished cell (and before each reference) with counts and estimated work over the run's cells. */
-  onProgress?: (p: { cells: number; totalCells: number; work: number; totalWork: number; label: string }) => void;
 }
 
 /** The options that make the numbers (what meta.json stores and `merge` rebuilds a run from). */

@@ -1,5 +1,5 @@
 // The names under which each enum of the native side crosses the JS boundary, in enum order. The addons
-// export these tables (`addon.enums`, addon_common.h) and the JS loader (lib/native/addon.ts) compares them
+// export these tables (`addon.enums`, addon_common.h) and the JS loader (lib/backends/native/addon.ts) compares them
 // with its own lists at load time, refusing an addon whose order differs: positions travel across the
 // boundary, so a reordered enum would otherwise be a silent wrong answer. The static_asserts below pin each
 // table to its enum (one name per value, in order), so an enum and its table cannot drift apart either.
@@ -48,7 +48,7 @@ static_assert(count_of(COVARIATE_NAMES) == COVARIATE_LOO + 1 && COVARIATE_NONE =
 static_assert(count_of(SCALE_NAMES) == SCALE_MATRIX + 1 && SCALE_SCALAR == 0 && SCALE_DIAGONAL == 1,
               "SCALE_NAMES must list ScaleKind in order");
 
-/** Every table, under the keys of `addon.enums` (lib/native/addon.ts, NATIVE_ENUMS). */
+/** Every table, under the keys of `addon.enums` (lib/backends/native/addon.ts, NATIVE_ENUMS). */
 constexpr EnumTable ENUM_TABLES[] = {
     {"distributions", DISTRIBUTION_NAMES, count_of(DISTRIBUTION_NAMES)},
     {"samplers", SAMPLER_NAMES, count_of(SAMPLER_NAMES)},

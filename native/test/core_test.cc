@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "fixtures.h"
 #include "distributions.h"
 #include "permutation.h"
 #include "philox.h"
@@ -87,45 +88,12 @@ std::vector<uint32_t> directionsFromFile(uint32_t dims) {
   return v;
 }
 
-// Reference: scipy.stats.qmc.Sobol(8, scramble=False, bits=32).random(16) (scipy 1.17.1, Joe–Kuo
-// new-joe-kuo-6.21201), multiplied by 2^16 (copied from test/samplers.test.ts).
-const uint32_t SCIPY_FIRST16_X8[16][8] = {
-    {0, 0, 0, 0, 0, 0, 0, 0},
-    {32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768},
-    {49152, 16384, 16384, 16384, 49152, 49152, 16384, 49152},
-    {16384, 49152, 49152, 49152, 16384, 16384, 49152, 16384},
-    {24576, 24576, 40960, 57344, 24576, 8192, 24576, 57344},
-    {57344, 57344, 8192, 24576, 57344, 40960, 57344, 24576},
-    {40960, 8192, 57344, 40960, 40960, 57344, 8192, 8192},
-    {8192, 40960, 24576, 8192, 8192, 24576, 40960, 40960},
-    {12288, 20480, 61440, 28672, 36864, 20480, 28672, 61440},
-    {45056, 53248, 28672, 61440, 4096, 53248, 61440, 28672},
-    {61440, 4096, 45056, 12288, 20480, 36864, 12288, 12288},
-    {28672, 36864, 12288, 45056, 53248, 4096, 45056, 45056},
-    {20480, 12288, 20480, 36864, 61440, 28672, 4096, 4096},
-    {53248, 45056, 53248, 4096, 28672, 61440, 36864, 36864},
-    {36864, 28672, 4096, 53248, 12288, 45056, 20480, 53248},
-    {4096, 61440, 36864, 20480, 45056, 12288, 53248, 20480},
-};
-
-// Reference: scipy.stats.qmc.Sobol(D, scramble=False, bits=32) after fast_forward(i), one row, selected columns,
-// times 2^32 (copied from test/samplers.test.ts).
-struct ScipyRow {
-  uint32_t dims, i;
-  uint32_t cols[6];
-  uint32_t ints[6];
-  int n;
-};
-const ScipyRow SCIPY_HIGH_DIMS[] = {
-    {1000, 12345, {0, 1, 2, 500, 998, 999}, {2752774144u, 3493593088u, 688652288u, 1299447808u, 3282829312u, 562823168u}, 6},
-    {1000, 1048577, {0, 1, 2, 500, 998, 999}, {2147489792u, 4160780288u, 771258368u, 3398322176u, 587261952u, 2111334400u}, 6},
-    {1000, 16777259, {0, 1, 2, 500, 998, 999}, {2080375168u, 2877325184u, 1364536704u, 1909786752u, 3822285184u, 931910016u}, 6},
-    {21201, 2, {0, 1000, 21198, 21199, 21200}, {3221225472u, 1073741824u, 1073741824u, 3221225472u, 3221225472u}, 5},
-    {21201, 3, {0, 1000, 21198, 21199, 21200}, {1073741824u, 3221225472u, 3221225472u, 1073741824u, 1073741824u}, 5},
-    {21201, 12345, {0, 1000, 21198, 21199, 21200}, {2752774144u, 1556873216u, 3106144256u, 840695808u, 210501632u}, 5},
-    {21201, 1048577, {0, 1000, 21198, 21199, 21200}, {2147489792u, 3540301824u, 3699378176u, 1568671744u, 3724548096u}, 5},
-};
-
+// Unscrambled Sobol points as 32-bit integers from test/fixtures/sobol.json (shared with test/samplers.test.ts):
+// computed there from the Joe-Kuo direction numbers by an independent implementation (scripts/make-fixtures.py),
+// equal to scipy.stats.qmc.Sobol(scramble=False, bits=32). first16_dims8: 16 rows of 8; high_dims: rows
+// [dims, i, column, integer].
+const std::vector<double> SOBOL_FIRST16_X8 = fixtures::rows("sobol.json", "first16_dims8", 8);
+const std::vector<double> SOBOL_HIGH_DIMS = fixtures::rows("sobol.json", "high_dims", 4);
 
 // Reference digests of the TS samplers (lib/samplers.ts, createSampler(spec).fill(b, start, count, out)):
 // FNV-1a 64 over the little-endian bytes of the Float64 values, computed with Node from the TS sources. They pin
@@ -221,15 +189,13 @@ uint32_t ipow(uint32_t k, uint32_t n) {
 // ---------------------------------------------------------------------------------------------
 
 void testPhilox() {
-  // Known-answer vectors: Random123 (D. E. Shaw Research, github.com/DEShawResearch/random123), file
-  // tests/kat_vectors, the three "philox4x32 10" lines: counter (4 words), key (2 words), expected output.
-  const uint32_t KAT[3][10] = {
-      {0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8},
-      {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd},
-      {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1},
-  };
-  for (int n = 0; n < 3; n++) {
-    const uint32_t* w = KAT[n];
+  // Known-answer vectors: Random123 (D. E. Shaw Research), tests/kat_vectors, the three "philox4x32 10" lines, from
+  // test/fixtures/philox.json (shared with test/philox.test.ts): counter (4 words), key (2 words), expected output.
+  const std::vector<double> kat = fixtures::rows("philox.json", "philox4x32_10", 10);
+  check(kat.size() == 30, "philox: test/fixtures/philox.json holds the 3 known-answer vectors", fmt("%.0f numbers", kat.size()));
+  for (size_t n = 0; n * 10 < kat.size(); n++) {
+    uint32_t w[10];
+    for (int k = 0; k < 10; k++) w[k] = static_cast<uint32_t>(kat[n * 10 + k]);
     uint32_t out[4];
     ss::philox4x32_10(w[0], w[1], w[2], w[3], w[4], w[5], out);
     char name[128];
@@ -275,17 +241,17 @@ void testPhilox() {
 
 void testSobol() {
   const std::vector<uint32_t> v = directions8();
-  bool ok = true;
-  for (uint32_t i = 0; i < 16; i++)
+  bool ok = SOBOL_FIRST16_X8.size() == 16 * 8;
+  for (uint32_t i = 0; ok && i < 16; i++)
     for (uint32_t d = 0; d < 8; d++)
-      if (ss::sobol_int(v.data(), i, d) != SCIPY_FIRST16_X8[i][d] << 16) ok = false;
-  check(ok, "sobol: first 16 points of 8 dims equal scipy's unscrambled Sobol (Joe-Kuo rows 2..8)");
+      if (ss::sobol_int(v.data(), i, d) != SOBOL_FIRST16_X8[i * 8 + d]) ok = false;
+  check(ok, "sobol: first 16 points of 8 dims equal the reference (test/fixtures/sobol.json; Joe-Kuo rows 2..8)");
 
   Sampled s = samplePoints(ss::SAMPLER_SOBOL, 16, 8, 99, false, 7, &v);
-  ok = true;
-  for (uint32_t i = 0; i < 16; i++)
+  ok = SOBOL_FIRST16_X8.size() == 16 * 8;
+  for (uint32_t i = 0; ok && i < 16; i++)
     for (uint32_t d = 0; d < 8; d++)
-      if (s.u[i * 8 + d] != SCIPY_FIRST16_X8[i][d] / 65536.0) ok = false;
+      if (s.u[i * 8 + d] != SOBOL_FIRST16_X8[i * 8 + d] / 4294967296.0) ok = false;
   check(ok, "sobol: sample_row gives x*2^-32, the origin first, whatever seed and b");
 
   // 2^m-point prefixes are stratified in every dimension (Sobol's defining property), up to 2^12.
@@ -300,18 +266,17 @@ void testSobol() {
   if (vf.empty()) {
     std::printf("skip sobol: dims 1000 and 21201 against scipy (node_modules/sobol/dims21201.txt not found)\n");
   } else {
-    ok = true;
+    ok = SOBOL_HIGH_DIMS.size() == 38 * 4;
     std::string detail;
-    for (const ScipyRow& r : SCIPY_HIGH_DIMS) {
-      for (int n = 0; n < r.n; n++) {
-        const uint32_t got = ss::sobol_int(vf.data(), r.i, r.cols[n]);
-        if (got != r.ints[n]) {
-          ok = false;
-          detail += fmt("dims %.0f point %.0f", r.dims, r.i) + fmt(" col %.0f: %.0f", r.cols[n], got) + "; ";
-        }
+    for (size_t r = 0; r < SOBOL_HIGH_DIMS.size(); r += 4) {
+      const double dims = SOBOL_HIGH_DIMS[r], i = SOBOL_HIGH_DIMS[r + 1], col = SOBOL_HIGH_DIMS[r + 2];
+      const uint32_t got = ss::sobol_int(vf.data(), static_cast<uint32_t>(i), static_cast<uint32_t>(col));
+      if (got != SOBOL_HIGH_DIMS[r + 3]) {
+        ok = false;
+        detail += fmt("dims %.0f point %.0f", dims, i) + fmt(" col %.0f: %.0f", col, got) + "; ";
       }
     }
-    check(ok, "sobol: rows at dims 1000 and 21201 equal scipy's 32-bit integers (dims21201.txt)", detail);
+    check(ok, "sobol: rows at dims 1000 and 21201 equal the reference 32-bit integers (dims21201.txt, test/fixtures/sobol.json)", detail);
   }
 }
 
@@ -610,60 +575,77 @@ void testDistributions() {
           fmt("%.0f asymmetric values", bad));
   }
 
-  // Reference quantiles: scipy.stats.norm.ppf (scipy 1.17.1), copied from test/distributions.test.ts.
-  const double PPF[][2] = {
-      {1e-300, -37.0470962993612},     {1e-200, -30.20559417957964},    {1e-100, -21.273453560965322},
-      {1e-50, -14.933337534788487},    {1e-20, -9.262340089798409},     {1e-12, -7.034483825301131},
-      {1e-6, -4.753424308822899},      {0.001, -3.090232306167813},     {0.025, -1.9599639845400545},
-      {0.075, -1.4395314709384563},    {0.1, -1.2815515655446004},      {0.3, -0.5244005127080409},
-      {0.4999999, -2.506628274703107e-7}, {0.6, 0.2533471031357997},    {0.925, 1.4395314709384563},
-      {0.975, 1.959963984540054},      {0.999, 3.090232306167813},      {0.9999999999, 6.361340889697422},
-  };
-  bool ok = true;
+  // Reference values from test/fixtures/distributions.json (shared with test/distributions.test.ts): closed forms
+  // in mpmath at 50 digits, rounded once to double (scripts/make-fixtures.py); the tolerances are the TS test's.
+  const std::vector<double> PPF = fixtures::rows("distributions.json", "normal_ppf", 2);
+  bool ok = PPF.size() == 18 * 2;
   std::string detail;
-  for (const auto& p : PPF) {
-    const double got = ss::normal_icdf(p[0]);
-    if (!(std::fabs(got - p[1]) <= 2e-15 * std::fabs(p[1]))) {
+  for (size_t k = 0; k < PPF.size(); k += 2) {
+    const double got = ss::normal_icdf(PPF[k]);
+    if (!(std::fabs(got - PPF[k + 1]) <= 2e-15 * std::fabs(PPF[k + 1]))) {
       ok = false;
-      detail += fmt("u %g: %.17g vs %.17g; ", p[0], got, p[1]);
+      detail += fmt("u %g: %.17g vs %.17g; ", PPF[k], got, PPF[k + 1]);
     }
   }
   ok = ok && ss::normal_icdf(0.5) == 0 && ss::normal_icdf(0) == -HUGE_VAL && ss::normal_icdf(1) == HUGE_VAL &&
        std::isnan(ss::normal_icdf(-0.1)) && std::isnan(ss::normal_icdf(1.1)) && std::isnan(ss::normal_icdf(NAN));
-  check(ok, "normal_icdf matches scipy.stats.norm.ppf to 2e-15 relative (18 quantiles), edge values", detail);
+  check(ok, "normal_icdf matches the reference quantiles to 2e-15 relative (18 quantiles), edge values", detail);
 
-  // Reference values: scipy.stats.norm.cdf (scipy 1.17.1) and mpmath.ncdf for the deep tail, copied from
-  // test/distributions.test.ts with its tolerances.
-  const double CDF[][2] = {
-      {-10, 7.61985302416047e-24}, {-8, 6.22096057427174e-16}, {-6, 9.865876450376946e-10}, {-5, 2.866515718791933e-7},
-      {-3, 0.0013498980316300933}, {-1.5, 0.06680720126885807}, {-1, 0.15865525393145707}, {-0.66291, 0.2536940983897399},
-      {-0.5, 0.3085375387259869}, {-0.1, 0.460172162722971}, {0.3, 0.6179114221889526}, {0.66291, 0.7463059016102601},
-      {1, 0.8413447460685429}, {2, 0.9772498680518208}, {3, 0.9986501019683699}, {5, 0.9999997133484281},
-      {8, 0.9999999999999993},
-  };
-  const double CDF_DEEP[][2] = {
-      {-12.3, 4.5287069561587846e-35}, {-20.7, 1.7318518790197378e-95},
-      {-29.9, 9.838968332390558e-197}, {-37.1, 1.4047119663106221e-301},
-  };
-  ok = true;
+  // Φ within 1e-14 relative on |x| <= 10, 2e-15 in the deep lower tail; φ there to 2e-15.
+  const std::vector<double> CDF = fixtures::rows("distributions.json", "normal_cdf", 2);
+  const std::vector<double> CDF_DEEP = fixtures::rows("distributions.json", "normal_cdf_deep", 2);
+  const std::vector<double> PDF_DEEP = fixtures::rows("distributions.json", "normal_pdf_deep", 2);
+  ok = CDF.size() == 17 * 2 && CDF_DEEP.size() == 4 * 2 && PDF_DEEP.size() == 2 * 2;
   detail.clear();
-  for (const auto& p : CDF) {
-    const double got = ss::normal_cdf(p[0]);
-    if (!(std::fabs(got - p[1]) <= 1e-14 * p[1])) {
+  for (size_t k = 0; k < CDF.size(); k += 2) {
+    const double got = ss::normal_cdf(CDF[k]);
+    if (!(std::fabs(got - CDF[k + 1]) <= 1e-14 * CDF[k + 1])) {
       ok = false;
-      detail += fmt("x %g: %.17g vs %.17g; ", p[0], got, p[1]);
+      detail += fmt("x %g: %.17g vs %.17g; ", CDF[k], got, CDF[k + 1]);
     }
   }
-  for (const auto& p : CDF_DEEP) {
-    const double got = ss::normal_cdf(p[0]);
-    if (!(std::fabs(got - p[1]) <= 2e-15 * p[1])) {
+  for (size_t k = 0; k < CDF_DEEP.size(); k += 2) {
+    const double got = ss::normal_cdf(CDF_DEEP[k]);
+    if (!(std::fabs(got - CDF_DEEP[k + 1]) <= 2e-15 * CDF_DEEP[k + 1])) {
       ok = false;
-      detail += fmt("x %g: %.17g vs %.17g; ", p[0], got, p[1]);
+      detail += fmt("x %g: %.17g vs %.17g; ", CDF_DEEP[k], got, CDF_DEEP[k + 1]);
+    }
+  }
+  for (size_t k = 0; k < PDF_DEEP.size(); k += 2) {
+    const double got = ss::gaussian_pdf(PDF_DEEP[k]);
+    if (!(std::fabs(got - PDF_DEEP[k + 1]) <= 2e-15 * PDF_DEEP[k + 1])) {
+      ok = false;
+      detail += fmt("pdf x %g: %.17g vs %.17g; ", PDF_DEEP[k], got, PDF_DEEP[k + 1]);
     }
   }
   ok = ok && ss::normal_cdf(0) == 0.5 && ss::normal_cdf(-40) == 0 && ss::normal_cdf(40) == 1 &&
        ss::normal_cdf(-HUGE_VAL) == 0 && ss::normal_cdf(HUGE_VAL) == 1 && std::isnan(ss::normal_cdf(NAN));
-  check(ok, "normal_cdf matches scipy.stats.norm.cdf / mpmath in both tails", detail);
+  check(ok, "normal_cdf and gaussian_pdf match the reference values in both tails", detail);
+
+  // Every distribution: F, density and score at 5 points, F^-1 and score_from_u at 6 values of u, to 1e-14 relative.
+  for (int dist = 0; dist < ss::DISTRIBUTION_COUNT; dist++) {
+    const std::string name = DIST_LABEL[dist];
+    const std::vector<double> pts = fixtures::rows("distributions.json", name + "_points", 4);
+    const std::vector<double> qs = fixtures::rows("distributions.json", name + "_quantiles", 3);
+    ok = pts.size() == 5 * 4 && qs.size() == 6 * 3;
+    detail.clear();
+    auto near = [&](const char* what, double at, double got, double want) {
+      if (!(std::fabs(got - want) <= 1e-14 * std::fabs(want))) {
+        ok = false;
+        detail += std::string(what) + fmt("(%g) = %.17g vs %.17g; ", at, got, want);
+      }
+    };
+    for (size_t k = 0; k < pts.size(); k += 4) {
+      near("F", pts[k], ss::cdf(dist, pts[k]), pts[k + 1]);
+      near("p", pts[k], ss::pdf(dist, pts[k]), pts[k + 2]);
+      near("score", pts[k], ss::score(dist, pts[k]), pts[k + 3]);
+    }
+    for (size_t k = 0; k < qs.size(); k += 3) {
+      near("icdf", qs[k], ss::icdf(dist, qs[k]), qs[k + 1]);
+      near("score_from_u", qs[k], ss::score_from_u(dist, qs[k]), qs[k + 2]);
+    }
+    check(ok, name + ": F, p, score, F^-1 and score_from_u match their closed forms (test/fixtures/distributions.json)", detail);
+  }
 
   // Per distribution: cdf(icdf(u)) = clip_u(u) relative to min(u, 1 − u); score(icdf(u)) = score_from_u(u);
   // icdf increasing; finite at u = 0 and 1 (clipped).

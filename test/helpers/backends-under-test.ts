@@ -8,8 +8,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadAddon } from '../../lib/native/addon.js';
-import { CUDA_ADDON_ENV, CUDA_ADDON_FILE, type CudaAddon } from '../../lib/native/cuda.js';
+import { loadAddon } from '../../lib/backends/native/addon.js';
+import { CUDA_ADDON_ENV, CUDA_ADDON_FILE, type CudaAddon } from '../../lib/backends/cuda.js';
 import { backends, type BackendName } from '../../lib/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { backends } from '../../lib/index.js';
-import { loadAddon, type CpuAddon } from '../../lib/native/addon.js';
+import { loadAddon, type CpuAddon } from '../../lib/backends/native/addon.js';
 
 export function nativeTest(name: 'cpu' | 'cuda'): typeof test | typeof test.skip {
   const info = backends().find((b) => b.name === name)!;

@@ -4,23 +4,25 @@
  * with evaluation in JS, chunk by chunk. The once-per-input transforms (L⁻¹, the scale-gradient finish)
  * are the shared ones in lib/scale.ts.
  */
-import { DISTRIBUTION_NAMES } from '../distributions.js';
-import { SmoothingError } from '../errors.js';
-import { callbackError, evaluateChecked, progressReporter } from '../js/stream.js';
-import { THREADS_ENV } from '../limits.js';
-import type { Backend, ForwardState, Plan, RunControl } from '../plan.js';
-import { sobolDirections } from '../random/sobol.js';
-import { SAMPLER_NAMES } from '../samplers.js';
-import { applyInverseLeft, applyInverseRight, finishScaleGradient, scaleGradientSize } from '../scale.js';
-import type { DistributionName } from '../types.js';
-import { TURN, wait, type Task } from '../task.js';
-import { abortError } from '../validate.js';
-import type { NativeAddon, NativeJob, NativePlan, NativeResult, NativeUserStream } from './addon.js';
+import { SmoothingError } from '../../errors.js';
+import { callbackError, chunkRows, evaluateChecked, progressReporter, runChunks } from '../chunk-loop.js';
+import { THREADS_ENV } from '../../limits.js';
+import type { Backend, ForwardState, Plan, RunControl } from '../../plan.js';
+import { sobolDirections } from '../../random/sobol.js';
+import { applyInverseLeft, applyInverseRight, finishScaleGradient, scaleGradientSize } from '../../scale.js';
+import { wait, type Task } from '../../task.js';
+import { abortError } from '../../validate.js';
+import { NATIVE_ENUMS, type NativeAddon, type NativeJob, type NativePlan, type NativeResult, type NativeUserStream } from './addon.js';
 
-const OP = { forward: 0, vjp: 1, jacobian: 2, jvp: 3, scaleGradient: 4 } as const;
-const BOX_KINDS = { permutation: 0, ranks: 1, argmax: 2, topk: 3, shortestPath: 4 } as const;
-const COVARIATES = { none: 0, fx: 1, loo: 2 } as const;
-const SCALES = { scalar: 0, diagonal: 1, matrix: 2 } as const;
+/**
+ * The position of `name` in a native enum: NATIVE_ENUMS is the one list of each, and loadAddon refused any addon
+ * whose exported tables differ from it, so these positions mean the same names on both sides.
+ */
+function position(table: keyof typeof NATIVE_ENUMS, name: string): number {
+  const k = (NATIVE_ENUMS[table] as readonly string[]).indexOf(name);
+  if (k < 0) throw new SmoothingError('ERR_INTERNAL', `the native ${table} have no entry '${name}'.`, { fix: 'report this as a bug' });
+  return k;
+}
 
 /** Threads for the cpu backend: smooth({ threads }) > STOCHASTIC_SMOOTHING_THREADS > all cores (resolved by smooth()). */
 export { THREADS_ENV };
@@ -45,22 +47,22 @@ export function nativePlan(plan: Plan): NativePlan {
     m: plan.m,
     builtin: spec !== undefined,
     box: spec && {
-      kind: BOX_KINDS[spec.kind],
+      kind: position('boxes', spec.kind),
       n: plan.n,
       k: spec.kind === 'topk' ? spec.k : 0,
       rows: spec.kind === 'shortestPath' ? spec.rows : 0,
       cols: spec.kind === 'shortestPath' ? spec.cols : 0,
     },
-    dist: DISTRIBUTION_NAMES.indexOf(plan.distribution.name as DistributionName),
-    covariate: COVARIATES[plan.covariate],
+    dist: position('distributions', plan.distribution.name),
+    covariate: position('covariates', plan.covariate),
     sampler: {
-      kind: SAMPLER_NAMES.indexOf(plan.sampler),
+      kind: position('samplers', plan.sampler),
       samples: plan.samples,
       antithetic: plan.antithetic,
       cartesianK: plan.sampler === 'rqmc-cartesian' ? cartesianK(plan.samples, plan.n) : 0,
       sobolV: sobol ? sobolDirections(plan.n) : undefined,
     },
-    scale: { kind: SCALES[plan.scale.kind], sigma: plan.scale.sigma, matrix: plan.scale.matrix },
+    scale: { kind: position('scales', plan.scale.kind), sigma: plan.scale.sigma, matrix: plan.scale.matrix },
   };
   planCache.set(plan, native);
   return native;
@@ -138,51 +140,32 @@ function* runFused(name: string, addon: NativeAddon, plan: Plan, job: NativeJob,
   }
 }
 
-/** A user black box: native noise and sums, evaluation in JS between them, chunk by chunk. */
+/** A user black box: native noise and sums, evaluation in JS between them, through the shared chunk loop. */
 function* runUser(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Task<NativeResult> {
-  const { n, m, samples: S } = plan;
-  const chunk = Math.min(plan.chunkSize, S);
   let stream: NativeUserStream;
   try {
-    stream = new addon.UserStream(nativePlan(plan), job, chunk);
+    stream = new addon.UserStream(nativePlan(plan), job, chunkRows(plan));
   } catch (err) {
     throw nativeError(name, err);
   }
-  // Fresh buffers per call: a box that detached them in an earlier call (refused there) cannot affect this one.
-  const inputs = new Float32Array(chunk * n);
-  const outputs = new Float32Array(chunk * m);
-  const batchIndex = new Uint32Array(chunk);
-  const total = job.batch * S;
-  const report = progressReporter(control, phase, total);
-  let done = 0;
-  let lastYield = Date.now();
   // The stream holds native (on cuda: device) buffers: freed by finish(), or by close() on any early exit.
   try {
-    if (control.signal?.aborted) throw abortError(control.signal.reason);
-    for (let b = 0; b < job.batch; b++) {
-      batchIndex.fill(b);
-      for (let start = 0; start < S; start += chunk) {
-        const count = Math.min(chunk, S - start);
+    yield* runChunks(plan, job.batch, phase, control, {
+      fill(b, start, count, inputs) {
         try {
           stream.noise(b, start, count, inputs);
         } catch (err) {
           throw nativeError(name, err);
         }
-        yield* evaluateChecked(plan, inputs, count, outputs, batchIndex);
+      },
+      take(_b, _count, outputs) {
         try {
           stream.accumulate(outputs);
         } catch (err) {
           throw nativeError(name, err);
         }
-        done += count;
-        report?.(done);
-        if (Date.now() - lastYield >= 15) {
-          yield TURN;
-          lastYield = Date.now();
-        }
-        if (control.signal?.aborted) throw abortError(control.signal.reason);
-      }
-    }
+      },
+    });
     try {
       return stream.finish();
     } catch (err) {
@@ -215,19 +198,19 @@ export function nativeBackend(name: 'cpu' | 'cuda', addon: NativeAddon): Backend
         yield* evaluateChecked(plan, Float32Array.from(x), batch, out, Uint32Array.from({ length: batch }, (_, b) => b));
         fx = Float64Array.from(out);
       }
-      const r = yield* run(plan, { op: OP.forward, batch, seed, x, threads: threads(plan) }, 'forward', control);
+      const r = yield* run(plan, { op: position('ops', 'forward'), batch, seed, x, threads: threads(plan) }, 'forward', control);
       return { value: r.value!, stderr: r.stderr!, fx };
     },
 
     *vjp(plan, state, v, control) {
-      const r = yield* run(plan, { ...baseJob(plan, state, OP.vjp), v }, 'vjp', control);
+      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'vjp')), v }, 'vjp', control);
       const out = new Float64Array(state.batch * plan.n);
       for (let b = 0; b < state.batch; b++) applyInverseRight(plan.scale, r.mean!, b * plan.n, out, b * plan.n);
       return Float32Array.from(out);
     },
 
     *jacobian(plan, state, control) {
-      const r = yield* run(plan, baseJob(plan, state, OP.jacobian), 'jacobian', control);
+      const r = yield* run(plan, baseJob(plan, state, position('ops', 'jacobian')), 'jacobian', control);
       const out = new Float64Array(state.batch * plan.m * plan.n);
       for (let row = 0; row < state.batch * plan.m; row++) applyInverseRight(plan.scale, r.mean!, row * plan.n, out, row * plan.n);
       return Float32Array.from(out);
@@ -240,12 +223,12 @@ export function nativeBackend(name: 'cpu' | 'cuda', addon: NativeAddon): Backend
         applyInverseLeft(plan.scale, t, b * plan.n, tmp);
         dir.set(tmp, b * plan.n);
       }
-      const r = yield* run(plan, { ...baseJob(plan, state, OP.jvp), dir }, 'jvp', control);
+      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'jvp')), dir }, 'jvp', control);
       return Float32Array.from(r.mean!);
     },
 
     *scaleGradient(plan, state, v, control) {
-      const r = yield* run(plan, { ...baseJob(plan, state, OP.scaleGradient), v }, 'scaleGradient', control);
+      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'scaleGradient')), v }, 'scaleGradient', control);
       const size = scaleGradientSize(plan.scale);
       const q = r.mean!.length / state.batch;
       const out = new Float32Array(state.batch * size);

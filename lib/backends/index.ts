@@ -3,28 +3,16 @@
  * `backends()` (and `stochastic-smoothing info`) can say exactly what runs and why.
  * The environment variable STOCHASTIC_SMOOTHING_BACKEND (js | cpu | cuda) forces the choice of 'auto'.
  */
-import { invalid, SmoothingError } from './errors.js';
+import { invalid, SmoothingError } from '../errors.js';
 import { jsBackend } from './js/backend.js';
-import { addonSource, loadAddon, type AddonSource, type CpuAddon } from './native/addon.js';
+import { addonSource, loadAddon, type CpuAddon } from './native/addon.js';
 import { nativeBackend } from './native/backend.js';
-import { CUDA_ADDON_ENV, loadCudaBackend } from './native/cuda.js';
-import type { Backend } from './plan.js';
-import type { BackendName } from './types.js';
+import { CUDA_ADDON_ENV, loadCudaBackend } from './cuda.js';
+import type { Backend } from '../plan.js';
+import type { BackendName } from '../types.js';
+import type { BackendInfo } from './types.js';
 
-export interface BackendInfo {
-  name: BackendName;
-  available: boolean;
-  reason?: string;
-  device?: string;
-  /** The native addon file that was loaded (cpu, cuda; for cuda also when it loaded but found no device). */
-  path?: string;
-  /**
-   * Where that file came from: 'local-build' (build-cmake/ or build/ in the package folder: a clone, or a build
-   * from source), 'prebuilt' (the platform package, e.g. @stochastic-smoothing/linux-x64-gnu), or 'override'
-   * (the STOCHASTIC_SMOOTHING_CUDA_ADDON test hook).
-   */
-  source?: AddonSource | 'override';
-}
+export type { BackendInfo };
 
 export const BACKEND_NAMES: readonly BackendName[] = ['js', 'cpu', 'cuda'];
 export const BACKEND_ENV = 'STOCHASTIC_SMOOTHING_BACKEND';
@@ -46,7 +34,7 @@ function loadCpu(): Loaded {
 }
 
 function loadCuda(): Loaded {
-  // lib/native/cuda.ts: device discovery, and after a sticky CUDA error a fallback to the cpu backend.
+  // lib/backends/cuda.ts: device discovery, and after a sticky CUDA error a fallback to the cpu backend.
   const loaded = loadCudaBackend(() => load().get('cpu')?.backend);
   if (loaded.path !== undefined) {
     // The same info object that the cuda backend updates in place when it disables itself.

@@ -1,61 +1,61 @@
 /**
- * The js backend's streaming loop: for each batch element b, in chunks of samples,
- * generate u → ε = F⁻¹(u), s = score(u) → z = x_b + Lε → evaluate f → hand the chunk to a visitor.
- * Memory is O(chunk · (n + m)) whatever S is; nothing of size S survives a chunk.
+ * The one chunk loop for user (JS) black boxes, shared by the js backend (noise in JS,
+ * lib/backends/js/stream.ts) and the native backends (noise and sums in the addon,
+ * lib/backends/native/backend.ts): for each batch element, in chunks of at most plan.chunkSize rows, fill the
+ * inputs, evaluate the box through evaluateChecked, hand the outputs on, report progress, give the event loop a
+ * turn every YIELD_EVERY_MS and stop on abort. Only the rows of one chunk are held, whatever the sample count.
  */
-import { clipU } from '../distributions.js';
 import { SmoothingError } from '../errors.js';
 import type { Plan, RunControl } from '../plan.js';
-import type { BlackBox } from '../types.js';
 import { TURN, type Task } from '../task.js';
-import { createSampler } from '../samplers.js';
-import { perturb } from '../scale.js';
+import type { BlackBox } from '../types.js';
 import { abortError, typedArrayLength } from '../validate.js';
 
-export interface ChunkVisitor {
+/** Give the event loop a turn this often, so AbortSignals fire and timers run during long calls. */
+export const YIELD_EVERY_MS = 15;
+
+/** The rows of one chunk: plan.chunkSize, or fewer when the call has fewer samples. */
+export function chunkRows(plan: Plan): number {
+  return Math.min(plan.chunkSize, plan.samples);
+}
+
+/** What a backend does around the box, chunk by chunk. */
+export interface ChunkHooks {
   /** Called once per batch element before its first chunk. */
   begin?(b: number): void;
-  /** eps and score are count×n (double), outputs count×m (float32). */
-  chunk(b: number, count: number, eps: Float64Array, score: Float64Array, outputs: Float32Array): void;
+  /** Write the count×n inputs of samples start … start + count − 1 of batch element b. */
+  fill(b: number, start: number, count: number, inputs: Float32Array): void;
+  /** The box's count×m outputs for the rows just filled (checked finite). */
+  take(b: number, count: number, outputs: Float32Array): void;
   /** Called once per batch element after its last chunk. */
   end?(b: number): void;
 }
 
-/** Give the event loop a turn this often, so AbortSignals fire and timers run during long calls. */
-const YIELD_EVERY_MS = 15;
+export function checkAbort(control: RunControl): void {
+  if (control.signal?.aborted) throw abortError(control.signal.reason);
+}
 
-export function* streamSamples(plan: Plan, x: Float32Array, batch: number, seed: number, phase: string, control: RunControl, visitor: ChunkVisitor): Task<void> {
-  const { n, m, samples: S, distribution } = plan;
-  const source = createSampler({ sampler: plan.sampler, samples: S, dims: n, seed, antithetic: plan.antithetic });
-  const chunk = Math.min(plan.chunkSize, S);
-  const u = new Float64Array(chunk * n);
-  const eps = new Float64Array(chunk * n);
-  const score = new Float64Array(chunk * n);
+/** Run every sample of every batch element through the box in chunks (see the file comment). */
+export function* runChunks(plan: Plan, batch: number, phase: string, control: RunControl, hooks: ChunkHooks): Task<void> {
+  const { n, m, samples: S } = plan;
+  const chunk = chunkRows(plan);
+  // Fresh buffers per call: a box that detached them in an earlier call (refused there) cannot affect this one.
   const inputs = new Float32Array(chunk * n);
   const outputs = new Float32Array(chunk * m);
   const batchIndex = new Uint32Array(chunk);
-  const custom = !plan.builtinDistribution;
-  const total = batch * S;
-  const report = progressReporter(control, phase, total);
+  const report = progressReporter(control, phase, batch * S);
   let done = 0;
   let lastYield = Date.now();
 
   checkAbort(control);
   for (let b = 0; b < batch; b++) {
-    visitor.begin?.(b);
+    hooks.begin?.(b);
     for (let start = 0; start < S; start += chunk) {
       const count = Math.min(chunk, S - start);
-      source.fill(b, start, count, u);
-      for (let k = 0; k < count * n; k++) {
-        const uk = clipU(u[k]);
-        eps[k] = distribution.icdf(uk);
-        score[k] = distribution.scoreFromU(uk);
-      }
-      if (custom) checkCustomNoise(plan, eps, score, count * n);
-      for (let i = 0; i < count; i++) perturb(plan.scale, x, b * n, eps, i * n, inputs, i * n);
+      hooks.fill(b, start, count, inputs);
       batchIndex.fill(b);
       yield* evaluateChecked(plan, inputs, count, outputs, batchIndex);
-      visitor.chunk(b, count, eps, score, outputs);
+      hooks.take(b, count, outputs);
       done += count;
       report?.(done);
       if (Date.now() - lastYield >= YIELD_EVERY_MS) {
@@ -64,17 +64,13 @@ export function* streamSamples(plan: Plan, x: Float32Array, batch: number, seed:
       }
       checkAbort(control);
     }
-    visitor.end?.(b);
+    hooks.end?.(b);
   }
-}
-
-function checkAbort(control: RunControl): void {
-  if (control.signal?.aborted) throw abortError(control.signal.reason);
 }
 
 /**
  * The progress callback of a call, made safe: what onProgress throws becomes ERR_CALLBACK with the thrown value
- * as `cause` (thrown from here; the native async path records it instead, see lib/native/backend.ts).
+ * as `cause` (thrown from here; the native async path records it instead, see lib/backends/native/backend.ts).
  */
 export function progressReporter(control: RunControl, phase: string, total: number): ((done: number) => void) | undefined {
   const onProgress = control.onProgress;
@@ -157,17 +153,5 @@ function requireAttached(name: string, which: string, view: ArrayBufferView, len
       value: `length ${typedArrayLength(view)}, expected ${length}`,
       fix: `copy ${which} (e.g. ${which}.slice()) before transferring it; the library owns that buffer during the call`,
     });
-  }
-}
-
-function checkCustomNoise(plan: Plan, eps: Float64Array, score: Float64Array, len: number): void {
-  for (let k = 0; k < len; k++) {
-    if (!Number.isFinite(eps[k]) || !Number.isFinite(score[k])) {
-      throw new SmoothingError('ERR_INVALID_ARGUMENT', `the custom distribution '${plan.distribution.name}' returned a non-finite icdf or scoreFromU (${eps[k]}, ${score[k]}).`, {
-        argument: 'options.distribution',
-        value: plan.distribution.name,
-        fix: 'make icdf(u) and scoreFromU(u) finite for every u in [2^-33, 1 - 2^-33]',
-      });
-    }
   }
 }

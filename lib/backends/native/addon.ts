@@ -9,8 +9,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { DISTRIBUTION_NAMES } from '../distributions.js';
-import { SAMPLER_NAMES } from '../samplers.js';
+import { DISTRIBUTION_NAMES } from '../../distributions.js';
+import { SAMPLER_NAMES } from '../../samplers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -30,7 +30,7 @@ function findPackageRoot(): string {
       }
     }
     const parent = dirname(dir);
-    if (parent === dir) return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    if (parent === dir) return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
     dir = parent;
   }
 }

@@ -2,8 +2,8 @@
  * The js backend: the reference implementation of every estimate (docs/method.md §1, §3). Each method
  * streams the same samples (same seed) through streamSamples and feeds one accumulator per batch element.
  */
-import { CrossSums, MomentSums } from '../accumulate.js';
-import type { Backend, ForwardState, Plan, RunControl } from '../plan.js';
+import { CrossSums, MomentSums } from '../../accumulate.js';
+import type { Backend, ForwardState, Plan, RunControl } from '../../plan.js';
 import {
   applyInverseLeft,
   applyInverseRight,
@@ -11,9 +11,10 @@ import {
   scaleGradientSize,
   scaleStatistic,
   scaleStatisticSize,
-} from '../scale.js';
-import type { Task } from '../task.js';
-import { evaluateChecked, streamSamples } from './stream.js';
+} from '../../scale.js';
+import type { Task } from '../../task.js';
+import { evaluateChecked } from '../chunk-loop.js';
+import { streamSamples } from './stream.js';
 
 /** f(x_b) for every b, in double: the `fx` covariate's baseline. */
 function* evaluateAtX(plan: Plan, x: Float32Array, batch: number): Task<Float64Array> {

@@ -6,14 +6,14 @@
  * unavailable from then on, 'auto' picks cpu, and smoothers that were created on cuda run on the cpu backend.
  * Recoverable CUDA errors (out of memory, a failed launch) only reject their own call with ERR_CUDA.
  */
-import type { BackendInfo } from '../backends.js';
+import type { BackendInfo } from './types.js';
 import { SmoothingError } from '../errors.js';
 import type { Backend } from '../plan.js';
 import type { Task } from '../task.js';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { enumMismatch, loadAddon, type LoadResult, type NativeAddon, type NativePlan } from './addon.js';
-import { nativeBackend } from './backend.js';
+import { enumMismatch, loadAddon, type LoadResult, type NativeAddon, type NativePlan } from './native/addon.js';
+import { nativeBackend } from './native/backend.js';
 
 /** deviceInfo() of the CUDA addon. */
 export interface CudaDeviceInfo {
@@ -149,7 +149,7 @@ export function cudaBackend(addon: CudaAddon, info: BackendInfo, fallback: () =>
   };
 }
 
-/** What the loader records for cuda (lib/backends.ts). */
+/** What the loader records for cuda (lib/backends/index.ts). */
 export interface CudaLoaded {
   backend?: Backend;
   info: BackendInfo;

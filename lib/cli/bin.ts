@@ -3,7 +3,7 @@
  * The `stochastic-smoothing` bin (package.json "bin"). The commands draw charts with vega / vega-lite and show
  * progress with cli-progress: optional peer dependencies, so that a library user does not install them (a
  * clone has them as dev dependencies). When one is missing, say what to install instead of failing deep inside
- * an import with ERR_MODULE_NOT_FOUND; otherwise run the command line (cli.ts).
+ * an import with ERR_MODULE_NOT_FOUND; otherwise run the command line (main.ts; tests call its main() in-process).
  */
 const CLI_PACKAGES = ['vega', 'vega-lite', 'cli-progress'];
 
@@ -24,5 +24,6 @@ if (missing.length > 0) {
   );
   process.exitCode = 1;
 } else {
-  await import('./cli.js');
+  const { main } = await import('./main.js');
+  process.exitCode = await main(process.argv.slice(2));
 }
