@@ -5,6 +5,7 @@
 import { SmoothingError } from '../errors.js';
 import { ensureFolder } from '../experiments/results-folder.js';
 import type { TrainOptions } from '../train/loop.js';
+import type { Architecture } from '../train/model-names.js';
 import type { BackendName, SamplerName } from '../types.js';
 import { intFlag, parseFlags, positiveFlag } from './flags.js';
 import { TRAIN_HELP } from './help.js';
@@ -67,6 +68,8 @@ export async function trainCommand(args: string[]): Promise<number> {
       'eval-every': { type: 'string' },
       'test-size': { type: 'string' },
       backend: { type: 'string', default: 'auto' },
+      'tf-backend': { type: 'string', default: 'auto' },
+      model: { type: 'string', default: 'dense' },
       seed: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -82,6 +85,12 @@ export async function trainCommand(args: string[]): Promise<number> {
     throw new SmoothingError('ERR_INVALID_ARGUMENT', `unknown demo ${JSON.stringify(positionals.join(' '))}.`, { argument: 'demo', value: demo, fix: 'run `stochastic-smoothing train ranking` or `stochastic-smoothing train paths`' });
   }
   const d = DEMOS[demo];
+  const { ARCHITECTURES } = await import('../train/model-names.js');
+  const { parseTfBackend, useTfBackend } = await import('../train/tf-backend.js');
+  const tfBackend = parseTfBackend(values['tf-backend']);
+  if (!(ARCHITECTURES as readonly string[]).includes(values.model as string)) {
+    throw new SmoothingError('ERR_INVALID_ARGUMENT', `unknown --model ${JSON.stringify(values.model)}.`, { argument: '--model', value: values.model, fix: `use one of ${ARCHITECTURES.join(', ')}` });
+  }
   const options: TrainOptions = {
     steps: intFlag('--steps', values.steps, d.steps),
     batch: intFlag('--batch', values.batch, d.batch),
@@ -91,6 +100,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     learningRate: positiveFlag('--lr', values.lr, 1e-3),
     methods: values.methods !== undefined ? values.methods.split(',').map((m) => m.trim()).filter((m) => m !== '') : methodsFor(demo, d, values.distribution, values.covariate),
     backend: values.backend as 'auto' | BackendName,
+    model: values.model as Architecture,
     seed: intFlag('--seed', values.seed, 1, 0),
     evalEvery: intFlag('--eval-every', values['eval-every'], d.evalEvery),
     testSize: intFlag('--test-size', values['test-size'], d.testSize),
@@ -103,9 +113,9 @@ export async function trainCommand(args: string[]): Promise<number> {
 
   const tf = await loadTfjs();
   // Our CLI owns this process: production mode (no debug checks, no "install tfjs-node" banner: its native
-  // binaries are not on npm for every platform, and the demos are sized for the pure-JS cpu backend).
+  // binaries are not on npm for every platform; --tf-backend tensorflow uses it when the user has it).
   tf.env().set('PROD', true);
-  await tf.setBackend('cpu');
+  options.tfBackend = await useTfBackend(tf, tfBackend);
   const { runRanking } = await import('../train/ranking.js');
   const { runPaths } = await import('../train/paths.js');
   const { writeTrainReport } = await import('../train/report.js');
@@ -121,7 +131,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   const bar = await progressReporter(`train ${demo}`);
   options.onProgress = (done, total, label) => bar.update({ done, total, detail: `${done}/${total} steps`, label });
   const t0 = Date.now();
-  console.error(`train ${demo}: ${options.methods.join(', ')}; ${options.steps} steps each. Ctrl-C stops early and still writes the report.`);
+  console.error(`train ${demo}: ${options.methods.join(', ')}; ${options.steps} steps each; model ${options.model} on tfjs ${options.tfBackend}. Ctrl-C stops early and still writes the report.`);
   try {
     const results = demo === 'ranking' ? await runRanking(options) : await runPaths(options);
     bar.stop();

@@ -49,6 +49,9 @@ export function metricDefinitions(report: TrainReport): string {
     'conservative). The learning curves show the same ± 1 se as a band.',
     ...lines,
     '- **final train loss**: the mean training loss of the last logged interval (each method\'s own loss, so not comparable across methods).',
+    '- **ms/step (op share)**: mean wall time of a training step (held-out evaluation excluded), and the share of it spent in the method\'s',
+    '  non-tfjs op: the smoothed op (forward estimate and VJP, on the smoothing backend) or the blackbox solver; the rest is the model',
+    '  (forward, backward, optimizer) on the tfjs backend. One run on a shared machine: a rough figure.',
   ].join('\n');
 }
 
@@ -95,11 +98,13 @@ function curveSpec(report: TrainReport, field: string, title: string, percent: b
 }
 
 export function summaryTable(report: TrainReport): string {
-  const head = ['method', ...report.metrics.map((m) => m.title), 'final train loss', 'backend', 'time'];
+  const head = ['method', ...report.metrics.map((m) => m.title), 'final train loss', 'backend', 'ms/step (op share)', 'time'];
   const rows = report.results.map((r) => {
     const last = r.curve[r.curve.length - 1];
     const label = r.completed ? r.label : `${r.label} (stopped at step ${last.step})`;
-    return [label, ...report.metrics.map((m) => share(r.final[m.key], m.trials)), last.loss.toFixed(4), r.backend ?? 'tfjs', `${r.seconds.toFixed(0)} s`];
+    const t = r.timing;
+    const speed = t === undefined ? '–' : `${t.msPerStep.toFixed(1)} (${(100 * t.opShare).toFixed(1)} %)`;
+    return [label, ...report.metrics.map((m) => share(r.final[m.key], m.trials)), last.loss.toFixed(4), r.backend ?? 'tfjs', speed, `${r.seconds.toFixed(0)} s`];
   });
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
@@ -111,7 +116,7 @@ export async function writeTrainReport(out: string, report: TrainReport): Promis
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
   writeFileSync(join(out, 'results.json'), `${JSON.stringify({ demo: report.demo, options: flags, machine, seconds: report.seconds, results: report.results }, null, 2)}\n`);
   const o = report.options;
-  const settings = `${o.steps} steps, batch ${o.batch}, Adam ${o.learningRate}, smoothing: γ = ${o.scale}, ${o.samples} samples, sampler ${o.sampler}; held out: ${o.testSize}; seed ${o.seed}`;
+  const settings = `model ${o.model ?? 'dense'} on tfjs ${o.tfBackend ?? 'cpu'}, ${o.steps} steps, batch ${o.batch}, Adam ${o.learningRate}, smoothing: γ = ${o.scale}, ${o.samples} samples, sampler ${o.sampler}; held out: ${o.testSize}; seed ${o.seed}`;
   const table = summaryTable(report);
   const files = [`curves-loss.svg`, ...report.metrics.map((m) => `curves-${m.key}.svg`)];
   writeFileSync(join(out, 'summary.md'), `# ${report.title}\n\n${settings}\n\n${table}\n\n${metricDefinitions(report)}\n\n${files.map((f) => `![${f}](${f})`).join('\n')}\n`);
