@@ -22,12 +22,15 @@ interface Case {
   x: number[];
   k: number[];
   padding: 'same' | 'valid';
+  stride?: number;
 }
 const CASES: Case[] = [
   { x: [2, 9, 7, 1], k: [3, 3, 1, 4], padding: 'valid' },
   { x: [3, 8, 8, 3], k: [3, 3, 3, 5], padding: 'same' },
   { x: [2, 10, 10, 2], k: [5, 5, 2, 3], padding: 'same' },
   { x: [1, 6, 5, 2], k: [1, 1, 2, 3], padding: 'valid' },
+  { x: [2, 11, 10, 2], k: [3, 3, 2, 4], padding: 'valid', stride: 2 },
+  { x: [1, 9, 9, 1], k: [2, 2, 1, 2], padding: 'valid', stride: 3 },
 ];
 
 /** Value, d/dx and d/dkernel of sum(conv(x, kernel) · r) for a conv function, as plain arrays. */
@@ -54,14 +57,14 @@ function close(t: import('ava').ExecutionContext, a: Float32Array, b: Float32Arr
 
 test.serial('im2col convolution = tf.conv2d in value and gradients on the cpu backend, then on wasm', async (t) => {
   await useTfBackend(tf, 'cpu');
-  const references = CASES.map((c, i) => evaluate(c, 10 * i, (x, k) => tf.conv2d(x, k, 1, c.padding)));
+  const references = CASES.map((c, i) => evaluate(c, 10 * i, (x, k) => tf.conv2d(x, k, c.stride ?? 1, c.padding)));
   for (const [i, c] of CASES.entries()) {
-    const mine = evaluate(c, 10 * i, (x, k) => conv2dIm2col(x, k, c.padding));
+    const mine = evaluate(c, 10 * i, (x, k) => conv2dIm2col(x, k, c.padding, c.stride ?? 1));
     ['value', 'd/dx', 'd/dkernel'].forEach((what, j) => close(t, mine[j], references[i][j], `cpu ${JSON.stringify(c)} ${what}`));
   }
   t.is(await useTfBackend(tf, 'wasm'), 'wasm');
   for (const [i, c] of CASES.entries()) {
-    const mine = evaluate(c, 10 * i, (x, k) => conv2dIm2col(x, k, c.padding));
+    const mine = evaluate(c, 10 * i, (x, k) => conv2dIm2col(x, k, c.padding, c.stride ?? 1));
     ['value', 'd/dx', 'd/dkernel'].forEach((what, j) => close(t, mine[j], references[i][j], `wasm ${JSON.stringify(c)} ${what}`));
   }
   // The reason for im2col: tf.conv2d's kernel gradient is missing on wasm.

@@ -12,14 +12,14 @@ import * as tf from '@tensorflow/tfjs';
 export type ConvPadding = 'same' | 'valid';
 
 /**
- * The im2col rows of x [N, H, W, C] for a k×k window at stride 1: [N·Ho·Wo, k·k·C], Ho = H − k + 1 (x already
- * padded). Written as plain loops in a custom op (its gradient is the matching col2im scatter-add): tfjs's
+ * The im2col rows of x [N, H, W, C] for a k×k window at stride s: [N·Ho·Wo, k·k·C], Ho = ⌊(H − k)/s⌋ + 1 (x
+ * already padded). Written as plain loops in a custom op (its gradient is the matching col2im scatter-add): tfjs's
  * Slice and Concat kernels on wasm walk their elements generically and took 90 % of a small CNN's step there.
  */
-function im2col(x: tf.Tensor4D, k: number): tf.Tensor2D {
+function im2col(x: tf.Tensor4D, k: number, stride: number): tf.Tensor2D {
   const [N, H, W, C] = x.shape;
-  const Ho = H - k + 1;
-  const Wo = W - k + 1;
+  const Ho = Math.floor((H - k) / stride) + 1;
+  const Wo = Math.floor((W - k) / stride) + 1;
   const rowSize = k * k * C;
   const op = tf.customGrad(((input: tf.Tensor4D) => {
     const src = input.dataSync() as Float32Array;
@@ -30,7 +30,7 @@ function im2col(x: tf.Tensor4D, k: number): tf.Tensor2D {
         for (let xo = 0; xo < Wo; xo++) {
           for (let dy = 0; dy < k; dy++) {
             // The k pixels of window row dy are contiguous in x: k·C numbers copied at once.
-            const from = ((n * H + y + dy) * W + xo) * C;
+            const from = ((n * H + y * stride + dy) * W + xo * stride) * C;
             for (let j = 0; j < k * C; j++) cols[o++] = src[from + j];
           }
         }
@@ -46,7 +46,7 @@ function im2col(x: tf.Tensor4D, k: number): tf.Tensor2D {
           for (let y = 0; y < Ho; y++) {
             for (let xo = 0; xo < Wo; xo++) {
               for (let wy = 0; wy < k; wy++) {
-                const to = ((n * H + y + wy) * W + xo) * C;
+                const to = ((n * H + y * stride + wy) * W + xo * stride) * C;
                 for (let j = 0; j < k * C; j++) dx[to + j] += g[i++];
               }
             }
@@ -60,19 +60,21 @@ function im2col(x: tf.Tensor4D, k: number): tf.Tensor2D {
 }
 
 /**
- * x [N, H, W, C] convolved (cross-correlation, stride 1, as tf.conv2d) with kernel [k, k, C, F] → [N, H', W', F];
- * 'same' pads (k − 1)/2 zeros on each side (odd k), 'valid' none.
+ * x [N, H, W, C] convolved (cross-correlation, as tf.conv2d) with kernel [k, k, C, F] → [N, H', W', F];
+ * 'same' pads (k − 1)/2 zeros on each side (odd k, stride 1 only), 'valid' none.
  */
-export function conv2dIm2col(x: tf.Tensor4D, kernel: tf.Tensor4D, padding: ConvPadding): tf.Tensor4D {
+export function conv2dIm2col(x: tf.Tensor4D, kernel: tf.Tensor4D, padding: ConvPadding, stride = 1): tf.Tensor4D {
   return tf.tidy(() => {
     const [k, k2, C, F] = kernel.shape;
     if (k !== k2 || x.shape[3] !== C) throw new Error(`conv2dIm2col: kernel ${JSON.stringify(kernel.shape)} does not fit input ${JSON.stringify(x.shape)}`);
-    if (padding === 'same' && k % 2 === 0) throw new Error('conv2dIm2col: padding "same" needs an odd kernel size');
+    if (padding === 'same' && (k % 2 === 0 || stride !== 1)) throw new Error('conv2dIm2col: padding "same" needs an odd kernel size and stride 1');
     const half = padding === 'same' ? (k - 1) / 2 : 0;
     const padded = half > 0 ? tf.pad(x, [[0, 0], [half, half], [half, half], [0, 0]]) : x;
     const [N, Hp, Wp] = padded.shape;
-    const columns = k === 1 ? (padded.reshape([N * Hp * Wp, C]) as tf.Tensor2D) : im2col(padded, k);
-    return tf.matMul(columns, kernel.reshape([k * k * C, F]) as tf.Tensor2D).reshape([N, Hp - k + 1, Wp - k + 1, F]) as tf.Tensor4D;
+    const columns = k === 1 && stride === 1 ? (padded.reshape([N * Hp * Wp, C]) as tf.Tensor2D) : im2col(padded, k, stride);
+    const Ho = Math.floor((Hp - k) / stride) + 1;
+    const Wo = Math.floor((Wp - k) / stride) + 1;
+    return tf.matMul(columns, kernel.reshape([k * k * C, F]) as tf.Tensor2D).reshape([N, Ho, Wo, F]) as tf.Tensor4D;
   });
 }
 

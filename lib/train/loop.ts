@@ -58,7 +58,7 @@ export interface MethodResult {
   timing?: StepTiming;
 }
 
-/** Wall time of the training steps, and the part of it inside the method's non-tfjs op (the smoothed op, or the baseline's solver). */
+/** Wall time of the training steps (the first one excluded when there are more), and the part of it inside the method's non-tfjs op (the smoothed op, or the baseline's solver). */
 export interface StepTiming {
   steps: number;
   msPerStep: number;
@@ -105,6 +105,7 @@ interface LoopSpec {
   evaluate(): Record<string, number>;
   /** Accumulates the time of the method's op, when it has one. */
   watch?: StopWatch;
+  prefetch?(step: number): void;
 }
 
 /** A method of a demo, built (and its options checked) before any training starts. */
@@ -125,6 +126,8 @@ export interface DemoSpec<M extends PreparedMethod> {
   step(method: M, model: Model, optimizer: tf.Optimizer, data: Rng, step: number): number;
   /** The held-out metrics of a model. */
   evaluate(model: Model): Record<string, number>;
+  /** Prepares the data of step `step` (cached), outside the step's timing: data generation is not the method's cost. */
+  prefetch?(step: number): void;
 }
 
 /**
@@ -145,6 +148,7 @@ export async function runMethods<M extends PreparedMethod>(options: TrainOptions
         progressBase: index * options.steps,
         progressTotal: demo.methods.length * options.steps,
         step: (step) => demo.step(method, model, optimizer, data, step),
+        prefetch: demo.prefetch,
         evaluate: () => demo.evaluate(model),
         watch: method.watch,
       });
@@ -168,13 +172,16 @@ async function trainLoop(spec: LoopSpec): Promise<MethodResult> {
   const curve: CurvePoint[] = [{ step: 0, loss: Number.NaN, metrics: spec.evaluate() }];
   let lossSum = 0;
   let lossCount = 0;
+  // Timed from the second step: the first one also pays one-off costs (kernel set-up, wasm compilation).
   let stepMs = 0;
-  const opMsBefore = spec.watch?.ms ?? 0;
+  let opMsBefore = 0;
   let step = 1;
   for (; step <= options.steps && !options.signal?.aborted; step++) {
+    spec.prefetch?.(step);
+    if (step === 2 || options.steps === 1) opMsBefore = spec.watch?.ms ?? 0;
     const t0 = performance.now();
     lossSum += spec.step(step);
-    stepMs += performance.now() - t0;
+    if (step > 1 || options.steps === 1) stepMs += performance.now() - t0;
     lossCount++;
     if (step % options.evalEvery === 0 || step === options.steps) {
       curve.push({ step, loss: lossSum / lossCount, metrics: spec.evaluate() });
@@ -187,8 +194,9 @@ async function trainLoop(spec: LoopSpec): Promise<MethodResult> {
   }
   const completed = step > options.steps;
   if (!completed && lossCount > 0) curve.push({ step: step - 1, loss: lossSum / lossCount, metrics: spec.evaluate() });
-  const steps = step - 1;
-  // Evaluation runs the model only, never the op: the watch holds step time alone.
+  // The timed steps: all but the first (unless there was only one). Evaluation runs the model only, never the
+  // op: the watch holds step time alone.
+  const steps = options.steps === 1 ? step - 1 : step - 2;
   const opMs = (spec.watch?.ms ?? 0) - opMsBefore;
   const timing: StepTiming | undefined =
     steps > 0 ? { steps, msPerStep: stepMs / steps, opMsPerStep: opMs / steps, opShare: stepMs > 0 ? opMs / stepMs : 0 } : undefined;

@@ -45,8 +45,8 @@ export function applyDense(layer: Dense, x: tf.Tensor2D): tf.Tensor2D {
   return tf.add(tf.matMul(x, layer.w as tf.Tensor2D), layer.b);
 }
 
-function applyConv(layer: Dense, x: tf.Tensor4D, padding: 'same' | 'valid'): tf.Tensor4D {
-  return tf.relu(tf.add(conv2dIm2col(x, layer.w as tf.Tensor4D, padding), layer.b)) as tf.Tensor4D;
+function applyConv(layer: Dense, x: tf.Tensor4D, padding: 'same' | 'valid', stride = 1): tf.Tensor4D {
+  return tf.relu(tf.add(conv2dIm2col(x, layer.w as tf.Tensor4D, padding, stride), layer.b)) as tf.Tensor4D;
 }
 
 export interface Model {
@@ -62,7 +62,8 @@ export function disposeModel(model: Model): void {
  * The ranking scorer. Each of the four 28×28 digits of a number goes through the same digit encoder (shared
  * weights), the four codes are concatenated → 64 → 1 score. Digit encoders:
  *  - dense: 784 → 64;
- *  - cnn: 3×3×8 (valid) → pool 2 → 3×3×16 (valid) → pool 2 → 400 → 32;
+ *  - cnn: 3×3×8 at stride 2 (valid: 13×13) → 3×3×16 (valid: 11×11) → pool 2 → 400 → 32 (the stride instead of a
+ *    first pool: 4× less work in the widest layer);
  *  - paper: 5×5×32 (same) → pool 2 → 5×5×64 (same) → pool 2 → 3136 → 64.
  */
 export function digitScorer(rng: Rng, architecture: Architecture = 'dense'): Model {
@@ -80,10 +81,9 @@ export function digitScorer(rng: Rng, architecture: Architecture = 'dense'): Mod
 function encodeDigits(model: Model, digits: tf.Tensor3D): tf.Tensor2D {
   const D = digits.shape[0];
   if (model.architecture === 'dense') return tf.relu(applyDense(model.layers[0], digits.reshape([D, 784]) as tf.Tensor2D));
-  const padding = model.architecture === 'cnn' ? 'valid' : 'same';
   const x = digits.reshape([D, 28, 28, 1]) as tf.Tensor4D;
-  const h1 = maxPool(applyConv(model.layers[0], x, padding), 2);
-  const h2 = maxPool(applyConv(model.layers[1], h1, padding), 2);
+  const h1 = model.architecture === 'cnn' ? applyConv(model.layers[0], x, 'valid', 2) : maxPool(applyConv(model.layers[0], x, 'same'), 2);
+  const h2 = maxPool(applyConv(model.layers[1], h1, model.architecture === 'cnn' ? 'valid' : 'same'), 2);
   return tf.relu(applyDense(model.layers[2], h2.reshape([D, h2.size / D]) as tf.Tensor2D));
 }
 

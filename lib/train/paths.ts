@@ -141,5 +141,6 @@ export async function runPaths(options: TrainOptions): Promise<MethodResult[]> {
       });
     },
     evaluate: (model) => pathAccuracy(model, test, testPaths, options.testSize),
+    prefetch: (step) => maps.forStep(step),
   });
 }
