@@ -161,6 +161,7 @@ Options (defaults: ranking / paths):
                         wasm needs @tensorflow/tfjs-backend-wasm, tensorflow needs @tensorflow/tfjs-node
   --model NAME          dense | cnn (small convolutions) | paper (the paper's CNNs)  (dense)
   --seed N              seed of weights, data and noise                     (1)
+  --seeds K             repeat the comparison for seeds seed … seed + K − 1; mean ± std   (1)
   --out DIR             results folder                                      (results/train-ranking, results/train-paths)
   -h, --help            this text
 

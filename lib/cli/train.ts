@@ -4,7 +4,7 @@
  */
 import { SmoothingError } from '../errors.js';
 import { ensureFolder } from '../experiments/results-folder.js';
-import type { TrainOptions } from '../train/loop.js';
+import type { MethodResult, TrainOptions } from '../train/loop.js';
 import type { Architecture } from '../train/model-names.js';
 import type { BackendName, SamplerName } from '../types.js';
 import { intFlag, parseFlags, positiveFlag } from './flags.js';
@@ -69,6 +69,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       'test-size': { type: 'string' },
       backend: { type: 'string', default: 'auto' },
       'tf-backend': { type: 'string', default: 'auto' },
+      seeds: { type: 'string' },
       model: { type: 'string', default: 'dense' },
       seed: { type: 'string' },
       out: { type: 'string' },
@@ -108,6 +109,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   if (options.methods.length === 0) {
     throw new SmoothingError('ERR_INVALID_ARGUMENT', '--methods names no method.', { argument: '--methods', value: values.methods, fix: `for example --methods ${[...d.smoothing, ...d.baselines].join(',')}` });
   }
+  const seedCount = intFlag('--seeds', values.seeds, 1);
   const out = values.out ?? d.out;
   ensureFolder(out); // before training, not after it: a bad --out must not cost the run
 
@@ -129,11 +131,25 @@ export async function trainCommand(args: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const bar = await progressReporter(`train ${demo}`);
-  options.onProgress = (done, total, label) => bar.update({ done, total, detail: `${done}/${total} steps`, label });
+  // With --seeds K the bar runs over all K comparisons (seedIndex is the one running).
+  let seedIndex = 0;
+  options.onProgress = (done, total, label) => {
+    const all = total * seedCount;
+    const at = seedIndex * total + done;
+    bar.update({ done: at, total: all, detail: `${at}/${all} steps`, label: seedCount > 1 ? `seed ${options.seed + seedIndex}: ${label}` : label });
+  };
   const t0 = Date.now();
   console.error(`train ${demo}: ${options.methods.join(', ')}; ${options.steps} steps each; model ${options.model} on tfjs ${options.tfBackend}. Ctrl-C stops early and still writes the report.`);
   try {
-    const results = demo === 'ranking' ? await runRanking(options) : await runPaths(options);
+    // --seeds K: the whole comparison again for the training seeds seed, seed + 1, …, seed + K − 1.
+    const seedRuns: { seed: number; results: MethodResult[] }[] = [];
+    const firstSeed = options.seed;
+    for (let k = 0; k < seedCount && !controller.signal.aborted; k++) {
+      seedIndex = k;
+      const seedOptions = { ...options, seed: firstSeed + k };
+      seedRuns.push({ seed: seedOptions.seed, results: demo === 'ranking' ? await runRanking(seedOptions) : await runPaths(seedOptions) });
+    }
+    const results = seedRuns[0].results;
     bar.stop();
     const title = demo === 'ranking' ? '4-digit MNIST ranking (n = 5)' : '12×12 terrain shortest paths';
     const n = options.testSize;
@@ -141,7 +157,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       demo === 'ranking'
         ? [{ key: 'exact', title: 'exact match', trials: n }, { key: 'elementwise', title: 'element-wise', trials: 5 * n }]
         : [{ key: 'optimal', title: 'optimal paths', trials: n }, { key: 'exact', title: 'exact path', trials: n }];
-    console.log(await writeTrainReport(out, { demo, title, metrics, options, results, seconds: (Date.now() - t0) / 1000 }));
+    console.log(await writeTrainReport(out, { demo, title, metrics, options, results, seconds: (Date.now() - t0) / 1000, ...(seedCount > 1 ? { seedRuns } : {}) }));
     if (controller.signal.aborted) {
       console.log(`Stopped early: ${results.filter((r) => r.completed).length} of ${options.methods.length} methods finished; the report holds what was done.`);
       return 130;
