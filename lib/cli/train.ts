@@ -159,7 +159,9 @@ export async function trainCommand(args: string[]): Promise<number> {
         : [{ key: 'optimal', title: 'optimal paths', trials: n }, { key: 'exact', title: 'exact path', trials: n }];
     console.log(await writeTrainReport(out, { demo, title, metrics, options, results, seconds: (Date.now() - t0) / 1000, ...(seedCount > 1 ? { seedRuns } : {}) }));
     if (controller.signal.aborted) {
-      console.log(`Stopped early: ${results.filter((r) => r.completed).length} of ${options.methods.length} methods finished; the report holds what was done.`);
+      const last = seedRuns[seedRuns.length - 1];
+      const where = seedCount > 1 ? ` of seed ${last.seed} (${seedRuns.length} of ${seedCount} seeds started)` : '';
+      console.log(`Stopped early: ${last.results.filter((r) => r.completed).length} of ${options.methods.length} methods${where} finished; the report holds what was done.`);
       return 130;
     }
     return 0;

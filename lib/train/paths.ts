@@ -100,7 +100,8 @@ export const TRAINING_MAPS = 4096;
 
 /**
  * The training maps and their true paths, generated once per run (seed) and shared by every method: map
- * rendering and the target shortest paths are JS work that would otherwise dominate each step. Batches are
+ * rendering and the target shortest paths are JS work that used to be repeated in every step of every method
+ * (docs/training/README.md has its cost). Batches are
  * generated on first use, in order, from the data generator, so while steps × batch ≤ TRAINING_MAPS every
  * step sees exactly the maps a fresh stream would give; after that the steps cycle through the same maps.
  */
