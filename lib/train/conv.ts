@@ -1,8 +1,7 @@
 /**
- * A 2-D convolution and reshape pools whose gradients every tfjs backend has (an im2col custom op with its own
- * gradient, pad, reshape, matMul, max, mean). tf.conv2d cannot train on the WebAssembly backend (it has no
- * Conv2DBackpropFilter kernel), and on the pure-JS cpu backend its gradient is several times slower than this
- * im2col form (docs/training/README.md has the measurements).
+ * A 2-D convolution and 2-D pools whose gradients exist on every tfjs backend (im2col and max pooling as custom
+ * ops with their own gradients; pad, reshape, matMul and mean from tfjs). tf.conv2d cannot train on the
+ * WebAssembly backend: it has no Conv2DBackpropFilter kernel there.
  *
  * im2col: the k×k neighbourhood of every output pixel is laid out as one row of k·k·C numbers, ordered
  * (dy, dx, c) — the order of a [k, k, C, F] kernel flattened to [k·k·C, F] — so the convolution is one matMul.
@@ -14,7 +13,8 @@ export type ConvPadding = 'same' | 'valid';
 /**
  * The im2col rows of x [N, H, W, C] for a k×k window at stride s: [N·Ho·Wo, k·k·C], Ho = ⌊(H − k)/s⌋ + 1 (x
  * already padded). Written as plain loops in a custom op (its gradient is the matching col2im scatter-add): tfjs's
- * Slice and Concat kernels on wasm walk their elements generically and took 90 % of a small CNN's step there.
+ * Slice and Concat kernels on wasm walk their elements generically and took over 90 % of a small CNN's forward
+ * pass there (docs/training/README.md).
  */
 function im2col(x: tf.Tensor4D, k: number, stride: number): tf.Tensor2D {
   const [N, H, W, C] = x.shape;
