@@ -3,7 +3,7 @@ import test from 'ava';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { metricDefinitions, writeTrainReport, type TrainReport } from '../lib/train/report.js';
+import { meanStd, metricDefinitions, seedTable, writeTrainReport, type TrainReport } from '../lib/train/report.js';
 
 function report(): TrainReport {
   const curve = (a: number) => [0, 10, 20].map((step, k) => ({ step, loss: k === 0 ? Number.NaN : 1 / (k + 1), metrics: { exact: a * k, elementwise: 0.2 + a * k } }));
@@ -36,4 +36,21 @@ test('summary.md defines every metric; held-out curves carry a ± 1 s.e. band, t
   t.true(exact.includes('band: ± 1 standard error'));
   t.regex(exact, /class="mark-area/, 'an area mark draws the band');
   t.notRegex(readFileSync(join(out, 'curves-loss.svg'), 'utf8'), /class="mark-area/);
+});
+
+test('--seeds: the seed table gives each method the mean ± sample std of its final shares over the seeds', (t) => {
+  const r = report();
+  const run = (seed: number, a: number, b: number) => ({
+    seed,
+    results: r.results.map((m, i) => ({ ...m, final: { exact: i === 0 ? a : b, elementwise: 0.5 } })),
+  });
+  r.seedRuns = [run(1, 0.2, 0.1), run(2, 0.4, 0.1), run(3, 0.3, 0.1)];
+  const table = seedTable(r);
+  // method A: 0.2, 0.4, 0.3 → mean 30.0 %, sample std 10.0 %; one run's se √(0.3·0.7/100) = 4.6 %.
+  t.regex(table, /\| method A \| 30\.0 ± 10\.0 % \| 4\.6 % \| 50\.0 ± 0\.0 % \|/);
+  t.regex(table, /\| method B \| 10\.0 ± 0\.0 % \| 3\.0 % \|/);
+  t.regex(table, /exact match: mean ± std over 3 seeds/);
+  const { mean, std } = meanStd([1, 2, 3, 4]);
+  t.is(mean, 2.5);
+  t.is(std, Math.sqrt(5 / 3));
 });

@@ -157,7 +157,11 @@ Options (defaults: ranking / paths):
   --eval-every N        steps between held-out evaluations                  (200 / 100)
   --test-size N         held-out sets / maps                                (500)
   --backend NAME        auto | js | cpu | cuda (the smoothing backend)      (auto)
+  --tf-backend NAME     the model's TensorFlow.js backend: cpu | wasm | tensorflow   (wasm when installed, else cpu)
+                        wasm needs @tensorflow/tfjs-backend-wasm, tensorflow needs @tensorflow/tfjs-node
+  --model NAME          dense | cnn (small convolutions) | paper (the paper's CNNs)  (dense)
   --seed N              seed of weights, data and noise                     (1)
+  --seeds K             repeat the comparison for seeds seed … seed + K − 1; mean ± std   (1)
   --out DIR             results folder                                      (results/train-ranking, results/train-paths)
   -h, --help            this text
 

@@ -4,7 +4,8 @@
  */
 import { SmoothingError } from '../errors.js';
 import { ensureFolder } from '../experiments/results-folder.js';
-import type { TrainOptions } from '../train/loop.js';
+import type { MethodResult, TrainOptions } from '../train/loop.js';
+import type { Architecture } from '../train/model-names.js';
 import type { BackendName, SamplerName } from '../types.js';
 import { intFlag, parseFlags, positiveFlag } from './flags.js';
 import { TRAIN_HELP } from './help.js';
@@ -67,6 +68,9 @@ export async function trainCommand(args: string[]): Promise<number> {
       'eval-every': { type: 'string' },
       'test-size': { type: 'string' },
       backend: { type: 'string', default: 'auto' },
+      'tf-backend': { type: 'string', default: 'auto' },
+      seeds: { type: 'string' },
+      model: { type: 'string', default: 'dense' },
       seed: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -82,6 +86,12 @@ export async function trainCommand(args: string[]): Promise<number> {
     throw new SmoothingError('ERR_INVALID_ARGUMENT', `unknown demo ${JSON.stringify(positionals.join(' '))}.`, { argument: 'demo', value: demo, fix: 'run `stochastic-smoothing train ranking` or `stochastic-smoothing train paths`' });
   }
   const d = DEMOS[demo];
+  const { ARCHITECTURES } = await import('../train/model-names.js');
+  const { parseTfBackend, useTfBackend } = await import('../train/tf-backend.js');
+  const tfBackend = parseTfBackend(values['tf-backend']);
+  if (!(ARCHITECTURES as readonly string[]).includes(values.model as string)) {
+    throw new SmoothingError('ERR_INVALID_ARGUMENT', `unknown --model ${JSON.stringify(values.model)}.`, { argument: '--model', value: values.model, fix: `use one of ${ARCHITECTURES.join(', ')}` });
+  }
   const options: TrainOptions = {
     steps: intFlag('--steps', values.steps, d.steps),
     batch: intFlag('--batch', values.batch, d.batch),
@@ -91,6 +101,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     learningRate: positiveFlag('--lr', values.lr, 1e-3),
     methods: values.methods !== undefined ? values.methods.split(',').map((m) => m.trim()).filter((m) => m !== '') : methodsFor(demo, d, values.distribution, values.covariate),
     backend: values.backend as 'auto' | BackendName,
+    model: values.model as Architecture,
     seed: intFlag('--seed', values.seed, 1, 0),
     evalEvery: intFlag('--eval-every', values['eval-every'], d.evalEvery),
     testSize: intFlag('--test-size', values['test-size'], d.testSize),
@@ -98,14 +109,15 @@ export async function trainCommand(args: string[]): Promise<number> {
   if (options.methods.length === 0) {
     throw new SmoothingError('ERR_INVALID_ARGUMENT', '--methods names no method.', { argument: '--methods', value: values.methods, fix: `for example --methods ${[...d.smoothing, ...d.baselines].join(',')}` });
   }
+  const seedCount = intFlag('--seeds', values.seeds, 1);
   const out = values.out ?? d.out;
   ensureFolder(out); // before training, not after it: a bad --out must not cost the run
 
   const tf = await loadTfjs();
   // Our CLI owns this process: production mode (no debug checks, no "install tfjs-node" banner: its native
-  // binaries are not on npm for every platform, and the demos are sized for the pure-JS cpu backend).
+  // binaries are not on npm for every platform; --tf-backend tensorflow uses it when the user has it).
   tf.env().set('PROD', true);
-  await tf.setBackend('cpu');
+  options.tfBackend = await useTfBackend(tf, tfBackend);
   const { runRanking } = await import('../train/ranking.js');
   const { runPaths } = await import('../train/paths.js');
   const { writeTrainReport } = await import('../train/report.js');
@@ -119,11 +131,25 @@ export async function trainCommand(args: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const bar = await progressReporter(`train ${demo}`);
-  options.onProgress = (done, total, label) => bar.update({ done, total, detail: `${done}/${total} steps`, label });
+  // With --seeds K the bar runs over all K comparisons (seedIndex is the one running).
+  let seedIndex = 0;
+  options.onProgress = (done, total, label) => {
+    const all = total * seedCount;
+    const at = seedIndex * total + done;
+    bar.update({ done: at, total: all, detail: `${at}/${all} steps`, label: seedCount > 1 ? `seed ${options.seed + seedIndex}: ${label}` : label });
+  };
   const t0 = Date.now();
-  console.error(`train ${demo}: ${options.methods.join(', ')}; ${options.steps} steps each. Ctrl-C stops early and still writes the report.`);
+  console.error(`train ${demo}: ${options.methods.join(', ')}; ${options.steps} steps each; model ${options.model} on tfjs ${options.tfBackend}. Ctrl-C stops early and still writes the report.`);
   try {
-    const results = demo === 'ranking' ? await runRanking(options) : await runPaths(options);
+    // --seeds K: the whole comparison again for the training seeds seed, seed + 1, …, seed + K − 1.
+    const seedRuns: { seed: number; results: MethodResult[] }[] = [];
+    const firstSeed = options.seed;
+    for (let k = 0; k < seedCount && !controller.signal.aborted; k++) {
+      seedIndex = k;
+      const seedOptions = { ...options, seed: firstSeed + k };
+      seedRuns.push({ seed: seedOptions.seed, results: demo === 'ranking' ? await runRanking(seedOptions) : await runPaths(seedOptions) });
+    }
+    const results = seedRuns[0].results;
     bar.stop();
     const title = demo === 'ranking' ? '4-digit MNIST ranking (n = 5)' : '12×12 terrain shortest paths';
     const n = options.testSize;
@@ -131,9 +157,11 @@ export async function trainCommand(args: string[]): Promise<number> {
       demo === 'ranking'
         ? [{ key: 'exact', title: 'exact match', trials: n }, { key: 'elementwise', title: 'element-wise', trials: 5 * n }]
         : [{ key: 'optimal', title: 'optimal paths', trials: n }, { key: 'exact', title: 'exact path', trials: n }];
-    console.log(await writeTrainReport(out, { demo, title, metrics, options, results, seconds: (Date.now() - t0) / 1000 }));
+    console.log(await writeTrainReport(out, { demo, title, metrics, options, results, seconds: (Date.now() - t0) / 1000, ...(seedCount > 1 ? { seedRuns } : {}) }));
     if (controller.signal.aborted) {
-      console.log(`Stopped early: ${results.filter((r) => r.completed).length} of ${options.methods.length} methods finished; the report holds what was done.`);
+      const last = seedRuns[seedRuns.length - 1];
+      const where = seedCount > 1 ? ` of seed ${last.seed} (${seedRuns.length} of ${seedCount} seeds started)` : '';
+      console.log(`Stopped early: ${last.results.filter((r) => r.completed).length} of ${options.methods.length} methods${where} finished; the report holds what was done.`);
       return 130;
     }
     return 0;

@@ -6,8 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 import { SmoothingError } from '../errors.js';
 import { DISTRIBUTION_NAMES } from '../distributions.js';
 import type { BackendName, CovariateName, DistributionName, SamplerName } from '../types.js';
+import type { Architecture } from './model-names.js';
 import { disposeModel, type Model } from './model.js';
 import { createRng, type Rng } from './rng.js';
+import type { StopWatch } from './timing.js';
 
 /** Options common to both demos (the CLI's flags). */
 export interface TrainOptions {
@@ -21,6 +23,10 @@ export interface TrainOptions {
   /** Method ids, e.g. ['laplace-loo', 'gaussian-none', 'neuralsort']. */
   methods: string[];
   backend: 'auto' | BackendName;
+  /** The model size (--model; default dense). */
+  model?: Architecture;
+  /** The TensorFlow.js backend that ran the model, as tfjs names it (recorded in the results; set by the CLI). */
+  tfBackend?: string;
   seed: number;
   evalEvery: number;
   /** Held-out sets (ranking) or maps (paths) for the accuracy figures. */
@@ -48,6 +54,18 @@ export interface MethodResult {
   backend?: string;
   /** False when Ctrl-C stopped this method early (its curve ends at the last finished step). */
   completed: boolean;
+  /** Where the training steps' time went (evaluation excluded). */
+  timing?: StepTiming;
+}
+
+/** Wall time of the training steps (the first one excluded when there are more), and the part of it inside the method's non-tfjs op (the smoothed op, or the baseline's solver). */
+export interface StepTiming {
+  steps: number;
+  msPerStep: number;
+  /** Milliseconds per step spent in the smoothed op (forward estimate + VJP), or in the blackbox solver; 0 for tfjs-only methods. */
+  opMsPerStep: number;
+  /** opMsPerStep / msPerStep. */
+  opShare: number;
 }
 
 export interface SmoothingMethod {
@@ -85,6 +103,9 @@ interface LoopSpec {
   step(step: number): number;
   /** The held-out metrics of the current model. */
   evaluate(): Record<string, number>;
+  /** Accumulates the time of the method's op, when it has one. */
+  watch?: StopWatch;
+  prefetch?(step: number): void;
 }
 
 /** A method of a demo, built (and its options checked) before any training starts. */
@@ -93,16 +114,20 @@ export interface PreparedMethod {
   label: string;
   /** The backend that runs its smoothing (smoothing methods only). */
   backend?: string;
+  /** Times the method's op (./timing.ts); absent for methods made of tfjs ops only. */
+  watch?: StopWatch;
 }
 
 export interface DemoSpec<M extends PreparedMethod> {
   methods: M[];
   /** A fresh model with the run's initial weights (the same for every method). */
   newModel(): Model;
-  /** One optimizer step of `method` on a batch drawn from `data`; returns the training loss. */
-  step(method: M, model: Model, optimizer: tf.Optimizer, data: Rng): number;
+  /** One optimizer step (`step` from 1) of `method` on a batch drawn from `data`; returns the training loss. */
+  step(method: M, model: Model, optimizer: tf.Optimizer, data: Rng, step: number): number;
   /** The held-out metrics of a model. */
   evaluate(model: Model): Record<string, number>;
+  /** Prepares the data of step `step` (cached), outside the step's timing: data generation is not the method's cost. */
+  prefetch?(step: number): void;
 }
 
 /**
@@ -122,8 +147,10 @@ export async function runMethods<M extends PreparedMethod>(options: TrainOptions
         options,
         progressBase: index * options.steps,
         progressTotal: demo.methods.length * options.steps,
-        step: () => demo.step(method, model, optimizer, data),
+        step: (step) => demo.step(method, model, optimizer, data, step),
+        prefetch: demo.prefetch,
         evaluate: () => demo.evaluate(model),
+        watch: method.watch,
       });
       results.push({ ...result, backend: method.backend });
       if (!result.completed) break; // Ctrl-C: report what is done
@@ -145,9 +172,16 @@ async function trainLoop(spec: LoopSpec): Promise<MethodResult> {
   const curve: CurvePoint[] = [{ step: 0, loss: Number.NaN, metrics: spec.evaluate() }];
   let lossSum = 0;
   let lossCount = 0;
+  // Timed from the second step: the first one also pays one-off costs (kernel set-up, wasm compilation).
+  let stepMs = 0;
+  let opMsBefore = 0;
   let step = 1;
   for (; step <= options.steps && !options.signal?.aborted; step++) {
+    spec.prefetch?.(step);
+    if (step === 2 || options.steps === 1) opMsBefore = spec.watch?.ms ?? 0;
+    const t0 = performance.now();
     lossSum += spec.step(step);
+    if (step > 1 || options.steps === 1) stepMs += performance.now() - t0;
     lossCount++;
     if (step % options.evalEvery === 0 || step === options.steps) {
       curve.push({ step, loss: lossSum / lossCount, metrics: spec.evaluate() });
@@ -160,7 +194,13 @@ async function trainLoop(spec: LoopSpec): Promise<MethodResult> {
   }
   const completed = step > options.steps;
   if (!completed && lossCount > 0) curve.push({ step: step - 1, loss: lossSum / lossCount, metrics: spec.evaluate() });
-  return { id: spec.id, label: spec.label, curve, final: curve[curve.length - 1].metrics, seconds: (Date.now() - started) / 1000, completed };
+  // The timed steps: all but the first (unless there was only one). Evaluation runs the model only, never the
+  // op: the watch holds step time alone.
+  const steps = options.steps === 1 ? step - 1 : step - 2;
+  const opMs = (spec.watch?.ms ?? 0) - opMsBefore;
+  const timing: StepTiming | undefined =
+    steps > 0 ? { steps, msPerStep: stepMs / steps, opMsPerStep: opMs / steps, opShare: stepMs > 0 ? opMs / stepMs : 0 } : undefined;
+  return { id: spec.id, label: spec.label, curve, final: curve[curve.length - 1].metrics, seconds: (Date.now() - started) / 1000, completed, timing };
 }
 
 /** Scalar value of a loss tensor returned by optimizer.minimize(…, true), disposing it. */

@@ -14,7 +14,8 @@ import { smoothedLossOp, smoothedOp } from '../tfjs.js';
 import { blackboxDifferentiation } from './baselines.js';
 import { parseSmoothing, runMethods, smoothingLabel, takeLoss, unknownMethod, type MethodResult, type TrainOptions } from './loop.js';
 import { cellCoster, predictCosts, type Model } from './model.js';
-import { createRng } from './rng.js';
+import { createRng, type Rng } from './rng.js';
+import { StopWatch, timedSmoother } from './timing.js';
 import { pathCost, shortestPaths, terrainBatch, type TerrainBatch } from './terrain.js';
 
 export const ROWS = 12;
@@ -34,15 +35,16 @@ function squaredError(y: Float32Array, t: Float32Array): number {
   return s / y.length;
 }
 
-function method(id: string, options: TrainOptions): { label: string; loss: PathLoss; backend?: string } {
+function method(id: string, options: TrainOptions): { label: string; loss: PathLoss; backend?: string; watch: StopWatch } {
+  const watch = new StopWatch();
   if (id === 'blackbox') {
     const box = blackboxes.shortestPath(ROWS, COLS);
     const op = blackboxDifferentiation((w, count) => {
       const y = new Float32Array(count * CELLS);
-      box.evaluate(w, count, y);
+      watch.time(() => box.evaluate(w, count, y));
       return y;
     }, BLACKBOX_LAMBDA);
-    return { label: `blackbox differentiation (λ = ${BLACKBOX_LAMBDA})`, loss: (w, t) => tf.mean(tf.squaredDifference(op(w), t)) as tf.Scalar };
+    return { label: `blackbox differentiation (λ = ${BLACKBOX_LAMBDA})`, loss: (w, t) => tf.mean(tf.squaredDifference(op(w), t)) as tf.Scalar, watch };
   }
   const [kind, ...rest] = id.split('-');
   const m = parseSmoothing(rest.join('-'));
@@ -52,21 +54,28 @@ function method(id: string, options: TrainOptions): { label: string; loss: PathL
   const name = smoothingLabel(m, options.samples);
   if (kind === 'algorithm') {
     const smoother = smooth(blackboxes.shortestPath(ROWS, COLS), config);
-    const op = smoothedOp(smoother, { seed });
-    return { label: `algorithm smoothing: ${name}`, loss: (w, t) => tf.mean(tf.squaredDifference(op(w), t)) as tf.Scalar, backend: smoother.backendName };
+    const op = smoothedOp(timedSmoother(smoother, watch), { seed });
+    return { label: `algorithm smoothing: ${name}`, loss: (w, t) => tf.mean(tf.squaredDifference(op(w), t)) as tf.Scalar, backend: smoother.backendName, watch };
   }
   let backend: string | undefined;
   const op = smoothedLossOp(blackboxes.shortestPath(ROWS, COLS), squaredError, (box) => {
     const s = smooth(box, config);
     backend = s.backendName;
-    return s;
+    return timedSmoother(s, watch);
   }, { seed });
-  return { label: `loss smoothing: ${name}`, loss: (w, t) => tf.mean(op(w, t)) as tf.Scalar, backend };
+  return { label: `loss smoothing: ${name}`, loss: (w, t) => tf.mean(op(w, t)) as tf.Scalar, backend, watch };
 }
 
 /** Held-out figures: share of maps whose predicted path is optimal under the true costs, exact path matches, mean regret. */
 export function pathAccuracy(model: Model, test: TerrainBatch, truePaths: Float32Array, count: number): { optimal: number; exact: number; regret: number } {
-  const costs = tf.tidy(() => predictCosts(model, tf.tensor4d(test.images, [count, ROWS * PATCH, COLS * PATCH, 3]), ROWS, COLS, PATCH).dataSync() as Float32Array);
+  const costs = new Float32Array(count * CELLS);
+  const pixels = ROWS * PATCH * COLS * PATCH * 3;
+  // In chunks: a convolutional model's im2col buffers for every held-out map at once would be huge.
+  for (let start = 0; start < count; start += EVAL_CHUNK) {
+    const n = Math.min(EVAL_CHUNK, count - start);
+    const images = test.images.subarray(start * pixels, (start + n) * pixels);
+    costs.set(tf.tidy(() => predictCosts(model, tf.tensor4d(images, [n, ROWS * PATCH, COLS * PATCH, 3]), ROWS, COLS, PATCH).dataSync()), start * CELLS);
+  }
   const predicted = shortestPaths(costs, count, ROWS, COLS);
   let optimal = 0;
   let exact = 0;
@@ -84,16 +93,48 @@ export function pathAccuracy(model: Model, test: TerrainBatch, truePaths: Float3
   return { optimal: optimal / count, exact: exact / count, regret: regret / count };
 }
 
+const EVAL_CHUNK = 16;
+
+/** Maps kept for training: batches cycle through them once steps × batch exceeds it (27.6 KB per map: 113 MB). */
+export const TRAINING_MAPS = 4096;
+
+/**
+ * The training maps and their true paths, generated once per run (seed) and shared by every method: map
+ * rendering and the target shortest paths are JS work that used to be repeated in every step of every method
+ * (docs/training/README.md has its cost). Batches are
+ * generated on first use, in order, from the data generator, so while steps × batch ≤ TRAINING_MAPS every
+ * step sees exactly the maps a fresh stream would give; after that the steps cycle through the same maps.
+ */
+export class TrainingMaps {
+  private readonly blocks: { batch: TerrainBatch; paths: Float32Array }[] = [];
+  private readonly capacity: number;
+  constructor(
+    private readonly data: Rng,
+    private readonly batch: number,
+  ) {
+    this.capacity = Math.max(1, Math.floor(TRAINING_MAPS / batch));
+  }
+  /** The maps and paths of training step `step` (1-based). */
+  forStep(step: number): { batch: TerrainBatch; paths: Float32Array } {
+    const k = (step - 1) % this.capacity;
+    while (this.blocks.length <= k) {
+      const batch = terrainBatch(this.data, this.batch, ROWS, COLS, PATCH);
+      this.blocks.push({ batch, paths: shortestPaths(batch.costs, this.batch, ROWS, COLS) });
+    }
+    return this.blocks[k];
+  }
+}
+
 export async function runPaths(options: TrainOptions): Promise<MethodResult[]> {
   const test = terrainBatch(createRng(options.seed + 7919), options.testSize, ROWS, COLS, PATCH);
   const testPaths = shortestPaths(test.costs, options.testSize, ROWS, COLS);
   const B = options.batch;
+  const maps = new TrainingMaps(createRng(options.seed + 1), B);
   return runMethods(options, {
     methods: options.methods.map((id) => ({ id, ...method(id, options) })),
-    newModel: () => cellCoster(createRng(options.seed), PATCH),
-    step: ({ loss }, model, optimizer, data) => {
-      const batch = terrainBatch(data, B, ROWS, COLS, PATCH);
-      const paths = shortestPaths(batch.costs, B, ROWS, COLS);
+    newModel: () => cellCoster(createRng(options.seed), PATCH, options.model),
+    step: ({ loss }, model, optimizer, _data, step) => {
+      const { batch, paths } = maps.forStep(step);
       return tf.tidy(() => {
         const images = tf.tensor4d(batch.images, [B, ROWS * PATCH, COLS * PATCH, 3]);
         const target = tf.tensor2d(paths, [B, CELLS]);
@@ -101,5 +142,6 @@ export async function runPaths(options: TrainOptions): Promise<MethodResult[]> {
       });
     },
     evaluate: (model) => pathAccuracy(model, test, testPaths, options.testSize),
+    prefetch: (step) => maps.forStep(step),
   });
 }

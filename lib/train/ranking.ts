@@ -14,6 +14,7 @@ import { parseSmoothing, runMethods, smoothingLabel, takeLoss, unknownMethod, ty
 import { ascendingPosition, rankingBatch, type RankingBatch } from './mnist-numbers.js';
 import { digitScorer, scoreNumbers, type Model } from './model.js';
 import { createRng } from './rng.js';
+import { StopWatch, timedSmoother } from './timing.js';
 
 export const SET_SIZE = 5;
 /** NeuralSort's temperature (the value its authors use for this task). */
@@ -22,7 +23,7 @@ export const RANKING_METHODS = 'neuralsort or <distribution>-<covariate> such as
 
 type Relaxation = (scores: tf.Tensor2D) => tf.Tensor3D;
 
-function relaxation(id: string, options: TrainOptions): { label: string; relax: Relaxation; backend?: string } {
+function relaxation(id: string, options: TrainOptions): { label: string; relax: Relaxation; backend?: string; watch?: StopWatch } {
   if (id === 'neuralsort') return { label: `NeuralSort (τ = ${NEURALSORT_TAU})`, relax: (s) => neuralSort(s, NEURALSORT_TAU) };
   const m = parseSmoothing(id);
   if (!m) throw unknownMethod(id, RANKING_METHODS);
@@ -35,13 +36,21 @@ function relaxation(id: string, options: TrainOptions): { label: string; relax: 
     backend: options.backend,
   });
   // Fresh noise every step, reproducible per run.
-  const op = smoothedOp(smoother, { outputShape: [SET_SIZE, SET_SIZE], seed: options.seed * 1_000_003 });
-  return { label: `smoothing: ${smoothingLabel(m, options.samples)}`, relax: (s) => op(s) as tf.Tensor3D, backend: smoother.backendName };
+  const watch = new StopWatch();
+  const op = smoothedOp(timedSmoother(smoother, watch), { outputShape: [SET_SIZE, SET_SIZE], seed: options.seed * 1_000_003 });
+  return { label: `smoothing: ${smoothingLabel(m, options.samples)}`, relax: (s) => op(s) as tf.Tensor3D, backend: smoother.backendName, watch };
 }
 
 /** Held-out accuracy: exact match of the whole predicted order, and the share of items at their true position. */
 export function rankingAccuracy(model: Model, test: RankingBatch, sets: number): { exact: number; elementwise: number } {
-  const scores = tf.tidy(() => scoreNumbers(model, tf.tensor3d(test.images, [sets * SET_SIZE, 28, 112])).dataSync());
+  const scores = new Float32Array(sets * SET_SIZE);
+  // In chunks: a convolutional model's im2col buffers for all held-out digits at once would take gigabytes.
+  const chunk = 40;
+  for (let start = 0; start < sets * SET_SIZE; start += chunk) {
+    const count = Math.min(chunk, sets * SET_SIZE - start);
+    const images = test.images.subarray(start * 28 * 112, (start + count) * 28 * 112);
+    scores.set(tf.tidy(() => scoreNumbers(model, tf.tensor3d(images, [count, 28, 112])).dataSync()), start);
+  }
   let exact = 0;
   let correct = 0;
   for (let s = 0; s < sets; s++) {
@@ -63,7 +72,7 @@ export async function runRanking(options: TrainOptions): Promise<MethodResult[]>
   const sets = options.batch;
   return runMethods(options, {
     methods: options.methods.map((id) => ({ id, ...relaxation(id, options) })),
-    newModel: () => digitScorer(createRng(options.seed)),
+    newModel: () => digitScorer(createRng(options.seed), options.model),
     step: ({ relax }, model, optimizer, data) => {
       const batch = rankingBatch(data, 'train', sets, SET_SIZE);
       return tf.tidy(() => {

@@ -20,6 +20,33 @@ export interface TrainReport {
   options: TrainOptions;
   results: MethodResult[];
   seconds: number;
+  /** With --seeds K > 1: every training seed's results (results above are the first seed's). */
+  seedRuns?: { seed: number; results: MethodResult[] }[];
+}
+
+/** Mean and sample standard deviation (n − 1) of values. */
+export function meanStd(values: number[]): { mean: number; std: number } {
+  const mean = values.reduce((a, v) => a + v, 0) / values.length;
+  const std = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : Number.NaN;
+  return { mean, std };
+}
+
+/**
+ * The comparison over training seeds: per method, the mean ± sample standard deviation over the seeds of each
+ * final held-out share, next to the typical binomial standard error of one run (the held-out sampling noise).
+ */
+export function seedTable(report: TrainReport): string {
+  const runs = report.seedRuns ?? [];
+  const head = ['method', ...report.metrics.flatMap((m) => [`${m.title}: mean ± std over ${runs.length} seeds`, 'one run\'s se'])];
+  const rows = report.results.map((first) => {
+    const cells = report.metrics.flatMap((m) => {
+      const values = runs.map((r) => r.results.find((x) => x.id === first.id)?.final[m.key]).filter((v): v is number => v !== undefined);
+      const { mean, std } = meanStd(values);
+      return [`${(100 * mean).toFixed(1)} ± ${(100 * std).toFixed(1)} %`, `${(100 * shareStderr(mean, m.trials)).toFixed(1)} %`];
+    });
+    return [first.label, ...cells];
+  });
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
 /** The binomial standard error √(p(1 − p)/N) of a held-out share p over N trials. */
@@ -49,6 +76,9 @@ export function metricDefinitions(report: TrainReport): string {
     'conservative). The learning curves show the same ± 1 se as a band.',
     ...lines,
     '- **final train loss**: the mean training loss of the last logged interval (each method\'s own loss, so not comparable across methods).',
+    '- **ms/step (op share)**: mean wall time of a training step (held-out evaluation excluded), and the share of it spent in the method\'s',
+    '  non-tfjs op: the smoothed op (forward estimate and VJP, on the smoothing backend) or the blackbox solver; the rest is the model',
+    '  (forward, backward, optimizer) on the tfjs backend. One run on a shared machine: a rough figure.',
   ].join('\n');
 }
 
@@ -95,11 +125,13 @@ function curveSpec(report: TrainReport, field: string, title: string, percent: b
 }
 
 export function summaryTable(report: TrainReport): string {
-  const head = ['method', ...report.metrics.map((m) => m.title), 'final train loss', 'backend', 'time'];
+  const head = ['method', ...report.metrics.map((m) => m.title), 'final train loss', 'backend', 'ms/step (op share)', 'time'];
   const rows = report.results.map((r) => {
     const last = r.curve[r.curve.length - 1];
     const label = r.completed ? r.label : `${r.label} (stopped at step ${last.step})`;
-    return [label, ...report.metrics.map((m) => share(r.final[m.key], m.trials)), last.loss.toFixed(4), r.backend ?? 'tfjs', `${r.seconds.toFixed(0)} s`];
+    const t = r.timing;
+    const speed = t === undefined ? '–' : `${t.msPerStep.toFixed(1)} (${(100 * t.opShare).toFixed(1)} %)`;
+    return [label, ...report.metrics.map((m) => share(r.final[m.key], m.trials)), last.loss.toFixed(4), r.backend ?? 'tfjs', speed, `${r.seconds.toFixed(0)} s`];
   });
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
@@ -109,10 +141,12 @@ export async function writeTrainReport(out: string, report: TrainReport): Promis
   mkdirSync(out, { recursive: true });
   const { signal: _signal, onProgress: _onProgress, ...flags } = report.options;
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
-  writeFileSync(join(out, 'results.json'), `${JSON.stringify({ demo: report.demo, options: flags, machine, seconds: report.seconds, results: report.results }, null, 2)}\n`);
+  const seeds = report.seedRuns;
+  writeFileSync(join(out, 'results.json'), `${JSON.stringify({ demo: report.demo, options: flags, machine, seconds: report.seconds, results: report.results, ...(seeds ? { seedRuns: seeds } : {}) }, null, 2)}\n`);
   const o = report.options;
-  const settings = `${o.steps} steps, batch ${o.batch}, Adam ${o.learningRate}, smoothing: γ = ${o.scale}, ${o.samples} samples, sampler ${o.sampler}; held out: ${o.testSize}; seed ${o.seed}`;
-  const table = summaryTable(report);
+  const settings = `model ${o.model ?? 'dense'} on tfjs ${o.tfBackend ?? 'cpu'}, ${o.steps} steps, batch ${o.batch}, Adam ${o.learningRate}, smoothing: γ = ${o.scale}, ${o.samples} samples, sampler ${o.sampler}; held out: ${o.testSize}; seed ${o.seed}`;
+  const seedPart = seeds && seeds.length > 1 ? `\n\nOver the training seeds ${seeds.map((r) => r.seed).join(', ')} (the table above and the curves: seed ${seeds[0].seed}):\n\n${seedTable(report)}` : '';
+  const table = summaryTable(report) + seedPart;
   const files = [`curves-loss.svg`, ...report.metrics.map((m) => `curves-${m.key}.svg`)];
   writeFileSync(join(out, 'summary.md'), `# ${report.title}\n\n${settings}\n\n${table}\n\n${metricDefinitions(report)}\n\n${files.map((f) => `![${f}](${f})`).join('\n')}\n`);
   writeFileSync(join(out, 'curves-loss.svg'), await renderSvg(curveSpec(report, 'loss', 'training loss', false)));
