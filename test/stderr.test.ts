@@ -257,3 +257,57 @@ test('cpu and (emulated) cuda: the same estimate as without stderr (parity toler
     }
   }
 });
+
+test('after forward({ precision: { vjp } }), vjp(v, { stderr: true }) agrees with the precision report (replicate route)', async (t) => {
+  const s = smooth(recordingBox(), { scale: GAMMA, samples: 128, sampler: 'rqmc-latin', seed: 8, backend: 'js' });
+  const v = new Float32Array([1, -0.5, 0.2, 2]);
+  const smoothed = await s.forward([[0.3, -0.7], [1, 0.5]], { precision: { stderr: 1e-9, maxSamples: 128 * 3, vjp: v } });
+  const report = smoothed.precision!;
+  t.deepEqual([...report.replicates], [3, 3]);
+  const r = await smoothed.vjp(v, { stderr: true });
+  closeRel(t, r.gradient, report.vjp!, 1e-6, 'gradient');
+  closeRel(t, r.stderr, report.vjpStderr!, 1e-5, 'stderr');
+});
+
+test('a bad stderr option is reported together with the other problems of the call', (t) => {
+  const smoothed = smooth(recordingBox(), { scale: 0.5, samples: 16, backend: 'js' }).forwardSync(X);
+  const err = t.throws(() => smoothed.vjpSync(new Float32Array(3), { stderr: 'yes' as unknown as true }), { instanceOf: SmoothingError });
+  const argumentsReported = (err?.errors ?? [err]).map((e) => e?.argument);
+  t.true(argumentsReported.includes('v'), JSON.stringify(argumentsReported));
+  t.true(argumentsReported.includes('vjp options.stderr'), JSON.stringify(argumentsReported));
+});
+
+test('identity with a full matrix scale L: vjp and scaleGradient standard errors from s L⁻¹ and L⁻ᵀ(s εᵀ − I)', async (t) => {
+  const S = 400;
+  const seed = 3;
+  const Lm = [0.6, 0.2, -0.1, 0.4]; // row-major 2×2
+  const det = Lm[0] * Lm[3] - Lm[1] * Lm[2];
+  const inv = [Lm[3] / det, -Lm[1] / det, -Lm[2] / det, Lm[0] / det];
+  const box = recordingBox();
+  const smoothed = await smooth(box, { scale: { matrix: new Float32Array(Lm) }, samples: S, sampler: 'mc', covariate: 'none', seed, backend: 'js' }).forward(X);
+  box.outputs.length = 0;
+  const v = new Float32Array([0.8, -1.3]);
+  const vjp = await smoothed.vjp(v, { stderr: true });
+  const sg = await smoothed.scaleGradient(v, { stderr: true });
+  const f = box.outputs.slice(0, S);
+  const u = samplePoints({ sampler: 'mc', samples: S, dims: N, seed, index: 0 });
+  const clip = (x: number) => Math.min(1 - U_CLIP, Math.max(U_CLIP, x));
+  const g = f.map((row) => v[0] * row[0] + v[1] * row[1]);
+  const vjpRows: number[][] = [];
+  const sgRows: number[][] = [];
+  for (let i = 0; i < S; i++) {
+    const eps = [0, 1].map((d) => distributions.gaussian.icdf(clip(u[i * N + d])));
+    const s = [0, 1].map((d) => distributions.gaussian.scoreFromU(clip(u[i * N + d])));
+    // Row vector s L⁻¹: entry c = Σ_k s_k inv[k][c].
+    vjpRows.push([0, 1].map((c) => g[i] * (s[0] * inv[c] + s[1] * inv[2 + c])));
+    // (L⁻ᵀ H)[r][c] = Σ_k inv[k][r] H[k][c], H = s εᵀ − I.
+    const H = (k: number, c: number) => s[k] * eps[c] - (k === c ? 1 : 0);
+    sgRows.push([0, 1].flatMap((r) => [0, 1].map((c) => g[i] * (inv[r] * H(0, c) + inv[2 + r] * H(1, c)))));
+  }
+  const vjpRef = meanAndStderr(vjpRows);
+  const sgRef = meanAndStderr(sgRows);
+  closeRel(t, vjp.gradient, vjpRef.mean, 1e-4, 'vjp');
+  closeRel(t, vjp.stderr, vjpRef.se, 1e-4, 'vjp stderr');
+  closeRel(t, sg.scaleGradient, sgRef.mean, 1e-4, 'scaleGradient');
+  closeRel(t, sg.stderr, sgRef.se, 1e-4, 'scaleGradient stderr');
+});
