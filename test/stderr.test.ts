@@ -311,3 +311,33 @@ test('identity with a full matrix scale L: vjp and scaleGradient standard errors
   closeRel(t, sg.scaleGradient, sgRef.mean, 1e-4, 'scaleGradient');
   closeRel(t, sg.stderr, sgRef.se, 1e-4, 'scaleGradient stderr');
 });
+
+test('quasi-random sampling (rqmc-sobol): the i.i.d. figure is an indicator, here larger than the true RMS error', async (t) => {
+  // A smooth box: scrambled Sobol points beat the i.i.d. rate, so √(Var/S) overstates the error (README, docs/method.md §3).
+  const n = 3;
+  const x = [0.5, -1, 0.2];
+  const square: BlackBox = {
+    name: 'sum of squares',
+    inputSize: n,
+    outputSize: 1,
+    evaluate(inputs, count, out) {
+      for (let i = 0; i < count; i++) out[i] = inputs[i * n] ** 2 + inputs[i * n + 1] ** 2 + inputs[i * n + 2] ** 2;
+    },
+  };
+  let squaredError = 0;
+  let stderrSum = 0;
+  let count = 0;
+  for (let seed = 1; seed <= 30; seed++) {
+    const smoothed = await smooth(square, { scale: 0.4, samples: 256, sampler: 'rqmc-sobol', covariate: 'loo', seed, backend: 'js' }).forward(x);
+    const r = await smoothed.vjp(new Float32Array([1]), { stderr: true });
+    for (let j = 0; j < n; j++) {
+      squaredError += (r.gradient[j] - 2 * x[j]) ** 2;
+      stderrSum += r.stderr[j];
+      count++;
+    }
+  }
+  const rmsError = Math.sqrt(squaredError / count);
+  const meanStderr = stderrSum / count;
+  t.log(`rms error ${rmsError.toExponential(2)}, mean i.i.d. stderr ${meanStderr.toExponential(2)}`);
+  t.true(meanStderr > rmsError, `${meanStderr} vs ${rmsError}`);
+});
