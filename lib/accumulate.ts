@@ -88,3 +88,58 @@ export class MomentSums {
     }
   }
 }
+
+/**
+ * The standard error of an estimate (1/S) Σ (g − β) wᵀ, element by element, from the same samples
+ * (docs/method.md §3, "Standard errors"). w is the per-sample statistic after the estimate's final linear map
+ * (L⁻¹, or the scale gradient's map), so that each output element is a plain mean of (g_r − β_r) w_e.
+ * Kept only when asked: Q = Σ g² w² and P = Σ g w² (p×q), R = Σ w² (q), next to the cross sums of w.
+ * β is f(x) for 'fx' and ḡ for 'loo' (treated as fixed: the leave-one-out correction to the variance is
+ * O(1/S²)); the loo estimate carries the factor S/(S−1), so its standard error does too.
+ */
+export class SquareSums {
+  readonly cross: CrossSums;
+  readonly Q: Float64Array;
+  readonly P: Float64Array;
+  readonly R: Float64Array;
+
+  constructor(readonly p: number, readonly q: number) {
+    this.cross = new CrossSums(p, q);
+    this.Q = new Float64Array(p * q);
+    this.P = new Float64Array(p * q);
+    this.R = new Float64Array(q);
+  }
+
+  add(g: ArrayLike<number>, gOffset: number, w: ArrayLike<number>, wOffset: number): void {
+    const { p, q, Q, P, R } = this;
+    this.cross.add(g, gOffset, w, wOffset);
+    for (let k = 0; k < q; k++) R[k] += w[wOffset + k] * w[wOffset + k];
+    for (let r = 0; r < p; r++) {
+      const gr = g[gOffset + r];
+      if (gr === 0) continue;
+      const row = r * q;
+      for (let k = 0; k < q; k++) {
+        const w2 = w[wOffset + k] * w[wOffset + k];
+        P[row + k] += gr * w2;
+        Q[row + k] += gr * gr * w2;
+      }
+    }
+  }
+
+  /** √(Var/S) per element, p×q row-major, into out (offset outOffset). Var = (Σ (g−β)² w² − S·mean²)/(S−1). */
+  finish(covariate: CovariateName, fx: ArrayLike<number> | undefined, out: Float32Array, outOffset: number): void {
+    const { p, q, Q, P, R } = this;
+    const { A, a, c, count: S } = this.cross;
+    const factor = covariate === 'loo' ? S / (S - 1) : 1;
+    for (let r = 0; r < p; r++) {
+      const beta = covariate === 'none' ? 0 : covariate === 'fx' ? fx![r] : a[r] / S;
+      for (let k = 0; k < q; k++) {
+        const i = r * q + k;
+        const mean = (A[i] - beta * c[k]) / S;
+        const second = Q[i] - 2 * beta * P[i] + beta * beta * R[k];
+        const variance = S > 1 ? Math.max(0, (second - S * mean * mean) / (S - 1)) : 0;
+        out[outOffset + i] = factor * Math.sqrt(variance / S);
+      }
+    }
+  }
+}

@@ -10,6 +10,7 @@ export { algorithmSmoothing, lossSmoothing, withLoss, type AlgorithmResult, type
 export type { Progress } from './plan.js';
 export { samplePoints } from './samplers.js';
 export type { ScaleOption } from './scale.js';
-export { smooth, Smoothed, Smoother, type CallOptions, type ForwardOptions, type SmoothOptions } from './smooth.js';
+export { smooth, Smoothed, Smoother, type BackwardOptions, type CallOptions, type ForwardOptions, type SmoothOptions } from './smooth.js';
 export type { PrecisionOptions, PrecisionReport } from './adaptive.js';
 export type { BackendName, BlackBox, CovariateName, CustomDistribution, LinearMaximizer, Distribution, DistributionName, SamplerName } from './types.js';
+export type { JacobianWithStderr, JvpWithStderr, ScaleGradientWithStderr, VjpWithStderr } from './types.js';

@@ -64,8 +64,15 @@ export interface ForwardResult {
 export interface Backend {
   readonly name: 'js' | 'cpu' | 'cuda';
   forward(plan: Plan, x: Float32Array, batch: number, seed: number, control: RunControl): Task<ForwardResult>;
-  vjp(plan: Plan, state: ForwardState, v: Float32Array, control: RunControl): Task<Float32Array>;
-  jacobian(plan: Plan, state: ForwardState, control: RunControl): Task<Float32Array>;
-  jvp(plan: Plan, state: ForwardState, t: Float32Array, control: RunControl): Task<Float32Array>;
-  scaleGradient(plan: Plan, state: ForwardState, v: Float32Array, control: RunControl): Task<Float32Array>;
+  /**
+   * The backward passes. `stderr`, when given (same size as the result), receives each element's i.i.d. standard
+   * error from the same samples (lib/accumulate.ts SquareSums); a backend without that support leaves it undefined
+   * in `stderrSupport` and is not passed one.
+   */
+  vjp(plan: Plan, state: ForwardState, v: Float32Array, control: RunControl, stderr?: Float32Array): Task<Float32Array>;
+  jacobian(plan: Plan, state: ForwardState, control: RunControl, stderr?: Float32Array): Task<Float32Array>;
+  jvp(plan: Plan, state: ForwardState, t: Float32Array, control: RunControl, stderr?: Float32Array): Task<Float32Array>;
+  scaleGradient(plan: Plan, state: ForwardState, v: Float32Array, control: RunControl, stderr?: Float32Array): Task<Float32Array>;
+  /** True when the backward passes fill `stderr`. */
+  readonly stderrSupport?: boolean;
 }

@@ -177,7 +177,7 @@ export function scaleStatistic(scale: Scale, s: Float64Array, eps: Float64Array,
  * Turn E[g h] (h from scaleStatistic) into the scale gradient: scalar → Σ_j E[g(s_jε_j−1)]/γ (one number),
  * diagonal → E[g(s_jε_j−1)]/σ_j (n numbers), matrix → L⁻ᵀ E[g(sεᵀ−I)] (n×n numbers).
  */
-export function finishScaleGradient(scale: Scale, mean: Float64Array, out: Float32Array, outOffset: number): void {
+export function finishScaleGradient(scale: Scale, mean: Float64Array, out: Float32Array | Float64Array, outOffset: number): void {
   const n = scale.n;
   if (scale.kind === 'scalar') {
     let acc = 0;

@@ -14,7 +14,9 @@ import { SOBOL_MAX_DIMS } from './random/sobol.js';
 import { SAMPLER_NAMES, validateSamplerSpec } from './samplers.js';
 import { runAsync, runSync, type Task } from './task.js';
 import { resolveScale, scaleGradientSize, type ScaleOption } from './scale.js';
-import type { BackendName, BlackBox, CovariateName, CustomDistribution, DistributionName, SamplerName } from './types.js';
+import { jsBackend } from './backends/js/backend.js';
+import { combineRoundsWithStderr } from './stderr-rounds.js';
+import type { BackendName, BlackBox, CovariateName, CustomDistribution, DistributionName, JacobianWithStderr, JvpWithStderr, SamplerName, ScaleGradientWithStderr, VjpWithStderr } from './types.js';
 import {
   rejectUnknownKeys,
   requireBoolean,
@@ -73,6 +75,16 @@ export interface CallOptions {
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
 }
+
+/**
+ * Options of vjp, jacobian, jvp and scaleGradient. `stderr: true` also returns each entry's standard error from
+ * the same samples (README "Standard errors of the gradients"); without it the result is the plain array.
+ */
+export interface BackwardOptions extends CallOptions {
+  stderr?: boolean;
+}
+type WithStderrOption = BackwardOptions & { stderr: true };
+type WithoutStderrOption = BackwardOptions & { stderr?: false };
 
 export interface ForwardOptions extends CallOptions {
   /** Number of rows B of x; optional, checked against x.length / n when given. */
@@ -259,6 +271,11 @@ function requireElements(count: number, what: string, argument: string): void {
   }
 }
 
+/** The `stderr` option of a backward pass: absent → false; anything but a boolean is refused. */
+function stderrOption(o: Readonly<Record<string, unknown>>, argument: string): boolean {
+  return o.stderr === undefined ? false : requireBoolean(o.stderr, `${argument}.stderr`);
+}
+
 function control(o: CallOptions): RunControl {
   return { signal: o.signal, onProgress: o.onProgress };
 }
@@ -385,29 +402,47 @@ export class Smoothed {
   }
 
   /** vᵀJ for every batch element: v is B×m, the result B×n. Regenerates the forward samples. */
-  async vjp(v: Float32Array, options?: CallOptions): Promise<Float32Array> {
+  vjp(v: Float32Array, options: WithStderrOption): Promise<VjpWithStderr>;
+  vjp(v: Float32Array, options?: WithoutStderrOption): Promise<Float32Array>;
+  vjp(v: Float32Array, options?: BackwardOptions): Promise<Float32Array | VjpWithStderr>;
+  async vjp(v: Float32Array, options?: BackwardOptions): Promise<Float32Array | VjpWithStderr> {
     return runAsync(this.vjpTask(v, options));
   }
   /** vjp() on this thread (blocks the event loop; see Smoother.forwardSync). */
-  vjpSync(v: Float32Array, options?: CallOptions): Float32Array {
+  vjpSync(v: Float32Array, options: WithStderrOption): VjpWithStderr;
+  vjpSync(v: Float32Array, options?: WithoutStderrOption): Float32Array;
+  vjpSync(v: Float32Array, options?: BackwardOptions): Float32Array | VjpWithStderr;
+  vjpSync(v: Float32Array, options?: BackwardOptions): Float32Array | VjpWithStderr {
     return runSync(this.vjpTask(v, options), 'vjpSync');
   }
 
   /** The smoothed Jacobian, B×m×n row-major. Memory O(B·m·n); prefer vjp for training. */
-  async jacobian(options?: CallOptions): Promise<Float32Array> {
+  jacobian(options: WithStderrOption): Promise<JacobianWithStderr>;
+  jacobian(options?: WithoutStderrOption): Promise<Float32Array>;
+  jacobian(options?: BackwardOptions): Promise<Float32Array | JacobianWithStderr>;
+  async jacobian(options?: BackwardOptions): Promise<Float32Array | JacobianWithStderr> {
     return runAsync(this.jacobianTask(options));
   }
   /** jacobian() on this thread (blocks the event loop). */
-  jacobianSync(options?: CallOptions): Float32Array {
+  jacobianSync(options: WithStderrOption): JacobianWithStderr;
+  jacobianSync(options?: WithoutStderrOption): Float32Array;
+  jacobianSync(options?: BackwardOptions): Float32Array | JacobianWithStderr;
+  jacobianSync(options?: BackwardOptions): Float32Array | JacobianWithStderr {
     return runSync(this.jacobianTask(options), 'jacobianSync');
   }
 
   /** J·t (forward mode): t is B×n, the result B×m. */
-  async jvp(t: Float32Array, options?: CallOptions): Promise<Float32Array> {
+  jvp(t: Float32Array, options: WithStderrOption): Promise<JvpWithStderr>;
+  jvp(t: Float32Array, options?: WithoutStderrOption): Promise<Float32Array>;
+  jvp(t: Float32Array, options?: BackwardOptions): Promise<Float32Array | JvpWithStderr>;
+  async jvp(t: Float32Array, options?: BackwardOptions): Promise<Float32Array | JvpWithStderr> {
     return runAsync(this.jvpTask(t, options));
   }
   /** jvp() on this thread (blocks the event loop). */
-  jvpSync(t: Float32Array, options?: CallOptions): Float32Array {
+  jvpSync(t: Float32Array, options: WithStderrOption): JvpWithStderr;
+  jvpSync(t: Float32Array, options?: WithoutStderrOption): Float32Array;
+  jvpSync(t: Float32Array, options?: BackwardOptions): Float32Array | JvpWithStderr;
+  jvpSync(t: Float32Array, options?: BackwardOptions): Float32Array | JvpWithStderr {
     return runSync(this.jvpTask(t, options), 'jvpSync');
   }
 
@@ -415,50 +450,85 @@ export class Smoothed {
    * Gradient of ⟨v, value⟩ with respect to the noise scale: B numbers for a scalar γ, B×n for a diagonal
    * scale, B×n×n for a matrix L.
    */
-  async scaleGradient(v: Float32Array, options?: CallOptions): Promise<Float32Array> {
+  scaleGradient(v: Float32Array, options: WithStderrOption): Promise<ScaleGradientWithStderr>;
+  scaleGradient(v: Float32Array, options?: WithoutStderrOption): Promise<Float32Array>;
+  scaleGradient(v: Float32Array, options?: BackwardOptions): Promise<Float32Array | ScaleGradientWithStderr>;
+  async scaleGradient(v: Float32Array, options?: BackwardOptions): Promise<Float32Array | ScaleGradientWithStderr> {
     return runAsync(this.scaleGradientTask(v, options));
   }
   /** scaleGradient() on this thread (blocks the event loop). */
-  scaleGradientSync(v: Float32Array, options?: CallOptions): Float32Array {
+  scaleGradientSync(v: Float32Array, options: WithStderrOption): ScaleGradientWithStderr;
+  scaleGradientSync(v: Float32Array, options?: WithoutStderrOption): Float32Array;
+  scaleGradientSync(v: Float32Array, options?: BackwardOptions): Float32Array | ScaleGradientWithStderr;
+  scaleGradientSync(v: Float32Array, options?: BackwardOptions): Float32Array | ScaleGradientWithStderr {
     return runSync(this.scaleGradientTask(v, options), 'scaleGradientSync');
   }
 
-  private *vjpTask(v: Float32Array, options: CallOptions | undefined): Task<Float32Array> {
+  private *vjpTask(v: Float32Array, options: BackwardOptions | undefined): Task<Float32Array | VjpWithStderr> {
     const problems = new ProblemCollector();
-    const o = validateControl(options, 'vjp options', problems);
+    const o = validateControl(options, 'vjp options', problems, ['stderr']);
+    const wantStderr = problems.check(() => stderrOption(o, 'vjp options'));
     const { m, n } = this.plan;
     const vs = problems.check(() => requireFiniteVector(v, this.batch * m, 'v', `B×m = ${this.batch}×${m}`));
     problems.check(() => requireElements(this.batch * n, `the vjp (B×n = ${this.batch}×${n})`, 'v'));
     problems.throwIfAny();
+    if (wantStderr) {
+      const r = yield* combineRoundsWithStderr(this.rounds, this.batch, n, (round, se) => this.stderrImpl.vjp(this.plan, round.state, gatherRows(vs!, round, m), control(o), se));
+      return { gradient: r.estimate, stderr: r.stderr };
+    }
     return yield* combineRounds(this.rounds, this.batch, n, (r) => this.impl.vjp(this.plan, r.state, gatherRows(vs!, r, m), control(o)));
   }
 
-  private *jacobianTask(options: CallOptions | undefined): Task<Float32Array> {
+  private *jacobianTask(options: BackwardOptions | undefined): Task<Float32Array | JacobianWithStderr> {
     const problems = new ProblemCollector();
-    const o = validateControl(options, 'jacobian options', problems);
+    const o = validateControl(options, 'jacobian options', problems, ['stderr']);
+    const wantStderr = problems.check(() => stderrOption(o, 'jacobian options'));
     const { m, n } = this.plan;
     problems.check(() => requireElements(this.batch * m * n, `the Jacobian (B×m×n = ${this.batch}×${m}×${n})`, 'jacobian'));
     problems.throwIfAny();
+    if (wantStderr) {
+      const r = yield* combineRoundsWithStderr(this.rounds, this.batch, m * n, (round, se) => this.stderrImpl.jacobian(this.plan, round.state, control(o), se));
+      return { jacobian: r.estimate, stderr: r.stderr };
+    }
     return yield* combineRounds(this.rounds, this.batch, m * n, (r) => this.impl.jacobian(this.plan, r.state, control(o)));
   }
 
-  private *jvpTask(t: Float32Array, options: CallOptions | undefined): Task<Float32Array> {
+  private *jvpTask(t: Float32Array, options: BackwardOptions | undefined): Task<Float32Array | JvpWithStderr> {
     const problems = new ProblemCollector();
-    const o = validateControl(options, 'jvp options', problems);
+    const o = validateControl(options, 'jvp options', problems, ['stderr']);
+    const wantStderr = problems.check(() => stderrOption(o, 'jvp options'));
     const { m, n } = this.plan;
     const ts = problems.check(() => requireFiniteVector(t, this.batch * n, 't', `B×n = ${this.batch}×${n}`));
     problems.throwIfAny();
+    if (wantStderr) {
+      const r = yield* combineRoundsWithStderr(this.rounds, this.batch, m, (round, se) => this.stderrImpl.jvp(this.plan, round.state, gatherRows(ts!, round, n), control(o), se));
+      return { jvp: r.estimate, stderr: r.stderr };
+    }
     return yield* combineRounds(this.rounds, this.batch, m, (r) => this.impl.jvp(this.plan, r.state, gatherRows(ts!, r, n), control(o)));
   }
 
-  private *scaleGradientTask(v: Float32Array, options: CallOptions | undefined): Task<Float32Array> {
+  private *scaleGradientTask(v: Float32Array, options: BackwardOptions | undefined): Task<Float32Array | ScaleGradientWithStderr> {
     const problems = new ProblemCollector();
-    const o = validateControl(options, 'scaleGradient options', problems);
+    const o = validateControl(options, 'scaleGradient options', problems, ['stderr']);
+    const wantStderr = problems.check(() => stderrOption(o, 'scaleGradient options'));
     const m = this.plan.m;
     const vs = problems.check(() => requireFiniteVector(v, this.batch * m, 'v', `B×m = ${this.batch}×${m}`));
     problems.check(() => requireElements(this.batch * this.scaleGradientSize, `the scale gradient (B×${this.scaleGradientSize})`, 'v'));
     problems.throwIfAny();
+    if (wantStderr) {
+      const r = yield* combineRoundsWithStderr(this.rounds, this.batch, this.scaleGradientSize, (round, se) => this.stderrImpl.scaleGradient(this.plan, round.state, gatherRows(vs!, round, m), control(o), se));
+      return { scaleGradient: r.estimate, stderr: r.stderr };
+    }
     return yield* combineRounds(this.rounds, this.batch, this.scaleGradientSize, (r) => this.impl.scaleGradient(this.plan, r.state, gatherRows(vs!, r, m), control(o)));
+  }
+
+  /**
+   * The engine that computes an estimate with its standard error: this backend when it accumulates the second
+   * moments, else the js reference engine on the same samples (same seed and uniforms, so the same estimate to
+   * the parity tolerance; README "Standard errors of the gradients").
+   */
+  private get stderrImpl(): Backend {
+    return this.impl.stderrSupport ? this.impl : jsBackend;
   }
 
   /** Size of one batch element's scale gradient (1, n or n×n). */

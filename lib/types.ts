@@ -49,3 +49,24 @@ export interface BlackBox {
 export interface LinearMaximizer {
   statistic(output: Float32Array, out: Float32Array): void;
 }
+
+/** `vjp(v, { stderr: true })`: the VJP (B×n) and the standard error of each entry, from the same samples. */
+export interface VjpWithStderr {
+  readonly gradient: Float32Array;
+  readonly stderr: Float32Array;
+}
+/** `jacobian({ stderr: true })`: B×m×n and the standard error of each entry. */
+export interface JacobianWithStderr {
+  readonly jacobian: Float32Array;
+  readonly stderr: Float32Array;
+}
+/** `jvp(t, { stderr: true })`: B×m and the standard error of each entry. */
+export interface JvpWithStderr {
+  readonly jvp: Float32Array;
+  readonly stderr: Float32Array;
+}
+/** `scaleGradient(v, { stderr: true })`: B, B×n or B×n×n and the standard error of each entry. */
+export interface ScaleGradientWithStderr {
+  readonly scaleGradient: Float32Array;
+  readonly stderr: Float32Array;
+}

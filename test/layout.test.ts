@@ -21,10 +21,10 @@ const INDEX_VALUES = [
 const TFJS_VALUES = ['fenchelYoungLossOp', 'smoothedLossOp', 'smoothedOp', 'smoothedScaleOp'];
 // The type-only exports (interfaces and type aliases), sorted.
 const INDEX_TYPES = [
-  'AlgorithmResult', 'BackendInfo', 'BackendName', 'BlackBox', 'CallOptions', 'CovariateName', 'CustomDistribution', 'Distribution',
-  'DistributionName', 'ErrorCode', 'FenchelYoungResult', 'ForwardOptions', 'FromFunctionOptions', 'LinearMaximizer', 'LossResult',
+  'AlgorithmResult', 'BackendInfo', 'BackendName', 'BackwardOptions', 'BlackBox', 'CallOptions', 'CovariateName', 'CustomDistribution', 'Distribution',
+  'DistributionName', 'ErrorCode', 'FenchelYoungResult', 'ForwardOptions', 'FromFunctionOptions', 'JacobianWithStderr', 'JvpWithStderr', 'LinearMaximizer', 'LossResult',
   'PerturbedMaxResult', 'PrecisionOptions', 'PrecisionReport', 'Progress', 'RowFunction', 'RowResult', 'RowsInput', 'SamplerName',
-  'ScaleOption', 'SmoothOptions',
+  'ScaleGradientWithStderr', 'ScaleOption', 'SmoothOptions', 'VjpWithStderr',
 ];
 const TFJS_TYPES = ['FenchelYoungLossOp', 'RowLoss', 'SmoothedLossOp', 'SmoothedOp', 'SmoothedOpOptions', 'SmoothedScaleOp'];
 

@@ -46,3 +46,13 @@ test('README Fenchel–Young example runs: F within 5 s.e. of its closed form, g
   grad.forEach((v, j) => t.true(Math.abs(v - truth[j]) <= 0.035, `gradient ${j}: ${v} vs ${truth[j]}`));
   t.regex(stdout, /top2 F [-\d.]+ gradient/);
 });
+
+test('README standard-error example runs: each Jacobian diagonal within 5 printed standard errors of p − p²', async (t) => {
+  const stdout = await runBlock(/### Standard errors of the gradients/, '.readme-stderr.mjs');
+  const rows = [...stdout.matchAll(/= ([-\d.]+) ± ([\d.]+) \(exact ([-\d.]+)\)/g)];
+  t.is(rows.length, 3, stdout);
+  for (const [line, est, se, exact] of rows) {
+    t.true(Number(se) > 0, line);
+    t.true(Math.abs(Number(est) - Number(exact)) <= 5 * Number(se) + 1e-4, line);
+  }
+});

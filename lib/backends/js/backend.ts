@@ -2,7 +2,7 @@
  * The js backend: the reference implementation of every estimate (docs/method.md §1, §3). Each method
  * streams the same samples (same seed) through streamSamples and feeds one accumulator per batch element.
  */
-import { CrossSums, MomentSums } from '../../accumulate.js';
+import { CrossSums, MomentSums, SquareSums } from '../../accumulate.js';
 import type { Backend, ForwardState, Plan, RunControl } from '../../plan.js';
 import {
   applyInverseLeft,
@@ -42,6 +42,7 @@ function projectFx(plan: Plan, state: ForwardState, v: Float32Array, b: number):
 
 export const jsBackend: Backend = {
   name: 'js',
+  stderrSupport: true,
 
   *forward(plan, x, batch, seed, control) {
     const value = new Float32Array(batch * plan.m);
@@ -58,54 +59,76 @@ export const jsBackend: Backend = {
     return { value, stderr, fx };
   },
 
-  *vjp(plan, state, v, control) {
+  *vjp(plan, state, v, control, stderr) {
     const { n, m } = plan;
     const out = new Float64Array(state.batch * n);
     const g = new Float64Array(plan.chunkSize);
     const mean = new Float64Array(n);
+    const w = new Float64Array(n);
     let sums = new CrossSums(1, n);
+    let squares = stderr && new SquareSums(1, n);
     yield* streamSamples(plan, state.x, state.batch, state.seed, 'vjp', control, {
-      begin: () => (sums = new CrossSums(1, n)),
+      begin: () => {
+        sums = new CrossSums(1, n);
+        squares = stderr && new SquareSums(1, n);
+      },
       chunk: (b, count, _eps, score, outputs) => {
         project(v, b, m, outputs, count, g);
         for (let i = 0; i < count; i++) sums.add(g, i, score, i * n);
+        for (let i = 0; squares && i < count; i++) {
+          applyInverseRight(plan.scale, score, i * n, w, 0); // the per-sample statistic after the final map
+          squares.add(g, i, w, 0);
+        }
       },
       end: (b) => {
         sums.finish(plan.covariate, projectFx(plan, state, v, b), mean);
         applyInverseRight(plan.scale, mean, 0, out, b * n);
+        squares?.finish(plan.covariate, projectFx(plan, state, v, b), stderr!, b * n);
       },
     });
     return Float32Array.from(out);
   },
 
-  *jacobian(plan, state, control) {
+  *jacobian(plan, state, control, stderr) {
     const { n, m } = plan;
     const out = new Float64Array(state.batch * m * n);
     const mean = new Float64Array(m * n);
+    const w = new Float64Array(n);
     let sums = new CrossSums(m, n);
+    let squares = stderr && new SquareSums(m, n);
     yield* streamSamples(plan, state.x, state.batch, state.seed, 'jacobian', control, {
-      begin: () => (sums = new CrossSums(m, n)),
+      begin: () => {
+        sums = new CrossSums(m, n);
+        squares = stderr && new SquareSums(m, n);
+      },
       chunk: (_b, count, _eps, score, outputs) => {
         for (let i = 0; i < count; i++) sums.add(outputs, i * m, score, i * n);
+        for (let i = 0; squares && i < count; i++) {
+          applyInverseRight(plan.scale, score, i * n, w, 0);
+          squares.add(outputs, i * m, w, 0);
+        }
       },
       end: (b) => {
         sums.finish(plan.covariate, state.fx?.subarray(b * m, (b + 1) * m), mean);
         for (let r = 0; r < m; r++) applyInverseRight(plan.scale, mean, r * n, out, (b * m + r) * n);
+        squares?.finish(plan.covariate, state.fx?.subarray(b * m, (b + 1) * m), stderr!, b * m * n);
       },
     });
     return Float32Array.from(out);
   },
 
-  *jvp(plan, state, t, control) {
+  *jvp(plan, state, t, control, stderr) {
     const { n, m } = plan;
     const out = new Float32Array(state.batch * m);
     const direction = new Float64Array(n);
     const h = new Float64Array(plan.chunkSize);
     const mean = new Float64Array(m);
     let sums = new CrossSums(m, 1);
+    let squares = stderr && new SquareSums(m, 1);
     yield* streamSamples(plan, state.x, state.batch, state.seed, 'jvp', control, {
       begin: (b) => {
         sums = new CrossSums(m, 1);
+        squares = stderr && new SquareSums(m, 1);
         applyInverseLeft(plan.scale, t, b * n, direction);
       },
       chunk: (_b, count, _eps, score, outputs) => {
@@ -115,16 +138,18 @@ export const jsBackend: Backend = {
           h[i] = acc;
         }
         for (let i = 0; i < count; i++) sums.add(outputs, i * m, h, i);
+        if (squares) for (let i = 0; i < count; i++) squares.add(outputs, i * m, h, i);
       },
       end: (b) => {
         sums.finish(plan.covariate, state.fx?.subarray(b * m, (b + 1) * m), mean);
         out.set(mean, b * m);
+        squares?.finish(plan.covariate, state.fx?.subarray(b * m, (b + 1) * m), stderr!, b * m);
       },
     });
     return out;
   },
 
-  *scaleGradient(plan, state, v, control) {
+  *scaleGradient(plan, state, v, control, stderr) {
     const { n, m, scale } = plan;
     const q = scaleStatisticSize(scale);
     const size = scaleGradientSize(scale);
@@ -132,19 +157,29 @@ export const jsBackend: Backend = {
     const g = new Float64Array(plan.chunkSize);
     const h = new Float64Array(q);
     const mean = new Float64Array(q);
+    const w = new Float64Array(size);
     let sums = new CrossSums(1, q);
+    let squares = stderr && new SquareSums(1, size);
     yield* streamSamples(plan, state.x, state.batch, state.seed, 'scaleGradient', control, {
-      begin: () => (sums = new CrossSums(1, q)),
+      begin: () => {
+        sums = new CrossSums(1, q);
+        squares = stderr && new SquareSums(1, size);
+      },
       chunk: (b, count, eps, score, outputs) => {
         project(v, b, m, outputs, count, g);
         for (let i = 0; i < count; i++) {
           scaleStatistic(scale, score, eps, i * n, h);
           sums.add(g, i, h, 0);
+          if (squares) {
+            finishScaleGradient(scale, h, w, 0); // linear in h: the per-sample term of the final gradient
+            squares.add(g, i, w, 0);
+          }
         }
       },
       end: (b) => {
         sums.finish(plan.covariate, projectFx(plan, state, v, b), mean);
         finishScaleGradient(scale, mean, out, b * size);
+        squares?.finish(plan.covariate, projectFx(plan, state, v, b), stderr!, b * size);
       },
     });
     return out;
