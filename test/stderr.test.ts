@@ -101,6 +101,23 @@ for (const covariate of ['none', 'fx', 'loo'] as CovariateName[]) {
   });
 }
 
+
+/** The box Σ_j z_j² (one output): its smoothed gradients have closed forms. */
+function sumOfSquares(n: number): BlackBox {
+  return {
+    name: 'sum of squares',
+    inputSize: n,
+    outputSize: 1,
+    evaluate(inputs, count, out) {
+      for (let i = 0; i < count; i++) {
+        let acc = 0;
+        for (let j = 0; j < n; j++) acc += inputs[i * n + j] ** 2;
+        out[i] = acc;
+      }
+    },
+  };
+}
+
 test('without the option every result is the plain array, bit for bit the estimate returned with it', async (t) => {
   const s = smooth(recordingBox(), { scale: new Float32Array([0.4, 0.9]), samples: 256, seed: 5, backend: 'js' });
   const smoothed = await s.forward([[0.1, 0.2], [1, -1]]);
@@ -185,18 +202,7 @@ test('coverage: Gaussian quadratic box, vjp = 2x·v, jvp = 2x·t, ∂/∂γ = 2n
   const n = 3;
   const gamma = 0.4;
   const x = [0.5, -1, 0.2];
-  const square: BlackBox = {
-    name: 'sum of squares',
-    inputSize: n,
-    outputSize: 1,
-    evaluate(inputs, count, out) {
-      for (let i = 0; i < count; i++) {
-        let acc = 0;
-        for (let j = 0; j < n; j++) acc += inputs[i * n + j] ** 2;
-        out[i] = acc;
-      }
-    },
-  };
+  const square = sumOfSquares(n);
   const tangent = new Float32Array([1, 0.5, -2]);
   for (const covariate of ['none', 'fx', 'loo'] as CovariateName[]) {
     const vjps = [];
@@ -316,14 +322,7 @@ test('quasi-random sampling (rqmc-sobol): the i.i.d. figure is an indicator, her
   // A smooth box: scrambled Sobol points beat the i.i.d. rate, so √(Var/S) overstates the error (README, docs/method.md §3).
   const n = 3;
   const x = [0.5, -1, 0.2];
-  const square: BlackBox = {
-    name: 'sum of squares',
-    inputSize: n,
-    outputSize: 1,
-    evaluate(inputs, count, out) {
-      for (let i = 0; i < count; i++) out[i] = inputs[i * n] ** 2 + inputs[i * n + 1] ** 2 + inputs[i * n + 2] ** 2;
-    },
-  };
+  const square = sumOfSquares(n);
   let squaredError = 0;
   let stderrSum = 0;
   let count = 0;
