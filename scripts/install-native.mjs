@@ -27,7 +27,7 @@ if (process.env.STOCHASTIC_SMOOTHING_SKIP_NATIVE === '1') {
 
 /** The prebuilt cpu addon, when one is installed and loads here (the loader's own candidate list). */
 async function usablePrebuilt() {
-  const loader = join(root, 'dist', 'native', 'addon.js');
+  const loader = join(root, 'dist', 'backends', 'native', 'addon.js');
   if (!existsSync(loader)) return undefined;
   const { addonCandidates } = await import(pathToFileURL(loader).href);
   for (const { path, source } of addonCandidates('stochastic_smoothing_cpu.node')) {

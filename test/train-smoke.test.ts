@@ -17,7 +17,7 @@ import { terrainBatch } from '../lib/train/terrain.js';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
-const cli = join(root, 'dist', 'cli.js');
+const cli = join(root, 'dist', 'cli', 'bin.js');
 
 interface Results {
   options: { model: string; tfBackend: string };
