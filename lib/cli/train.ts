@@ -70,6 +70,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       backend: { type: 'string', default: 'auto' },
       'tf-backend': { type: 'string', default: 'auto' },
       seeds: { type: 'string' },
+      'set-size': { type: 'string' },
       model: { type: 'string', default: 'dense' },
       seed: { type: 'string' },
       out: { type: 'string' },
@@ -106,6 +107,11 @@ export async function trainCommand(args: string[]): Promise<number> {
     evalEvery: intFlag('--eval-every', values['eval-every'], d.evalEvery),
     testSize: intFlag('--test-size', values['test-size'], d.testSize),
   };
+  if (values['set-size'] !== undefined) {
+    if (demo !== 'ranking') throw new SmoothingError('ERR_INVALID_ARGUMENT', '--set-size is a ranking option (the paths demo has no sets).', { argument: '--set-size', value: values['set-size'], fix: 'drop --set-size, or run `train ranking`' });
+    const { SET_SIZE, SET_SIZE_RANGE } = await import('../train/ranking.js');
+    options.setSize = intFlag('--set-size', values['set-size'], SET_SIZE, SET_SIZE_RANGE[0], SET_SIZE_RANGE[1]);
+  }
   if (options.methods.length === 0) {
     throw new SmoothingError('ERR_INVALID_ARGUMENT', '--methods names no method.', { argument: '--methods', value: values.methods, fix: `for example --methods ${[...d.smoothing, ...d.baselines].join(',')}` });
   }
@@ -151,11 +157,12 @@ export async function trainCommand(args: string[]): Promise<number> {
     }
     const results = seedRuns[0].results;
     bar.stop();
-    const title = demo === 'ranking' ? '4-digit MNIST ranking (n = 5)' : '12×12 terrain shortest paths';
+    const setSize = options.setSize ?? 5;
+    const title = demo === 'ranking' ? `4-digit MNIST ranking (n = ${setSize})` : '12×12 terrain shortest paths';
     const n = options.testSize;
     const metrics =
       demo === 'ranking'
-        ? [{ key: 'exact', title: 'exact match', trials: n }, { key: 'elementwise', title: 'element-wise', trials: 5 * n }]
+        ? [{ key: 'exact', title: 'exact match', trials: n }, { key: 'elementwise', title: 'element-wise', trials: setSize * n }]
         : [{ key: 'optimal', title: 'optimal paths', trials: n }, { key: 'exact', title: 'exact path', trials: n }];
     console.log(await writeTrainReport(out, { demo, title, metrics, options, results, seconds: (Date.now() - t0) / 1000, ...(seedCount > 1 ? { seedRuns } : {}) }));
     if (controller.signal.aborted) {

@@ -22,6 +22,8 @@ export interface TrainOptions {
   learningRate: number;
   /** Method ids, e.g. ['laplace-loo', 'gaussian-none', 'neuralsort']. */
   methods: string[];
+  /** Ranking only: numbers per set (the paper's n; default 5). */
+  setSize?: number;
   backend: 'auto' | BackendName;
   /** The model size (--model; default dense). */
   model?: Architecture;
@@ -56,6 +58,8 @@ export interface MethodResult {
   completed: boolean;
   /** Where the training steps' time went (evaluation excluded). */
   timing?: StepTiming;
+  /** Methods that learn the noise scale ('…-learned'): γ after the last step (it starts at the run's --scale). */
+  learnedScale?: number;
 }
 
 /** Wall time of the training steps (the first one excluded when there are more), and the part of it inside the method's non-tfjs op (the smoothed op, or the baseline's solver). */
@@ -71,21 +75,49 @@ export interface StepTiming {
 export interface SmoothingMethod {
   distribution: DistributionName;
   covariate: CovariateName;
+  /** '<distribution>-<covariate>-learned': the scale γ is a trained parameter (log γ, through smoothedScaleOp). */
+  learnScale: boolean;
 }
 
 const COVARIATES: readonly CovariateName[] = ['none', 'fx', 'loo'];
 
-/** '<distribution>-<covariate>' (e.g. 'laplace-loo'), or undefined when the id is not of that form. */
+/**
+ * '<distribution>-<covariate>' (e.g. 'laplace-loo'), optionally with '-learned' (the scale trained too), or
+ * undefined when the id is not of that form.
+ */
 export function parseSmoothing(id: string): SmoothingMethod | undefined {
   const [distribution, covariate, ...rest] = id.split('-');
-  if (rest.length > 0 || !DISTRIBUTION_NAMES.includes(distribution as DistributionName) || !COVARIATES.includes(covariate as CovariateName)) return undefined;
-  return { distribution: distribution as DistributionName, covariate: covariate as CovariateName };
+  const learnScale = rest.length === 1 && rest[0] === 'learned';
+  if ((rest.length > 0 && !learnScale) || !DISTRIBUTION_NAMES.includes(distribution as DistributionName) || !COVARIATES.includes(covariate as CovariateName)) return undefined;
+  return { distribution: distribution as DistributionName, covariate: covariate as CovariateName, learnScale };
 }
 
-/** 'Laplace + LOO, 256 samples': how a smoothing method is named in the tables and charts. */
+/** 'Laplace + LOO, 256 samples' (', γ learned' when it is): how a smoothing method is named in the tables and charts. */
 export function smoothingLabel(m: SmoothingMethod, samples: number): string {
   const name = m.distribution[0].toUpperCase() + m.distribution.slice(1);
-  return `${name} + ${m.covariate === 'none' ? 'no covariate' : m.covariate.toUpperCase()}, ${samples} samples`;
+  return `${name} + ${m.covariate === 'none' ? 'no covariate' : m.covariate.toUpperCase()}, ${samples} samples${m.learnScale ? ', γ learned' : ''}`;
+}
+
+/**
+ * The trained noise scale of a '…-learned' method: log γ as a tfjs variable (γ = exp(log γ) stays positive and the
+ * optimizer's steps are relative), starting at the run's --scale. The optimizer finds it among the trainable
+ * variables like the model's weights; the smoothed op's scale gradient (smoothedScaleOp) is its gradient.
+ */
+export class LearnedScale {
+  readonly logScale: tf.Variable;
+  constructor(initial: number) {
+    this.logScale = tf.variable(tf.scalar(Math.log(initial)), true);
+  }
+  /** γ as a scalar tensor, differentiable in logScale (call inside the optimizer's loss). */
+  tensor(): tf.Scalar {
+    return tf.exp(this.logScale) as tf.Scalar;
+  }
+  get value(): number {
+    return Math.exp(this.logScale.dataSync()[0]);
+  }
+  dispose(): void {
+    if (!this.logScale.isDisposed) this.logScale.dispose();
+  }
 }
 
 export function unknownMethod(id: string, known: string): SmoothingError {
@@ -116,6 +148,8 @@ export interface PreparedMethod {
   backend?: string;
   /** Times the method's op (./timing.ts); absent for methods made of tfjs ops only. */
   watch?: StopWatch;
+  /** The trained scale of a '…-learned' method (reported, then disposed, after its training). */
+  learned?: LearnedScale;
 }
 
 export interface DemoSpec<M extends PreparedMethod> {
@@ -152,13 +186,15 @@ export async function runMethods<M extends PreparedMethod>(options: TrainOptions
         evaluate: () => demo.evaluate(model),
         watch: method.watch,
       });
-      results.push({ ...result, backend: method.backend });
+      results.push({ ...result, backend: method.backend, ...(method.learned ? { learnedScale: method.learned.value } : {}) });
       if (!result.completed) break; // Ctrl-C: report what is done
     } finally {
       optimizer.dispose();
       disposeModel(model);
     }
   }
+  // Also the learned scales of methods that Ctrl-C kept from starting.
+  for (const method of demo.methods) method.learned?.dispose();
   return results;
 }
 

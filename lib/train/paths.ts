@@ -10,9 +10,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { blackboxes } from '../blackboxes/index.js';
 import { smooth } from '../smooth.js';
-import { smoothedLossOp, smoothedOp } from '../tfjs.js';
+import { smoothedLossOp, smoothedOp, smoothedScaleOp } from '../tfjs.js';
 import { blackboxDifferentiation } from './baselines.js';
-import { parseSmoothing, runMethods, smoothingLabel, takeLoss, unknownMethod, type MethodResult, type TrainOptions } from './loop.js';
+import { LearnedScale, parseSmoothing, runMethods, smoothingLabel, takeLoss, unknownMethod, type MethodResult, type TrainOptions } from './loop.js';
 import { cellCoster, predictCosts, type Model } from './model.js';
 import { createRng, type Rng } from './rng.js';
 import { StopWatch, timedSmoother } from './timing.js';
@@ -24,7 +24,7 @@ export const PATCH = 4;
 const CELLS = ROWS * COLS;
 /** λ of blackbox differentiation (the value Vlastelica et al. use for their shortest-path experiments). */
 export const BLACKBOX_LAMBDA = 20;
-export const PATH_METHODS = 'blackbox, algorithm-<distribution>-<covariate> or loss-<distribution>-<covariate> (e.g. algorithm-logistic-loo)';
+export const PATH_METHODS = 'blackbox, algorithm-<distribution>-<covariate>[-learned] or loss-<distribution>-<covariate> (e.g. algorithm-logistic-loo)';
 
 /** Training loss of one batch: predicted costs [B, 144] and true paths [B, 144] → a scalar. */
 type PathLoss = (costs: tf.Tensor2D, paths: tf.Tensor2D) => tf.Scalar;
@@ -35,7 +35,7 @@ function squaredError(y: Float32Array, t: Float32Array): number {
   return s / y.length;
 }
 
-function method(id: string, options: TrainOptions): { label: string; loss: PathLoss; backend?: string; watch: StopWatch } {
+function method(id: string, options: TrainOptions): { label: string; loss: PathLoss; backend?: string; watch: StopWatch; learned?: LearnedScale } {
   const watch = new StopWatch();
   if (id === 'blackbox') {
     const box = blackboxes.shortestPath(ROWS, COLS);
@@ -48,12 +48,18 @@ function method(id: string, options: TrainOptions): { label: string; loss: PathL
   }
   const [kind, ...rest] = id.split('-');
   const m = parseSmoothing(rest.join('-'));
-  if (!m || (kind !== 'algorithm' && kind !== 'loss')) throw unknownMethod(id, PATH_METHODS);
+  // A learned scale needs the scale gradient of the smoothed op (smoothedScaleOp): algorithm smoothing only.
+  if (!m || (kind !== 'algorithm' && kind !== 'loss') || (kind === 'loss' && m.learnScale)) throw unknownMethod(id, PATH_METHODS);
   const config = { distribution: m.distribution, covariate: m.covariate, scale: options.scale, samples: options.samples, sampler: options.sampler, backend: options.backend };
   const seed = options.seed * 1_000_003;
   const name = smoothingLabel(m, options.samples);
   if (kind === 'algorithm') {
     const smoother = smooth(blackboxes.shortestPath(ROWS, COLS), config);
+    if (m.learnScale) {
+      const learned = new LearnedScale(options.scale);
+      const op = smoothedScaleOp(timedSmoother(smoother, watch), { seed });
+      return { label: `algorithm smoothing: ${name}`, loss: (w, t) => tf.mean(tf.squaredDifference(op(w, learned.tensor()), t)) as tf.Scalar, backend: smoother.backendName, watch, learned };
+    }
     const op = smoothedOp(timedSmoother(smoother, watch), { seed });
     return { label: `algorithm smoothing: ${name}`, loss: (w, t) => tf.mean(tf.squaredDifference(op(w), t)) as tf.Scalar, backend: smoother.backendName, watch };
   }

@@ -58,7 +58,7 @@ const share = (p: number, trials: number) => `${(100 * p).toFixed(1)} ± ${(100 
 /** What each demo's held-out metrics mean (summary.md defines every figure it shows). */
 const DEFINITIONS: Record<string, Record<string, string>> = {
   ranking: {
-    exact: 'share of held-out sets whose predicted order (the ascending order of the model\'s scores) equals the true order of all 5 numbers',
+    exact: 'share of held-out sets whose predicted order (the ascending order of the model\'s scores) equals the true order of all n numbers of the set',
     elementwise: 'share of held-out numbers that the predicted order puts at their true position',
   },
   paths: {
@@ -128,7 +128,8 @@ export function summaryTable(report: TrainReport): string {
   const head = ['method', ...report.metrics.map((m) => m.title), 'final train loss', 'backend', 'ms/step (op share)', 'time'];
   const rows = report.results.map((r) => {
     const last = r.curve[r.curve.length - 1];
-    const label = r.completed ? r.label : `${r.label} (stopped at step ${last.step})`;
+    const learned = r.learnedScale === undefined ? r.label : `${r.label} (final γ = ${r.learnedScale.toPrecision(3)})`;
+    const label = r.completed ? learned : `${learned} (stopped at step ${last.step})`;
     const t = r.timing;
     const speed = t === undefined ? '–' : `${t.msPerStep.toFixed(1)} (${(100 * t.opShare).toFixed(1)} %)`;
     return [label, ...report.metrics.map((m) => share(r.final[m.key], m.trials)), last.loss.toFixed(4), r.backend ?? 'tfjs', speed, `${r.seconds.toFixed(0)} s`];
