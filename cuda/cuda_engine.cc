@@ -333,6 +333,13 @@ DeviceInfo device_info() {
 bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const std::atomic<bool>& aborted,
              const std::function<void(uint64_t)>& progress, std::string& error) {
   if (!check_builtin(plan, error)) return false;
+  // The output cache (native/engine/output_cache.h) is the cpu engine's: the JS side never passes it here (cuda
+  // backward passes of built-in boxes re-evaluate, README "Memory"). A job that carries one is refused rather than
+  // left unfilled.
+  if (in.cache_present) {
+    error = "the cuda engine keeps no output cache (job.cache must be absent)";
+    return false;
+  }
   if (const char* fault = std::getenv("STOCHASTIC_SMOOTHING_CUDA_FAULT")) {
     if (*fault != '\0') inject_fault(fault);
   }

@@ -3,6 +3,7 @@
  * the options (each read once) and frozen: nothing a caller does afterwards can change it.
  */
 import type { BuiltinSpec } from './blackboxes/spec.js';
+import type { OutputCache } from './output-cache.js';
 import type { Scale } from './scale.js';
 import type { Task } from './task.js';
 import type { BlackBox, CovariateName, CustomDistribution, Distribution, SamplerName } from './types.js';
@@ -28,6 +29,8 @@ export interface Plan {
   readonly chunkSize: number;
   /** Native worker threads (cpu backend), resolved once by smooth(); 0: all cores. */
   readonly threads: number;
+  /** Bytes of forward outputs kept for the backward passes (lib/output-cache.ts); 0: they re-evaluate the box. */
+  readonly outputCache: number;
 }
 
 export interface Progress {
@@ -49,12 +52,16 @@ export interface ForwardState {
   readonly batch: number;
   readonly seed: number;
   readonly fx?: Float64Array;
+  /** The forward pass's black-box outputs, when they fit plan.outputCache: the backward passes read them. */
+  readonly cache?: OutputCache;
 }
 
 export interface ForwardResult {
   readonly value: Float32Array;
   readonly stderr: Float32Array;
   readonly fx?: Float64Array;
+  /** The outputs the forward pass kept (lib/output-cache.ts), handed to the backward passes in ForwardState. */
+  readonly cache?: OutputCache;
 }
 
 /**

@@ -16,6 +16,7 @@ import { runAsync, runSync, type Task } from './task.js';
 import { resolveScale, scaleGradientSize, type ScaleOption } from './scale.js';
 import { jsBackend } from './backends/js/backend.js';
 import { combineRoundsWithStderr } from './stderr-rounds.js';
+import { DEFAULT_OUTPUT_CACHE } from './output-cache.js';
 import type { BackendName, BlackBox, CovariateName, CustomDistribution, DistributionName, JacobianWithStderr, JvpWithStderr, SamplerName, ScaleGradientWithStderr, VjpWithStderr } from './types.js';
 import {
   rejectUnknownKeys,
@@ -51,6 +52,13 @@ export interface SmoothOptions {
    * os.availableParallelism()). Default: STOCHASTIC_SMOOTHING_THREADS (same range), else all cores.
    */
   threads?: number;
+  /**
+   * Bytes of black-box outputs the forward pass keeps for the backward passes (README "Memory"): when B·S outputs
+   * fit (compactly: bits for 0/1 boxes, uint8/uint16 ranks, Float32 for user boxes), vjp / jacobian / jvp /
+   * scaleGradient regenerate only the noise and read the outputs instead of calling the box again; the results
+   * are bit-identical. 0 disables it; above the cap the backward passes re-evaluate. Default 64 MiB.
+   */
+  outputCache?: number;
 }
 
 /**
@@ -69,6 +77,8 @@ export const DEFAULTS = Object.freeze({
   covariate: 'loo' as CovariateName,
   seed: 0,
   backend: 'auto' as const,
+  /** 64 MiB: e.g. B = 64, S = 4096 ranks(100) (26 MB) or a user box with m ≤ 64 at B·S = 2^18. */
+  outputCache: DEFAULT_OUTPUT_CACHE,
 });
 
 export interface CallOptions {
@@ -99,7 +109,7 @@ export interface ForwardOptions extends CallOptions {
 }
 
 const COVARIATES: readonly CovariateName[] = ['none', 'fx', 'loo'];
-const OPTION_KEYS = ['distribution', 'scale', 'samples', 'sampler', 'antithetic', 'covariate', 'seed', 'backend', 'chunkSize', 'threads'] as const;
+const OPTION_KEYS = ['distribution', 'scale', 'samples', 'sampler', 'antithetic', 'covariate', 'seed', 'backend', 'chunkSize', 'threads', 'outputCache'] as const;
 
 /**
  * Options are read once, from own properties only (validate.ts snapshotOptions: a getter is called exactly
@@ -128,6 +138,7 @@ export function smooth(f: BlackBox, options: SmoothOptions): Smoother {
   const seed = problems.check(() => (opt.seed === undefined ? DEFAULTS.seed : requireSeed(opt.seed, 'options.seed')));
   const backendName = problems.check(() => (opt.backend === undefined ? DEFAULTS.backend : requireOneOf(opt.backend, ['auto', ...BACKEND_NAMES] as const, 'options.backend')));
   const chunkOption = problems.check(() => (opt.chunkSize === undefined ? undefined : requirePositiveInteger(opt.chunkSize, 'options.chunkSize')));
+  const outputCache = problems.check(() => (opt.outputCache === undefined ? DEFAULTS.outputCache : requireCacheBytes(opt.outputCache)));
   // The scale allocates n numbers: only once n is known to be within the limits.
   const scale = box === undefined || opt.scale === undefined ? undefined : problems.check(() => resolveScale(opt.scale, box.n, 'options.scale'));
 
@@ -161,9 +172,17 @@ export function smooth(f: BlackBox, options: SmoothOptions): Smoother {
   const chunkSize = Math.max(1, Math.min(chunkOption ?? defaultChunk(nn, m), samples!, Math.floor(MAX_CHUNK_ELEMENTS / (nn + m))));
   const plan: Plan = Object.freeze({
     f, name: box!.name, n: nn, m, spec: box!.spec, distribution: distribution!, builtinDistribution, scale: scale!, samples: samples!, sampler: sampler!,
-    antithetic: antithetic!, covariate: covariate!, chunkSize, threads: threads!,
+    antithetic: antithetic!, covariate: covariate!, chunkSize, threads: threads!, outputCache: outputCache!,
   });
   return new Smoother(plan, backend!, seed!);
+}
+
+/** options.outputCache: a byte count, a non-negative safe integer (0 turns the cache off). */
+function requireCacheBytes(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalid('options.outputCache', value, 'options.outputCache must be a non-negative safe integer number of bytes.', `pass a byte count such as ${DEFAULT_OUTPUT_CACHE} (64 MiB, the default), or 0 to re-evaluate the black box in every backward pass`);
+  }
+  return value;
 }
 
 /** A positive integer number at most `max` (a named limit of limits.ts). */
@@ -366,7 +385,7 @@ export class Smoother {
       return new Smoothed(this.plan, this.backend, r.rounds, rows, seed!, r.value, r.stderr, r.report);
     }
     const result = yield* this.backend.forward(this.plan, checkedX, rows, seed!, control(o));
-    return new Smoothed(this.plan, this.backend, [{ state: { x: checkedX, batch: rows, seed: seed!, fx: result.fx } }], rows, seed!, result.value, result.stderr);
+    return new Smoothed(this.plan, this.backend, [{ state: { x: checkedX, batch: rows, seed: seed!, fx: result.fx, cache: result.cache } }], rows, seed!, result.value, result.stderr);
   }
 }
 

@@ -154,6 +154,18 @@ inline ss::EnginePlan parse_plan(Napi::Env env, const std::string& entry, const 
   return p;
 }
 
+/** job.cache (an ArrayBuffer, or absent) and job.cacheFill: the output cache, used in place (see JobInput). */
+inline void parse_cache(const Reader& r, const Napi::Object& o, ss::JobInput& j) {
+  const Napi::Value v = o.Get("cache");
+  j.cache_fill = r.flag(o, "cacheFill");
+  if (v.IsUndefined() || v.IsNull()) return;
+  if (!v.IsArrayBuffer()) invalid(r.env, r.entry, "job.cache", "must be an ArrayBuffer or undefined, got " + type_name(v));
+  Napi::ArrayBuffer buf = v.As<Napi::ArrayBuffer>();
+  j.cache_present = true;
+  j.cache_length = buf.ByteLength();
+  j.cache_data = j.cache_length == 0 ? nullptr : static_cast<uint8_t*>(buf.Data());
+}
+
 /** The job; checked against the plan by the caller (validate_job / validate_stream need the call's context). */
 inline ss::JobInput parse_job(Napi::Env env, const std::string& entry, const Napi::Value& value) {
   Reader r{env, entry, "job"};
@@ -168,6 +180,7 @@ inline ss::JobInput parse_job(Napi::Env env, const std::string& entry, const Nap
   j.fx = r.array<double, Napi::Float64Array>(o, "fx", napi_float64_array, "Float64Array", true);
   const Napi::Value threads = o.Get("threads");
   j.threads = threads.IsUndefined() ? 0 : static_cast<unsigned>(r.integer(threads, "job.threads", 0, 4294967295.0));
+  parse_cache(r, o, j);
   return j;
 }
 
@@ -272,6 +285,8 @@ class JobWorker : public Napi::AsyncProgressWorker<uint64_t> {
     if (!progress.IsEmpty() && progress.IsFunction()) progress_ = Napi::Persistent(progress);
   }
   Napi::Promise Promise() const { return deferred_.Promise(); }
+  // Holds a JS value (the job's output-cache ArrayBuffer, used in place) until the worker is done.
+  void Keep(const Napi::Value& v) { kept_ = Napi::Persistent(v); }
 
   void Execute(const ExecutionProgress& progress) override {
     try {
@@ -335,6 +350,7 @@ class JobWorker : public Napi::AsyncProgressWorker<uint64_t> {
 
   Napi::FunctionReference progress_;
   Napi::ObjectReference callback_error_;
+  Napi::Reference<Napi::Value> kept_;
   std::string error_;
 };
 
@@ -347,7 +363,18 @@ Napi::Value start_job(const Napi::CallbackInfo& info, const char* entry, uint64_
   parse_fused(info, entry, mem_limit, plan, job);
   Napi::Function progress = info.Length() > 2 && info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
   auto flag = std::make_shared<AbortFlag>();
+  // The output cache is used in place by the worker thread: hold the very buffer that was checked (a getter
+  // returning another one now is refused, not trusted).
+  Napi::Value cache;
+  if (job.cache_present) {
+    cache = info[1].As<Napi::Object>().Get("cache");
+    if (!cache.IsArrayBuffer() || cache.As<Napi::ArrayBuffer>().ByteLength() != job.cache_length ||
+        static_cast<uint8_t*>(cache.As<Napi::ArrayBuffer>().Data()) != job.cache_data) {
+      invalid(env, entry, "job.cache", "changed while the job was read (a getter?): pass a plain ArrayBuffer");
+    }
+  }
   JobWorker* worker = make(env, std::move(plan), std::move(job), flag, progress);
+  if (!cache.IsEmpty()) worker->Keep(cache);
   Napi::Object handle = Napi::Object::New(env);
   handle.Set("promise", worker->Promise());
   handle.Set("abort", Napi::Function::New(env, [flag](const Napi::CallbackInfo&) { flag->aborted.store(true); }));

@@ -136,6 +136,24 @@ inline Problem memory_fits(const char* field, uint64_t bytes, uint64_t limit) {
 }
 
 /**
+ * The output cache of a fused job (output_cache.h): only with a built-in box, and exactly cache_bytes(box, B, S, m)
+ * long (overflow-checked), so that no sample's output can be written or read outside it.
+ */
+inline Problem validate_cache(const EnginePlan& p, const JobInput& j, bool fused) {
+  if (!j.cache_present) return fine();
+  if (!fused || !p.builtin) return bad("job.cache", "is given, but only run and runSync of a built-in box keep outputs natively (user boxes keep them in JS)");
+  if (j.cache_fill != (j.op == OP_FORWARD)) {
+    return bad("job.cacheFill", std::string("is ") + (j.cache_fill ? "true" : "false") + ": a forward job fills the cache, the other operations read it");
+  }
+  uint64_t need = 0;
+  if (!cache_bytes(p.box, j.batch, p.sampler.samples, p.m, need)) return bad("job.cache", "would need more bytes than 64-bit sizes can count");
+  if (j.cache_length != need) {
+    return bad("job.cache", "has byteLength " + num(j.cache_length) + ", expected " + (cache_format(p.box) == CACHE_BITS ? "batch·⌈samples·m/8⌉" : "batch·samples·m·width") + " = " + num(need));
+  }
+  return fine();
+}
+
+/**
  * A job against its plan (validate_plan first). `fused`: run/runSync (a built-in box evaluated natively);
  * otherwise a user-box stream, which needs fx from JS for the fx covariate of the backward operations.
  * `mem_limit`: bytes of host memory a call may need (0 = unchecked); `threads`: the threads it will use.
@@ -161,6 +179,7 @@ inline Problem validate_job(const EnginePlan& p, const JobInput& j, bool fused, 
   if (needs_fx || !j.fx.empty()) {
     if (auto e = exact_length("job.fx", j.fx.size(), Bm, "batch·m"); !e.ok()) return e;
   }
+  if (auto e = validate_cache(p, j, fused); !e.ok()) return e;
   return memory_fits("job", host_bytes(p, j, threads, rows), mem_limit);
 }
 

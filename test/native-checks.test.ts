@@ -122,6 +122,41 @@ for (const [name, addon] of addons) {
     checkBoth(t, a, argmaxPlan(), null, 'job');
   });
 
+  t0(`${name}: the output cache of a job is checked: an ArrayBuffer of exactly B·⌈S·m/8⌉ (bits) or B·S·m·width bytes`, (t) => {
+    const a = addon!;
+    const p = argmaxPlan(64); // argmax(3): bits, ⌈64·3/8⌉ = 24 bytes per input
+    checkBoth(t, a, p, job({ cache: new ArrayBuffer(23), cacheFill: true }), 'job.cache');
+    checkBoth(t, a, p, job({ cache: new ArrayBuffer(25), cacheFill: true }), 'job.cache');
+    checkBoth(t, a, p, job({ batch: 2, x: new Float32Array(6), cache: new ArrayBuffer(24), cacheFill: true }), 'job.cache');
+    checkBoth(t, a, p, job({ cache: new ArrayBuffer(0), cacheFill: true }), 'job.cache');
+    checkBoth(t, a, p, job({ cache: new Uint8Array(24) as unknown as ArrayBuffer, cacheFill: true }), 'job.cache');
+    checkBoth(t, a, p, job({ cache: 24 as unknown as ArrayBuffer, cacheFill: true }), 'job.cache');
+    checkBoth(t, a, p, job({ cache: new ArrayBuffer(24), cacheFill: 1 as unknown as boolean }), 'job.cacheFill');
+    // A forward fills, the others read: the other way round is refused.
+    checkBoth(t, a, p, job({ cache: new ArrayBuffer(24) }), 'job.cacheFill');
+    checkBoth(t, a, p, job({ op: 2, cache: new ArrayBuffer(24), cacheFill: true }), 'job.cacheFill');
+    // ranks(300): uint16, 64·300·2 bytes per input (the overflow of B·S·m·width is a ctest: checks_test.cc).
+    const ranks300 = edited(argmaxPlan(64), (q) => { q.n = 300; q.m = 300; q.box = { kind: 1, n: 300, k: 0, rows: 0, cols: 0 }; q.scale.sigma = new Float64Array(300).fill(1); });
+    checkBoth(t, a, ranks300, job({ x: new Float32Array(300), cache: new ArrayBuffer(64 * 300), cacheFill: true }), 'job.cache');
+    // A user box keeps its outputs in JS: a stream given a cache is refused.
+    const stream = t.throws(() => new a.UserStream(userPlan(3), job({ cache: new ArrayBuffer(64 * 4 * 3), cacheFill: true }), 8));
+    t.true(isChecked(stream, 'job.cache'), String(stream?.message));
+    if (name !== 'cpu') return; // the cuda engine keeps no output cache: its JS side never passes one
+    // The right size runs, fills (argmax sets exactly one bit of each sample's three) and is read back by a vjp.
+    const cache = new ArrayBuffer(24);
+    const fwd = a.runSync(p, job({ cache, cacheFill: true }));
+    let ones = 0;
+    for (const byte of new Uint8Array(cache)) for (let k = 0; k < 8; k++) ones += (byte >> k) & 1;
+    t.is(ones, 64);
+    t.is(fwd.value!.length, 3);
+    const v = new Float32Array([1, 2, 3]);
+    const read = a.runSync(p, job({ op: 1, v, cache }));
+    t.deepEqual(read.mean, a.runSync(p, job({ op: 1, v })).mean);
+    // Garbage in a read cache (every bit set) gives garbage numbers, never a write out of bounds.
+    new Uint8Array(cache).fill(255);
+    t.is(a.runSync(p, job({ op: 2, cache })).mean!.length, 9);
+  });
+
   t0(`${name}: every job buffer is checked against batch, n and m`, (t) => {
     const a = addon!;
     const p = argmaxPlan();

@@ -6,6 +6,7 @@
  * turn every YIELD_EVERY_MS and stop on abort. Only the rows of one chunk are held, whatever the sample count.
  */
 import { SmoothingError } from '../errors.js';
+import type { OutputCache } from '../output-cache.js';
 import type { Plan, RunControl } from '../plan.js';
 import { TURN, type Task } from '../task.js';
 import type { BlackBox } from '../types.js';
@@ -35,8 +36,23 @@ export function checkAbort(control: RunControl): void {
   if (control.signal?.aborted) throw abortError(control.signal.reason);
 }
 
+/**
+ * The output cache of a call (lib/output-cache.ts): a forward pass fills it (`fill`), a backward pass reads its
+ * outputs instead of calling the box. The chunks, their order and the outputs handed to `take` are the same
+ * either way, so the results are bit-identical with and without it.
+ */
+export interface CacheUse {
+  readonly cache: OutputCache;
+  readonly fill: boolean;
+}
+
+/** The cache use of a forward pass (fill) or a backward pass (read), or none. */
+export function cacheUse(cache: OutputCache | undefined, fill: boolean): CacheUse | undefined {
+  return cache === undefined ? undefined : { cache, fill };
+}
+
 /** Run every sample of every batch element through the box in chunks (see the file comment). */
-export function* runChunks(plan: Plan, batch: number, phase: string, control: RunControl, hooks: ChunkHooks): Task<void> {
+export function* runChunks(plan: Plan, batch: number, phase: string, control: RunControl, hooks: ChunkHooks, cache?: CacheUse): Task<void> {
   const { n, m, samples: S } = plan;
   const chunk = chunkRows(plan);
   // Fresh buffers per call: a box that detached them in an earlier call (refused there) cannot affect this one.
@@ -53,8 +69,13 @@ export function* runChunks(plan: Plan, batch: number, phase: string, control: Ru
     for (let start = 0; start < S; start += chunk) {
       const count = Math.min(chunk, S - start);
       hooks.fill(b, start, count, inputs);
-      batchIndex.fill(b);
-      yield* evaluateChecked(plan, inputs, count, outputs, batchIndex);
+      if (cache !== undefined && !cache.fill) {
+        cache.cache.load(b, start, count, outputs);
+      } else {
+        batchIndex.fill(b);
+        yield* evaluateChecked(plan, inputs, count, outputs, batchIndex);
+        cache?.cache.store(b, start, count, outputs);
+      }
       hooks.take(b, count, outputs);
       done += count;
       report?.(done);

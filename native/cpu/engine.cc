@@ -51,6 +51,8 @@ struct Scratch {
   std::vector<float> zb;
   std::vector<uint32_t> rb;
   std::vector<int64_t> nkeys;
+  // The job's output cache (output_cache.h), shared by every thread: each writes or reads its own items' rows.
+  OutputCacheView cache;
 
   Scratch(const EnginePlan& plan, uint32_t p, uint32_t q) {
     keys.resize(to_size(std::max<uint64_t>(1, batch_key_words64(plan.sampler)), "sampler key words"));
@@ -283,7 +285,9 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
   double* a = part + L.a;
   double* c = part + L.c;
   // Ranks of a whole block by a sorting network across W samples (rank_network.h), for mid-sized n.
-  const bool net = W > 1 && (mode == FWD_RANKS || mode == G_RANKS) && n > SS_NETWORK_BLOCK && n <= RANK_NETWORK_MAX_N;
+  const OutputCacheView& oc = s.cache;
+  const bool cached = oc.reading();  // the outputs come from the cache: no perturbation, no box
+  const bool net = !cached && W > 1 && (mode == FWD_RANKS || mode == G_RANKS) && n > SS_NETWORK_BLOCK && n <= RANK_NETWORK_MAX_N;
   if (net && s.net_n != n) {
     rank_network(n, s.net_pairs);
     s.net_n = n;
@@ -308,7 +312,8 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
       const double* sc = scores + static_cast<size_t>(r) * n;
       // Only with the network: s.rb is empty otherwise, and nullptr + offset is undefined behaviour.
       const uint32_t* net_rank = net ? s.rb.data() + static_cast<size_t>(r) * n : nullptr;
-      if (!net) perturb(plan.scale, xb, eps, s.z.data());
+      if (!net && !cached) perturb(plan.scale, xb, eps, s.z.data());
+      const uint32_t sample = i + r;
       switch (mode) {
         case FWD_RANKS: {
           const uint32_t* rk = net_rank;
@@ -316,6 +321,7 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
             box_ranks(box, s.z.data(), s.rank.data(), s.box.data());
             rk = s.rank.data();
           }
+          if (oc.writing()) oc.store_ranks(b, sample, rk);
           const int32_t* kk = s.kint.data();
           int64_t* sum = s.isum.data();
           int64_t* sq = s.isq.data();
@@ -328,6 +334,7 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
         }
         case FWD_COUNT: {
           const uint32_t ns = box_support(box, s.z.data(), s.idx.data(), s.box.data());
+          if (oc.writing()) oc.store_support(b, sample, s.idx.data(), ns);
           for (uint32_t k = 0; k < ns; k++) s.cnt[s.idx[k]]++;
           break;
         }
@@ -336,15 +343,19 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
           double g = 0;
           if (mode == G_RANKS) {
             const uint32_t* rk = net_rank;
-            if (!net) {
+            if (cached) {
+              oc.load_ranks(b, sample, s.rank.data());
+              rk = s.rank.data();
+            } else if (!net) {
               box_ranks(box, s.z.data(), s.rank.data(), s.box.data());
               rk = s.rank.data();
             }
             for (uint32_t k = 0; k < m; k++) g += static_cast<double>(v[k]) * static_cast<double>(rk[k]);
           } else {
             uint32_t* idx = s.idx.data();
-            const uint32_t ns = box_support(box, s.z.data(), idx, s.box.data());
-            if (box.kind == BOX_SHORTEST_PATH) {  // target first: put the cells in ascending order, as the dense sum
+            const uint32_t ns = cached ? oc.load_support(b, sample, idx, box_support_max(box)) : box_support(box, s.z.data(), idx, s.box.data());
+            // Target first: put the cells in ascending order, as the dense sum (the cache gives them ascending).
+            if (box.kind == BOX_SHORTEST_PATH && !cached) {
               std::reverse(idx, idx + ns);
               for (uint32_t t = 1; t < ns; t++) {
                 const uint32_t key = idx[t];
@@ -363,7 +374,7 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
           break;
         }
         case JAC_SUPPORT: {
-          const uint32_t ns = box_support(box, s.z.data(), s.idx.data(), s.box.data());
+          const uint32_t ns = cached ? oc.load_support(b, sample, s.idx.data(), box_support_max(box)) : box_support(box, s.z.data(), s.idx.data(), s.box.data());
           for (uint32_t k = 0; k < n; k++) c[k] += sc[k];
           for (uint32_t t = 0; t < ns; t++) {
             const uint32_t row = s.idx[t];
@@ -374,7 +385,9 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
           break;
         }
         default:
-          evaluate_box(box, s.z.data(), s.f.data(), s.box.data());
+          if (cached) oc.load_dense(b, sample, s.f.data());
+          else evaluate_box(box, s.z.data(), s.f.data(), s.box.data());
+          if (oc.writing()) oc.store_dense(b, sample, s.f.data());
           if (op == OP_FORWARD) moments_add(part, part + m, K, m, s.f.data());
           else cross_sample(plan, in, op, b, p, q, s.f.data(), eps, sc, s.g.data(), s.h.data(), A, a, c);
           break;
@@ -450,6 +463,14 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
   std::vector<Scratch> scratch;
   scratch.reserve(threads);
   for (unsigned t = 0; t < threads; t++) scratch.emplace_back(local, p, q);
+  if (in.cache_present) {  // validate_cache checked its length; a forward job fills it, the others read it
+    OutputCacheView view;
+    view.data = in.cache_data;
+    view.bytes = in.cache_length;
+    view.fill = op == OP_FORWARD;
+    view.bind(local.box, S, m);
+    for (Scratch& s : scratch) s.cache = view;
+  }
 
   uint64_t done = 0;
   for (uint64_t w0 = 0; w0 < items; w0 += wave) {

@@ -16,6 +16,7 @@
 #include "blackbox.h"
 #include "distributions.h"
 #include "ops.h"
+#include "output_cache.h"
 #include "samplers.h"
 #include "scale.h"
 
@@ -49,6 +50,12 @@ struct JobInput {
   std::vector<double> dir; // B×n, L⁻¹t (jvp)
   std::vector<double> fx;  // B×m, f(x_b) for the fx covariate (computed here for built-ins when empty)
   unsigned threads = 0;    // 0: hardware concurrency
+  // The output cache (output_cache.h): a JS ArrayBuffer the addon keeps alive for the job, not copied. A forward
+  // job fills it (cache_fill), a backward job reads it; its length is checked against B·S·(bytes per sample).
+  bool cache_present = false;
+  uint8_t* cache_data = nullptr;
+  uint64_t cache_length = 0;
+  bool cache_fill = false;
 };
 
 struct JobOutput {

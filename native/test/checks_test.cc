@@ -252,6 +252,33 @@ void testJobChecks() {
   }
 }
 
+// The output cache of a job (native/engine/output_cache.h, plan_checks.h validate_cache): sizes from their closed
+// forms, B·⌈S·m/8⌉ bytes of bits and B·S·m·width of ranks, and a size past 64 bits refused, never wrapped.
+void testCacheChecks() {
+  using ss::checks::validate_cache;
+  const ss::EnginePlan p = argmax_plan(3, 1030);  // bits: ⌈1030·3/8⌉ = 387 bytes per input
+  ss::JobInput j = forward_job(2, 3);
+  j.cache_present = true;
+  j.cache_fill = true;
+  j.cache_length = 2 * 387;
+  expect_ok(validate_cache(p, j, true), "validate_cache: argmax(3), B = 2, S = 1030 → 774 bytes");
+  j.cache_length = 2 * 387 - 1;
+  expect_problem(validate_cache(p, j, true), "job.cache", "validate_cache: one byte short");
+  j.cache_length = 2 * 387;
+  expect_problem(validate_cache(p, j, false), "job.cache", "validate_cache: a user-box stream with a cache");
+  j.op = ss::OP_VJP;
+  expect_problem(validate_cache(p, j, true), "job.cacheFill", "validate_cache: a vjp that would fill");
+  j.cache_fill = false;
+  expect_ok(validate_cache(p, j, true), "validate_cache: a vjp that reads");
+  uint64_t bytes = 0;
+  check(ss::cache_bytes(ss::box_ranks_spec(300), 2, 10, 300, bytes) && bytes == 2ull * 10 * 300 * 2, "cache_bytes: ranks(300) as uint16", std::to_string(bytes));
+  check(ss::cache_bytes(ss::box_ranks_spec(256), 1, 7, 256, bytes) && bytes == 7ull * 256, "cache_bytes: ranks(256) as uint8", std::to_string(bytes));
+  check(ss::cache_bytes(ss::box_ranks_spec(1u << 24), 1, 1, 1u << 24, bytes) && bytes == 4ull << 24, "cache_bytes: ranks(2^24) as uint32", std::to_string(bytes));
+  // B·S = 2^53, m = 2^24, 4 bytes: 2^79 does not fit 64 bits.
+  check(!ss::cache_bytes(ss::box_ranks_spec(1u << 24), 1ull << 21, 1ull << 32, 1u << 24, bytes), "cache_bytes: 2^79 bytes overflows", "");
+  check(!ss::cache_bytes(ss::box_argmax(1u << 24), 1ull << 40, 1ull << 32, 1u << 24, bytes), "cache_bytes: 2^93 bits overflow", "");
+}
+
 void testStreamCalls() {
   const ss::EnginePlan p = argmax_plan(3, 64);
   using ss::checks::validate_noise;
@@ -327,6 +354,7 @@ int main() {
   testItemRanges();
   testPlanChecks();
   testJobChecks();
+  testCacheChecks();
   testStreamCalls();
   testThreads();
   testUnknownBox();

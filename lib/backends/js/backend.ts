@@ -13,7 +13,8 @@ import {
   scaleStatisticSize,
 } from '../../scale.js';
 import type { Task } from '../../task.js';
-import { evaluateChecked } from '../chunk-loop.js';
+import { createOutputCache } from '../../output-cache.js';
+import { cacheUse, evaluateChecked } from '../chunk-loop.js';
 import { streamSamples } from './stream.js';
 
 /** f(x_b) for every b, in double: the `fx` covariate's baseline. */
@@ -49,14 +50,15 @@ export const jsBackend: Backend = {
     const stderr = new Float32Array(batch * plan.m);
     const fx = plan.covariate === 'fx' ? yield* evaluateAtX(plan, x, batch) : undefined;
     let sums = new MomentSums(plan.m);
+    const cache = createOutputCache(plan, batch);
     yield* streamSamples(plan, x, batch, seed, 'forward', control, {
       begin: () => (sums = new MomentSums(plan.m)),
       chunk: (_b, count, _eps, _score, outputs) => {
         for (let i = 0; i < count; i++) sums.add(outputs, i * plan.m);
       },
       end: (b) => sums.finish(value, stderr, b * plan.m),
-    });
-    return { value, stderr, fx };
+    }, cacheUse(cache, true));
+    return { value, stderr, fx, cache };
   },
 
   *vjp(plan, state, v, control, stderr) {
@@ -85,7 +87,7 @@ export const jsBackend: Backend = {
         applyInverseRight(plan.scale, mean, 0, out, b * n);
         squares?.finish(plan.covariate, projectFx(plan, state, v, b), stderr!, b * n);
       },
-    });
+    }, cacheUse(state.cache, false));
     return Float32Array.from(out);
   },
 
@@ -113,7 +115,7 @@ export const jsBackend: Backend = {
         for (let r = 0; r < m; r++) applyInverseRight(plan.scale, mean, r * n, out, (b * m + r) * n);
         squares?.finish(plan.covariate, state.fx?.subarray(b * m, (b + 1) * m), stderr!, b * m * n);
       },
-    });
+    }, cacheUse(state.cache, false));
     return Float32Array.from(out);
   },
 
@@ -145,7 +147,7 @@ export const jsBackend: Backend = {
         out.set(mean, b * m);
         squares?.finish(plan.covariate, state.fx?.subarray(b * m, (b + 1) * m), stderr!, b * m);
       },
-    });
+    }, cacheUse(state.cache, false));
     return out;
   },
 
@@ -181,7 +183,7 @@ export const jsBackend: Backend = {
         finishScaleGradient(scale, mean, out, b * size);
         squares?.finish(plan.covariate, projectFx(plan, state, v, b), stderr!, b * size);
       },
-    });
+    }, cacheUse(state.cache, false));
     return out;
   },
 };

@@ -9,7 +9,7 @@ import type { Plan, RunControl } from '../../plan.js';
 import type { Task } from '../../task.js';
 import { createSampler } from '../../samplers.js';
 import { perturb } from '../../scale.js';
-import { chunkRows, runChunks } from '../chunk-loop.js';
+import { chunkRows, runChunks, type CacheUse } from '../chunk-loop.js';
 
 export interface ChunkVisitor {
   /** Called once per batch element before its first chunk. */
@@ -20,7 +20,7 @@ export interface ChunkVisitor {
   end?(b: number): void;
 }
 
-export function* streamSamples(plan: Plan, x: Float32Array, batch: number, seed: number, phase: string, control: RunControl, visitor: ChunkVisitor): Task<void> {
+export function* streamSamples(plan: Plan, x: Float32Array, batch: number, seed: number, phase: string, control: RunControl, visitor: ChunkVisitor, cache?: CacheUse): Task<void> {
   const { n, distribution } = plan;
   const source = createSampler({ sampler: plan.sampler, samples: plan.samples, dims: n, seed, antithetic: plan.antithetic });
   const chunk = chunkRows(plan);
@@ -42,7 +42,7 @@ export function* streamSamples(plan: Plan, x: Float32Array, batch: number, seed:
     },
     take: (b, count, outputs) => visitor.chunk(b, count, eps, score, outputs),
     end: (b) => visitor.end?.(b),
-  });
+  }, cache);
 }
 
 function checkCustomNoise(plan: Plan, eps: Float64Array, score: Float64Array, len: number): void {

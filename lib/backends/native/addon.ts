@@ -66,6 +66,12 @@ export interface NativeJob {
   dir?: Float64Array;
   fx?: Float64Array;
   threads?: number;
+  /**
+   * The output cache of a built-in box (lib/output-cache.ts layout): a forward job fills it (cacheFill), a
+   * backward job reads it instead of evaluating the box. Its size is re-checked natively.
+   */
+  cache?: ArrayBuffer;
+  cacheFill?: boolean;
 }
 
 export interface NativeResult {

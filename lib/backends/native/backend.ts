@@ -5,7 +5,8 @@
  * are the shared ones in lib/scale.ts.
  */
 import { SmoothingError } from '../../errors.js';
-import { callbackError, chunkRows, evaluateChecked, progressReporter, runChunks } from '../chunk-loop.js';
+import { cacheUse, callbackError, chunkRows, evaluateChecked, progressReporter, runChunks, type CacheUse } from '../chunk-loop.js';
+import { createOutputCache } from '../../output-cache.js';
 import { THREADS_ENV } from '../../limits.js';
 import type { Backend, ForwardState, Plan, RunControl } from '../../plan.js';
 import { sobolDirections } from '../../random/sobol.js';
@@ -141,7 +142,7 @@ function* runFused(name: string, addon: NativeAddon, plan: Plan, job: NativeJob,
 }
 
 /** A user black box: native noise and sums, evaluation in JS between them, through the shared chunk loop. */
-function* runUser(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Task<NativeResult> {
+function* runUser(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl, cache?: CacheUse): Task<NativeResult> {
   let stream: NativeUserStream;
   try {
     stream = new addon.UserStream(nativePlan(plan), job, chunkRows(plan));
@@ -165,7 +166,7 @@ function* runUser(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, 
           throw nativeError(name, err);
         }
       },
-    });
+    }, cache);
     try {
       return stream.finish();
     } catch (err) {
@@ -176,8 +177,21 @@ function* runUser(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, 
   }
 }
 
-function runJob(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl): Task<NativeResult> {
-  return nativePlan(plan).builtin ? runFused(name, addon, plan, job, phase, control) : runUser(name, addon, plan, job, phase, control);
+/**
+ * The output cache (lib/output-cache.ts): a user box's outputs are kept and read by the JS chunk loop on every
+ * native backend; a built-in box's by the cpu engine itself (the job carries the buffer). The cuda engine does not
+ * keep a built-in box's outputs: there its backward passes re-evaluate (README "Memory").
+ */
+function engineKeepsOutputs(name: 'cpu' | 'cuda'): boolean {
+  return name === 'cpu';
+}
+
+function runJob(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl, cache?: CacheUse): Task<NativeResult> {
+  if (nativePlan(plan).builtin) {
+    const withCache = cache !== undefined && engineKeepsOutputs(name as 'cpu' | 'cuda') ? { ...job, cache: cache.cache.buffer, cacheFill: cache.fill } : job;
+    return runFused(name, addon, plan, withCache, phase, control);
+  }
+  return runUser(name, addon, plan, job, phase, control, cache);
 }
 
 function baseJob(plan: Plan, state: ForwardState, op: number): NativeJob {
@@ -186,7 +200,8 @@ function baseJob(plan: Plan, state: ForwardState, op: number): NativeJob {
 
 /** A Backend over a native addon (native/addon.cc's interface); `name` is 'cpu' or 'cuda'. */
 export function nativeBackend(name: 'cpu' | 'cuda', addon: NativeAddon): Backend {
-  const run = (plan: Plan, job: NativeJob, phase: string, control: RunControl) => runJob(name, addon, plan, job, phase, control);
+  const run = (plan: Plan, job: NativeJob, phase: string, control: RunControl, state?: ForwardState) =>
+    runJob(name, addon, plan, job, phase, control, cacheUse(state?.cache, false));
   return {
     name,
 
@@ -198,19 +213,21 @@ export function nativeBackend(name: 'cpu' | 'cuda', addon: NativeAddon): Backend
         yield* evaluateChecked(plan, Float32Array.from(x), batch, out, Uint32Array.from({ length: batch }, (_, b) => b));
         fx = Float64Array.from(out);
       }
-      const r = yield* run(plan, { op: position('ops', 'forward'), batch, seed, x, threads: threads(plan) }, 'forward', control);
-      return { value: r.value!, stderr: r.stderr!, fx };
+      const cache = nativePlan(plan).builtin && !engineKeepsOutputs(name) ? undefined : createOutputCache(plan, batch);
+      const job: NativeJob = { op: position('ops', 'forward'), batch, seed, x, threads: threads(plan) };
+      const r = yield* runJob(name, addon, plan, job, 'forward', control, cacheUse(cache, true));
+      return { value: r.value!, stderr: r.stderr!, fx, cache };
     },
 
     *vjp(plan, state, v, control) {
-      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'vjp')), v }, 'vjp', control);
+      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'vjp')), v }, 'vjp', control, state);
       const out = new Float64Array(state.batch * plan.n);
       for (let b = 0; b < state.batch; b++) applyInverseRight(plan.scale, r.mean!, b * plan.n, out, b * plan.n);
       return Float32Array.from(out);
     },
 
     *jacobian(plan, state, control) {
-      const r = yield* run(plan, baseJob(plan, state, position('ops', 'jacobian')), 'jacobian', control);
+      const r = yield* run(plan, baseJob(plan, state, position('ops', 'jacobian')), 'jacobian', control, state);
       const out = new Float64Array(state.batch * plan.m * plan.n);
       for (let row = 0; row < state.batch * plan.m; row++) applyInverseRight(plan.scale, r.mean!, row * plan.n, out, row * plan.n);
       return Float32Array.from(out);
@@ -223,12 +240,12 @@ export function nativeBackend(name: 'cpu' | 'cuda', addon: NativeAddon): Backend
         applyInverseLeft(plan.scale, t, b * plan.n, tmp);
         dir.set(tmp, b * plan.n);
       }
-      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'jvp')), dir }, 'jvp', control);
+      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'jvp')), dir }, 'jvp', control, state);
       return Float32Array.from(r.mean!);
     },
 
     *scaleGradient(plan, state, v, control) {
-      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'scaleGradient')), v }, 'scaleGradient', control);
+      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'scaleGradient')), v }, 'scaleGradient', control, state);
       const size = scaleGradientSize(plan.scale);
       const q = r.mean!.length / state.batch;
       const out = new Float32Array(state.batch * size);
