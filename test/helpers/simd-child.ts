@@ -12,9 +12,11 @@ const cases: Array<[() => BlackBox, DistributionName, 'mc' | 'rqmc-latin']> = [
   [() => blackboxes.topk(9, 3), 'logistic', 'mc'],
   [() => blackboxes.shortestPath(4, 4), 'gaussian', 'mc'],
 ];
-for (const [box, distribution, sampler] of cases) {
+// Each job twice: with the output cache (the default) and without it (outputCache: 0), so every level is
+// compared with the cache on and off.
+for (const [box, distribution, sampler, outputCache] of cases.flatMap((c) => [[...c, undefined], [...c, 0]] as const)) {
   const f = box();
-  const s = smooth(f, { distribution, scale: 0.5, samples: 1500, sampler, covariate: 'loo', backend: 'cpu', seed: 3 });
+  const s = smooth(f, { distribution, scale: 0.5, samples: 1500, sampler, covariate: 'loo', backend: 'cpu', seed: 3, outputCache });
   const x = new Float32Array(2 * f.inputSize).map((_, k) => Math.sin(2.3 * k) + (f.name.startsWith('shortest') ? 1.5 : 0));
   const v = new Float32Array(2 * f.outputSize).map((_, k) => Math.cos(k));
   const out = await s.forward(x);
