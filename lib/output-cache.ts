@@ -13,8 +13,16 @@
  * bit first) of b's segment of ⌈S·m/8⌉ bytes in 'bits'. A cache filled by one backend can therefore be read by
  * another (the js reference engine serves standard errors for backends that lack them).
  */
-import type { Plan } from './plan.js';
 import type { BuiltinSpec } from './blackboxes/spec.js';
+
+/** What the cache needs of a Plan (lib/plan.ts, which imports this file's types: no import back). */
+export interface CachePlan {
+  readonly spec?: BuiltinSpec;
+  readonly n: number;
+  readonly m: number;
+  readonly samples: number;
+  readonly outputCache: number;
+}
 
 /** Default outputCache: 64 MiB per forward() result (README "Memory"). */
 export const DEFAULT_OUTPUT_CACHE = 64 * 2 ** 20;
@@ -102,7 +110,7 @@ export class OutputCache {
  * The cache for a forward pass over `batch` inputs, or undefined when outputCache is 0, the outputs need more
  * than outputCache bytes, or the memory cannot be had (then the backward passes re-evaluate, as without a cache).
  */
-export function createOutputCache(plan: Plan, batch: number): OutputCache | undefined {
+export function createOutputCache(plan: CachePlan, batch: number): OutputCache | undefined {
   if (!(plan.outputCache > 0)) return undefined;
   const format = cacheFormat(plan.spec, plan.n);
   if (cacheBytes(format, batch, plan.samples, plan.m) > plan.outputCache) return undefined;

@@ -54,7 +54,8 @@ for (const covariate of ['none', 'fx', 'loo'] as CovariateName[]) {
     const S = 500;
     const seed = 11;
     const box = recordingBox();
-    const s = smooth(box, { distribution: 'gaussian', scale: GAMMA, samples: S, sampler: 'mc', covariate, seed, backend: 'js' });
+    // outputCache: 0: the box records its outputs as the backward passes re-evaluate it (a cache would serve them).
+    const s = smooth(box, { distribution: 'gaussian', scale: GAMMA, samples: S, sampler: 'mc', covariate, seed, backend: 'js', outputCache: 0 });
     const smoothed = await s.forward(X);
     const baseline = covariate === 'fx' ? box.outputs[0] : undefined; // f(x) is evaluated before the samples
     box.outputs.length = 0;
@@ -290,7 +291,8 @@ test('identity with a full matrix scale L: vjp and scaleGradient standard errors
   const det = Lm[0] * Lm[3] - Lm[1] * Lm[2];
   const inv = [Lm[3] / det, -Lm[1] / det, -Lm[2] / det, Lm[0] / det];
   const box = recordingBox();
-  const smoothed = await smooth(box, { scale: { matrix: new Float32Array(Lm) }, samples: S, sampler: 'mc', covariate: 'none', seed, backend: 'js' }).forward(X);
+  // outputCache: 0: the box records its outputs as the backward passes re-evaluate it (a cache would serve them).
+  const smoothed = await smooth(box, { scale: { matrix: new Float32Array(Lm) }, samples: S, sampler: 'mc', covariate: 'none', seed, backend: 'js', outputCache: 0 }).forward(X);
   box.outputs.length = 0;
   const v = new Float32Array([0.8, -1.3]);
   const vjp = await smoothed.vjp(v, { stderr: true });
