@@ -1,6 +1,7 @@
 /**
  * fromFunction boxes and perturbedMax on the cuda backend, over the EMULATED device (the CUDA addon built with its
- * kernels' tile code on the host; lib/backends/cuda.ts CUDA_ADDON_ENV): same numbers as js for the same seed.
+ * kernels' tile code on the host; lib/backends/cuda.ts CUDA_ADDON_ENV): same numbers as js for the same seed, and
+ * the same bits with the output cache on and off (test/output-cache.test.ts covers every box on every backend).
  * A child process loads it (the backend registry is per process). Without a CUDA toolkit the addon is not built
  * and there is nothing to run; the real device runs the same paths in scripts/check-gpu.mjs.
  */
@@ -25,6 +26,9 @@ for (const backend of ['cuda', 'js']) {
   const box = blackboxes.fromFunction(async (x) => [Math.abs(x[0]), x[1] * x[0]], { inputSize: 2, outputSize: 2 });
   const s = await smooth(box, { ...opts, distribution: 'laplace', covariate: 'loo', backend }).forward([[0.5, 1], [-1, 2]]);
   out[backend] = { max: [...m.value, ...m.gradient], loss: [...l.loss, ...l.gradient], value: [...s.value], vjp: [...(await s.vjp([1, 1, 1, 1]))], ran: s.backend };
+  // The same user box with the output cache off: its vjp re-evaluates the box and must give the same bits.
+  const off = await smooth(box, { ...opts, distribution: 'laplace', covariate: 'loo', backend, outputCache: 0 }).forward([[0.5, 1], [-1, 2]]);
+  out[backend].vjpCacheOff = [...(await off.vjp([1, 1, 1, 1]))];
 }
 console.log(JSON.stringify(out));
 `;
@@ -41,6 +45,7 @@ test('fromFunction and perturbedMax / fenchelYoungLoss on the emulated cuda back
   const r = JSON.parse(stdout);
   t.true(r.info.available, `emulated cuda unavailable: ${r.info.reason}`);
   t.is(r.cuda.ran, 'cuda');
+  for (const backend of ['cuda', 'js']) t.deepEqual(r[backend].vjpCacheOff, r[backend].vjp, `${backend}: the vjp differs with the output cache off`);
   for (const key of ['max', 'loss', 'value', 'vjp']) {
     const [a, b] = [r.cuda[key] as number[], r.js[key] as number[]];
     t.is(a.length, b.length);
