@@ -334,8 +334,8 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
              const std::function<void(uint64_t)>& progress, std::string& error) {
   if (!check_builtin(plan, error)) return false;
   // The output cache (native/engine/output_cache.h) is the cpu engine's: the JS side never passes it here (cuda
-  // backward passes of built-in boxes re-evaluate, README "Memory"). A job that carries one is refused rather than
-  // left unfilled.
+  // backward passes of built-in boxes re-evaluate, README "Memory and the output cache"). A job that carries one
+  // is refused rather than left unfilled.
   if (in.cache_present) {
     error = "the cuda engine keeps no output cache (job.cache must be absent)";
     return false;

@@ -128,8 +128,8 @@ class ReplicateSums {
 }
 
 export function* adaptiveForward(plan0: Plan, backend: Backend, x: Float32Array, batch: number, seed: number, p: PrecisionOptions, control: RunControl): Task<AdaptiveResult> {
-  // The output cache is off for adaptive rounds (README "Memory"): their number is not known in advance, so
-  // neither is the memory the caches of all rounds would hold; each backward pass re-evaluates every round.
+  // The output cache is off for adaptive rounds (README "Memory and the output cache"): their number is not known
+  // in advance, so neither is the memory the caches of all rounds would hold; backward passes re-evaluate each round.
   const plan: Plan = plan0.outputCache > 0 ? Object.freeze({ ...plan0, outputCache: 0 }) : plan0;
   const { n, m, samples: S } = plan;
   const values = new ReplicateSums(batch, m);

@@ -1,7 +1,8 @@
 /**
- * The bounded output cache (smooth option `outputCache`, README "Memory"): the forward pass keeps the black-box
- * output of every (b, sample) so that vjp / jacobian / jvp / scaleGradient after it regenerate only the noise and
- * read the outputs instead of calling the box again. Outputs are stored compactly where their kind is known:
+ * The bounded output cache (smooth option `outputCache`, README "Memory and the output cache"): the forward pass
+ * keeps the black-box output of every (b, sample) so that vjp / jacobian / jvp / scaleGradient after it regenerate
+ * only the noise and read the outputs instead of calling the box again. Outputs are stored compactly where their
+ * kind is known:
  *
  *   'bits'  argmax, topk, permutation, shortestPath (0/1 outputs): one bit per output, each batch element's
  *           S·m bits starting on a byte boundary (so native work items of different b never share a byte);
@@ -24,7 +25,7 @@ export interface CachePlan {
   readonly outputCache: number;
 }
 
-/** Default outputCache: 64 MiB per forward() result (README "Memory"). */
+/** Default outputCache: 64 MiB per forward() result (README "Memory and the output cache"). */
 export const DEFAULT_OUTPUT_CACHE = 64 * 2 ** 20;
 
 export type CacheFormat = 'bits' | 'u8' | 'u16' | 'u32' | 'f32';

@@ -53,10 +53,11 @@ export interface SmoothOptions {
    */
   threads?: number;
   /**
-   * Bytes of black-box outputs the forward pass keeps for the backward passes (README "Memory"): when B·S outputs
-   * fit (compactly: bits for 0/1 boxes, uint8/uint16 ranks, Float32 for user boxes), vjp / jacobian / jvp /
-   * scaleGradient regenerate only the noise and read the outputs instead of calling the box again; the results
-   * are bit-identical. 0 disables it; above the cap the backward passes re-evaluate. Default 64 MiB.
+   * Bytes of black-box outputs the forward pass keeps for the backward passes (README "Memory and the output
+   * cache"): when B·S outputs fit (compactly: bits for 0/1 boxes, uint8/uint16 ranks, Float32 for user boxes),
+   * vjp / jacobian / jvp / scaleGradient regenerate only the noise and read the outputs instead of calling the box
+   * again; the results are bit-identical. 0 disables it; above the cap the backward passes re-evaluate. Default
+   * 64 MiB.
    */
   outputCache?: number;
 }

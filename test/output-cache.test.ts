@@ -117,7 +117,7 @@ for (const backend of names) {
         const off = await smooth(box, { ...opts, outputCache: 0 }).forward(x, { seed: 23, batch: B });
         const what = `${backend} ${label} ${name}`;
         t.deepEqual(on.value, off.value, `${what}: value`);
-        // The cuda engine keeps no built-in outputs (README "Memory"); js and cpu do.
+        // The cuda engine keeps no built-in outputs (README "Memory and the output cache"); js and cpu do.
         t.is(cacheOf(on) !== undefined, backend !== 'cuda', `${what}: cache kept`);
         // { stderr: true } with the fx covariate fails on the native backends whatever the cache (their built-in
         // f(x) stays native, the js stderr engine finds none): left out there.

@@ -180,7 +180,7 @@ function* runUser(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, 
 /**
  * The output cache (lib/output-cache.ts): a user box's outputs are kept and read by the JS chunk loop on every
  * native backend; a built-in box's by the cpu engine itself (the job carries the buffer). The cuda engine does not
- * keep a built-in box's outputs: there its backward passes re-evaluate (README "Memory").
+ * keep a built-in box's outputs: there its backward passes re-evaluate (README "Memory and the output cache").
  */
 function engineKeepsOutputs(name: 'cpu' | 'cuda'): boolean {
   return name === 'cpu';
