@@ -28,6 +28,8 @@ export interface Plan {
   readonly chunkSize: number;
   /** Native worker threads (cpu backend), resolved once by smooth(); 0: all cores. */
   readonly threads: number;
+  /** k of median-of-k noise (odd, 1 ≤ k ≤ MAX_MEDIAN_OF; 1 = plain noise): the noise is the median of k draws of `distribution` (lib/median.ts). */
+  readonly medianOf: number;
 }
 
 export interface Progress {
