@@ -319,3 +319,18 @@ test('README median-of-k example runs as written: value and slope within 5 print
     t.true(Number(se) > 0 && Math.abs(Number(est) - truth) <= 5 * Number(se) + 1e-4, line);
   }
 });
+
+test('CLI: estimate --median-of k smooths with median-of-k noise (same numbers as smooth()), a bad k is refused naming options.medianOf', async (t) => {
+  const cli = join(root, 'dist', 'cli', 'bin.js');
+  const args = ['estimate', 'argmax', '--n', '3', '--x', '0.1,0.5,0.2', '--distribution', 'cauchy', '--samples', '256', '--backend', 'js', '--json'];
+  const { stdout } = await promisify(execFile)(process.execPath, [cli, ...args, '--median-of', '3'], { cwd: root });
+  const report = JSON.parse(stdout) as { value: number[]; options: { medianOf: number } };
+  t.is(report.options.medianOf, 3);
+  const direct = await smooth(blackboxes.argmax(3), { distribution: 'cauchy', medianOf: 3, scale: 1, samples: 256, seed: 0, backend: 'js' }).forward(new Float32Array([0.1, 0.5, 0.2]));
+  t.deepEqual(report.value, [...direct.value]);
+  const plain = JSON.parse((await promisify(execFile)(process.execPath, [cli, ...args], { cwd: root })).stdout) as { value: number[]; options: { medianOf: number } };
+  t.is(plain.options.medianOf, 1);
+  t.notDeepEqual(plain.value, report.value);
+  const err = await t.throwsAsync(promisify(execFile)(process.execPath, [cli, ...args, '--median-of', '4'], { cwd: root }));
+  t.regex((err as unknown as { stderr: string }).stderr, /ERR_INVALID_ARGUMENT.*options\.medianOf/);
+});
