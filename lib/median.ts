@@ -78,6 +78,7 @@ export function betaIcdfLower(r: number, m: number): number {
     else lo = t;
     // Newton on log B against log t: nearly linear (B ~ t^{r+1} near 0), so it converges from far away.
     let next = t * Math.exp(-(Math.log(b / m) * b) / (betaDensity(r, t) * t));
+    if (next === t) break; // converged; tested before the bracket, which t itself bounds on one side
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
     if (next === t) break;
     t = next;

@@ -82,6 +82,7 @@ SS_HD double median_t_lower(int r, double m) {
     // Newton on log B against log t: B grows like t^{r+1} near 0, so this is close to linear and converges from
     // far away in a few steps, where a step on B itself crawls (it shrinks t by r/(r + 1) per step from above).
     double next = t * ::exp(-(::log(b / m) * b) / (median_beta_density(r, t) * t));
+    if (next == t) break;  // converged; tested before the bracket, which t itself bounds on one side
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
     if (next == t) break;
     t = next;
