@@ -408,6 +408,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   check(cudaMemsetAsync(d_status.as<void>(), 0, sizeof(unsigned int), stream.get()), "cudaMemsetAsync(status)");
 
   FusedArgs a = gpu::fused_args(dplan.sampler, plan.dist, dplan.scale, plan.box, op, n, m, p, q, spi);
+  a.median_of = plan.median_of;
   a.key_words = key_words;
   a.keys = d_keys.as<uint32_t>();
   a.x = d_x.as<float>();
@@ -551,6 +552,7 @@ UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : im
 
   FusedArgs& a = I.args;
   a = gpu::fused_args(I.dplan->sampler, I.plan.dist, I.dplan->scale, I.plan.box, op, n, m, I.p, I.q, 0);
+  a.median_of = I.plan.median_of;
   a.key_words = kw;
   a.x = I.x.as<float>();
   a.v = I.in.v.empty() ? nullptr : I.v.as<float>();

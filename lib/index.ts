@@ -2,6 +2,7 @@
 export { backends, type BackendInfo } from './backends/index.js';
 export { blackboxes } from './blackboxes/index.js';
 export { distributions, U_CLIP } from './distributions.js';
+export { medianOfDistribution, MAX_MEDIAN_OF } from './median.js';
 export { SmoothingError, type ErrorCode } from './errors.js';
 export { fenchelYoungLoss, fenchelYoungLossSync, maximizers, perturbedMax, perturbedMaxSync, type FenchelYoungResult, type PerturbedMaxResult } from './fenchel-young.js';
 export type { FromFunctionOptions, RowFunction, RowResult } from './blackboxes/function.js';

@@ -31,6 +31,8 @@ export interface Plan {
   readonly threads: number;
   /** Bytes of forward outputs kept for the backward passes (lib/output-cache.ts); 0: they re-evaluate the box. */
   readonly outputCache: number;
+  /** k of median-of-k noise (odd, 1 ≤ k ≤ MAX_MEDIAN_OF; 1 = plain noise): the noise is the median of k draws of `distribution` (lib/median.ts). */
+  readonly medianOf: number;
 }
 
 export interface Progress {

@@ -24,6 +24,7 @@ import {
   requireFiniteVector,
   requireOneOf,
   requirePositiveInteger,
+  requireMedianOf,
   requireSeed,
   snapshotOptions,
 } from './validate.js';
@@ -60,6 +61,11 @@ export interface SmoothOptions {
    * 64 MiB.
    */
   outputCache?: number;
+  /**
+   * Median-of-k noise: each coordinate of the noise is the median of k independent draws of `distribution` (odd
+   * k, 1 ≤ k ≤ 99; README "Median-of-k noise"). Built-in distributions only. Default 1 (plain noise).
+   */
+  medianOf?: number;
 }
 
 /**
@@ -110,7 +116,7 @@ export interface ForwardOptions extends CallOptions {
 }
 
 const COVARIATES: readonly CovariateName[] = ['none', 'fx', 'loo'];
-const OPTION_KEYS = ['distribution', 'scale', 'samples', 'sampler', 'antithetic', 'covariate', 'seed', 'backend', 'chunkSize', 'threads', 'outputCache'] as const;
+const OPTION_KEYS = ['distribution', 'scale', 'samples', 'sampler', 'antithetic', 'covariate', 'seed', 'backend', 'chunkSize', 'threads', 'outputCache', 'medianOf'] as const;
 
 /**
  * Options are read once, from own properties only (validate.ts snapshotOptions: a getter is called exactly
@@ -138,6 +144,16 @@ export function smooth(f: BlackBox, options: SmoothOptions): Smoother {
   const antithetic = problems.check(() => (opt.antithetic === undefined ? DEFAULTS.antithetic : requireBoolean(opt.antithetic, 'options.antithetic')));
   const seed = problems.check(() => (opt.seed === undefined ? DEFAULTS.seed : requireSeed(opt.seed, 'options.seed')));
   const backendName = problems.check(() => (opt.backend === undefined ? DEFAULTS.backend : requireOneOf(opt.backend, ['auto', ...BACKEND_NAMES] as const, 'options.backend')));
+  const medianOf = problems.check(() => (opt.medianOf === undefined ? 1 : requireMedianOf(opt.medianOf, 'options.medianOf')));
+  if (medianOf !== undefined && medianOf > 1 && !builtinDistribution && distribution !== undefined) {
+    problems.check(() => {
+      throw new SmoothingError('ERR_UNSUPPORTED', `median-of-k noise needs the density and distribution function of the base distribution (its score has the terms r·μ/F and r·μ/(1 − F)); the custom distribution '${distribution.name}' gives only icdf and scoreFromU.`, {
+        argument: 'options.medianOf',
+        value: medianOf,
+        fix: `use medianOf: 1 with a custom distribution, or one of ${DISTRIBUTION_NAMES.join(', ')}`,
+      });
+    });
+  }
   const chunkOption = problems.check(() => (opt.chunkSize === undefined ? undefined : requirePositiveInteger(opt.chunkSize, 'options.chunkSize')));
   const outputCache = problems.check(() => (opt.outputCache === undefined ? DEFAULTS.outputCache : requireCacheBytes(opt.outputCache)));
   // The scale allocates n numbers: only once n is known to be within the limits.
@@ -173,7 +189,7 @@ export function smooth(f: BlackBox, options: SmoothOptions): Smoother {
   const chunkSize = Math.max(1, Math.min(chunkOption ?? defaultChunk(nn, m), samples!, Math.floor(MAX_CHUNK_ELEMENTS / (nn + m))));
   const plan: Plan = Object.freeze({
     f, name: box!.name, n: nn, m, spec: box!.spec, distribution: distribution!, builtinDistribution, scale: scale!, samples: samples!, sampler: sampler!,
-    antithetic: antithetic!, covariate: covariate!, chunkSize, threads: threads!, outputCache: outputCache!,
+    antithetic: antithetic!, covariate: covariate!, chunkSize, threads: threads!, outputCache: outputCache!, medianOf: medianOf!,
   });
   return new Smoother(plan, backend!, seed!);
 }

@@ -1,5 +1,6 @@
 /** Strict option checks shared by the public entry points. Each throws a SmoothingError before any work. */
 import { invalid, SmoothingError } from './errors.js';
+import { MAX_MEDIAN_OF } from './median.js';
 
 export function requirePositiveInteger(value: unknown, argument: string, fix = 'pass a positive integer number'): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
@@ -137,4 +138,19 @@ export function rejectUnknownKeys(obj: Record<string, unknown>, known: readonly 
 
 export function abortError(reason?: unknown): SmoothingError {
   return new SmoothingError('ERR_ABORTED', 'the operation was aborted by its AbortSignal; nothing was returned.', { cause: reason });
+}
+
+/** options.medianOf: an odd integer k with 1 ≤ k ≤ MAX_MEDIAN_OF (the median of k draws; README "Median-of-k noise"). */
+export function requireMedianOf(value: unknown, argument: string): number {
+  const fix = `pass an odd whole number from 1 to ${MAX_MEDIAN_OF}, e.g. medianOf: 3 (1 = plain noise)`;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw invalid(argument, value, `${argument} must be an odd integer number (the median of k draws), got ${typeof value === 'number' ? value : typeof value}.`, fix);
+  }
+  if (value < 1 || value > MAX_MEDIAN_OF) {
+    throw invalid(argument, value, `${argument} = ${value} is outside 1..${MAX_MEDIAN_OF}.`, fix);
+  }
+  if (value % 2 === 0) {
+    throw invalid(argument, value, `${argument} = ${value} is even: the median of an even number of draws is not one of the draws (k = 2r + 1).`, `pass ${value - 1} or ${value + 1}`);
+  }
+  return value;
 }

@@ -149,6 +149,8 @@ inline ss::EnginePlan parse_plan(Napi::Env env, const std::string& entry, const 
   p.scale.n = p.n;
   p.sigma = rc.array<double, Napi::Float64Array>(sc, "sigma", napi_float64_array, "Float64Array", true);
   p.matrix = rc.array<double, Napi::Float64Array>(sc, "matrix", napi_float64_array, "Float64Array", true);
+  const Napi::Value median_of = o.Get("medianOf");  // optional: undefined = 1, plain noise
+  p.median_of = median_of.IsUndefined() ? 1 : static_cast<int>(r.integer(median_of, "plan.medianOf", 0, 1024));
   p.bind();
   require(env, entry, ss::checks::validate_plan(p));
   return p;

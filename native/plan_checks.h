@@ -15,6 +15,7 @@
 #include "checked.h"
 #include "distributions.h"
 #include "job.h"
+#include "median.h"
 #include "samplers.h"
 #include "scale.h"
 
@@ -66,6 +67,9 @@ inline Problem validate_plan(const EnginePlan& p) {
     if (out != p.m) return bad("plan.m", "is " + num(p.m) + " but the box's output size is " + num(out));
   }
   if (p.dist < 0 || p.dist >= DISTRIBUTION_COUNT) return bad("plan.dist", "is " + std::to_string(p.dist) + ", expected 0.." + std::to_string(DISTRIBUTION_COUNT - 1));
+  if (p.median_of < 1 || p.median_of > MAX_MEDIAN_OF || p.median_of % 2 == 0) {
+    return bad("plan.medianOf", "is " + std::to_string(p.median_of) + ", expected an odd k with 1 ≤ k ≤ " + std::to_string(MAX_MEDIAN_OF));
+  }
   if (p.covariate < COVARIATE_NONE || p.covariate > COVARIATE_LOO) return bad("plan.covariate", "is " + std::to_string(p.covariate) + ", expected 0..2");
 
   const SamplerConfig& s = p.sampler;

@@ -14,8 +14,8 @@ const root = new URL('..', import.meta.url).pathname;
 
 // The values each entry point exports (functions, classes, constants), sorted.
 const INDEX_VALUES = [
-  'Smoothed', 'Smoother', 'SmoothingError', 'U_CLIP', 'algorithmSmoothing', 'backends', 'blackboxes', 'distributions',
-  'fenchelYoungLoss', 'fenchelYoungLossSync', 'lossSmoothing', 'maximizers', 'perturbedMax', 'perturbedMaxSync',
+  'MAX_MEDIAN_OF', 'Smoothed', 'Smoother', 'SmoothingError', 'U_CLIP', 'algorithmSmoothing', 'backends', 'blackboxes', 'distributions',
+  'fenchelYoungLoss', 'fenchelYoungLossSync', 'lossSmoothing', 'maximizers', 'medianOfDistribution', 'perturbedMax', 'perturbedMaxSync',
   'samplePoints', 'smooth', 'withLoss',
 ];
 const TFJS_VALUES = ['fenchelYoungLossOp', 'smoothedLossOp', 'smoothedOp', 'smoothedScaleOp'];

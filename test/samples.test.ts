@@ -5,8 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DEFAULT_STRATEGIES, SAMPLE_SETTINGS } from '../lib/experiments/samples.js';
-import { DISTRIBUTIONS } from '../lib/experiments/variance-config.js';
+import { DEFAULT_STRATEGIES, SAMPLE_NOISES, SAMPLE_SETTINGS } from '../lib/experiments/samples.js';
 
 const run = promisify(execFile);
 const cli = new URL('../dist/cli/bin.js', import.meta.url).pathname;
@@ -24,9 +23,9 @@ test('samples --quick: every (setting, distribution, strategy, S) cell, finite s
 
   const exps = [4, 5, 6, 7, 8, 9, 10];
   const rows = parseCsv(readFileSync(join(out, 'all.csv'), 'utf8'));
-  t.is(rows.length, SAMPLE_SETTINGS.length * DISTRIBUTIONS.length * DEFAULT_STRATEGIES.length * exps.length);
+  t.is(rows.length, SAMPLE_SETTINGS.length * SAMPLE_NOISES.length * DEFAULT_STRATEGIES.length * exps.length);
   for (const s of SAMPLE_SETTINGS) {
-    for (const d of DISTRIBUTIONS) {
+    for (const d of SAMPLE_NOISES) {
       for (const st of DEFAULT_STRATEGIES) {
         for (const e of exps) {
           const row = rows.find((r) => r.setting === s.id && r.distribution === d && r.strategy === st && Number(r.exp) === e);
@@ -45,7 +44,7 @@ test('samples --quick: every (setting, distribution, strategy, S) cell, finite s
   }
 
   const slopes = parseCsv(readFileSync(join(out, 'slopes.csv'), 'utf8'));
-  t.is(slopes.length, SAMPLE_SETTINGS.length * DISTRIBUTIONS.length * DEFAULT_STRATEGIES.length);
+  t.is(slopes.length, SAMPLE_SETTINGS.length * SAMPLE_NOISES.length * DEFAULT_STRATEGIES.length);
   for (const r of slopes) {
     const slope = Number(r.jacobian_slope);
     t.true(Number.isFinite(slope) && Number.isFinite(Number(r.vjp_slope)), `${r.setting} ${r.distribution} ${r.strategy}: slope ${r.jacobian_slope}`);
@@ -53,13 +52,13 @@ test('samples --quick: every (setting, distribution, strategy, S) cell, finite s
     if (r.strategy === 'mc/loo') t.true(slope < -0.2 && slope > -0.8, `${r.setting} ${r.distribution} mc: slope ${slope}`);
   }
   const crossovers = parseCsv(readFileSync(join(out, 'crossovers.csv'), 'utf8'));
-  t.is(crossovers.length, SAMPLE_SETTINGS.length * (DISTRIBUTIONS.length * (DISTRIBUTIONS.length - 1)) / 2, 'one row per pair of distributions');
+  t.is(crossovers.length, SAMPLE_SETTINGS.length * (SAMPLE_NOISES.length * (SAMPLE_NOISES.length - 1)) / 2, 'one row per pair of distributions');
   t.true(readFileSync(join(out, 'summary.md'), 'utf8').includes('Fitted convergence rates'));
 
   // --resume with the same flags keeps every cell and recomputes nothing (cells and cached references untouched).
   const before = readFileSync(join(out, 'cells.jsonl'), 'utf8');
   const refs = readdirSync(join(out, 'references')).map((f) => [f, statSync(join(out, 'references', f)).mtimeMs] as const);
-  t.is(refs.length, SAMPLE_SETTINGS.length * DISTRIBUTIONS.length);
+  t.is(refs.length, SAMPLE_SETTINGS.length * SAMPLE_NOISES.length);
   await run(process.execPath, [cli, 'samples', '--quick', '--out', out, '--resume'], { maxBuffer: 1 << 24 });
   t.is(readFileSync(join(out, 'cells.jsonl'), 'utf8'), before);
   for (const [f, mtime] of refs) t.is(statSync(join(out, 'references', f)).mtimeMs, mtime, `${f} not recomputed`);

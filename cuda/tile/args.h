@@ -41,6 +41,7 @@ struct FusedArgs {
   char* gws;              // global workspace (launch items × shape.bytes) when shape.bytes exceeds shared memory
   uint32_t max_sweeps;    // shortest path: relaxation sweeps before giving up
   unsigned int* status;   // set non-zero on an internal failure (relaxation or trace-back)
+  int median_of;          // k of median-of-k noise (core/median.h); 0 or 1: plain noise. Set by the caller from the plan
 };
 
 /**

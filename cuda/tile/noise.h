@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "distributions.h"
+#include "median.h"
 #include "samplers.h"
 #include "scale.h"
 #include "block/exec.h"
@@ -28,7 +29,7 @@ SSG_HD void noise_quad(const SamplerConfig& c, const uint32_t* keys, uint32_t b,
 
 /**
  * Noise unit (row t, quad q) of sample i = i0 + t: the CPU engine's make_noise (uc = clip_u(u); ε = icdf(uc);
- * s = score_from_u(uc)) and, for scalar/diagonal scales, perturb (z = float(x + σ·ε), one rounding).
+ * s = score_from_u(uc), or noise_from_u for median-of-k noise) and, for scalar/diagonal scales, perturb (z = float(x + σ·ε), one rounding).
  */
 SSG_HD void noise_unit(const FusedArgs& a, const TileView& tv, const uint32_t* keys, uint32_t b, const float* xb,
                        uint32_t i0, uint32_t t, uint32_t q) {
@@ -39,8 +40,15 @@ SSG_HD void noise_unit(const FusedArgs& a, const TileView& tv, const uint32_t* k
   for (uint32_t w = 0; w < width; w++) {
     const uint32_t d = 4 * q + w;
     const double uc = clip_u(u[w]);
-    const double eps = icdf(a.dist, uc);
-    if (a.store_s) tv.s[row + d] = score_from_u(a.dist, uc);
+    double eps;
+    if (a.median_of > 1) {  // median-of-k noise: the core's noise_from_u, as the CPU engine
+      double s;
+      noise_from_u(a.dist, a.median_of, uc, &eps, &s);
+      if (a.store_s) tv.s[row + d] = s;
+    } else {
+      eps = icdf(a.dist, uc);
+      if (a.store_s) tv.s[row + d] = score_from_u(a.dist, uc);
+    }
     if (a.store_e) tv.e[row + d] = eps;
     if (a.scale.kind != SCALE_MATRIX) tv.z[row + d] = static_cast<float>(static_cast<double>(xb[d]) + a.scale.sigma[d] * eps);
   }

@@ -17,6 +17,7 @@ const FLAGS = {
   // No defaults here for the estimator options: absent flags take the library's defaults (smooth.ts DEFAULTS),
   // so the CLI and smooth(box, { scale }) give the same numbers.
   distribution: { type: 'string' },
+  'median-of': { type: 'string' },
   scale: { type: 'string', default: '1' },
   samples: { type: 'string' },
   sampler: { type: 'string' },
@@ -81,6 +82,8 @@ export async function estimateCommand(args: string[]): Promise<number> {
     antithetic: values.antithetic,
     seed: Number.isSafeInteger(Number(values.seed)) && values.seed.trim() !== '' ? Number(values.seed) : (values.seed as unknown as number),
     backend: values.backend as SmoothOptions['backend'],
+    // Odd, 1..99: smooth() checks it (options.medianOf) and says what to pass.
+    medianOf: values['median-of'] === undefined ? undefined : intFlag('--median-of', values['median-of'], 3),
   };
   const smoothed = await smooth(box, options).forward(x);
   const m = box.outputSize;
@@ -93,6 +96,7 @@ export async function estimateCommand(args: string[]): Promise<number> {
     options: {
       ...options,
       distribution: options.distribution ?? DEFAULTS.distribution,
+      medianOf: options.medianOf ?? 1,
       samples: options.samples ?? DEFAULTS.samples,
       sampler: options.sampler ?? (box.inputSize > SOBOL_MAX_DIMS ? DEFAULTS.samplerHighDimensional : DEFAULTS.sampler),
       covariate: options.covariate ?? DEFAULTS.covariate,
@@ -109,7 +113,7 @@ export async function estimateCommand(args: string[]): Promise<number> {
     return 0;
   }
   const cols = box.name.startsWith('permutation') ? box.inputSize : box.name.startsWith('shortestPath') ? Number(values.cols) : m;
-  console.log(`${box.name} smoothed with ${options.distribution} noise, scale ${values.scale}, ${options.samples} samples (${options.sampler}, covariate ${options.covariate}) on the ${smoothed.backend} backend`);
+  console.log(`${box.name} smoothed with ${options.distribution}${options.medianOf && options.medianOf > 1 ? ` median-of-${options.medianOf}` : ''} noise, scale ${values.scale}, ${options.samples} samples (${options.sampler}, covariate ${options.covariate}) on the ${smoothed.backend} backend`);
   console.log(matrix('value', smoothed.value, cols));
   console.log(matrix('stderr', smoothed.stderr, cols));
   if (report.jacobian) console.log(matrix('jacobian (rows: outputs, columns: inputs)', Float32Array.from(report.jacobian as number[]), box.inputSize));

@@ -106,6 +106,7 @@ Options:
   --x 1,2,3            the input (B×n numbers, comma or space separated)   or  --x-file FILE (JSON array or
                        numbers, at most ${MAX_INPUT_BYTES >> 20} MiB)
   --distribution NAME  gaussian | logistic | gumbel | cauchy | laplace | triangular   (default gaussian)
+  --median-of K        median of K draws per coordinate (odd, 1..99; README)          (default 1)
   --scale S            γ (a number) or σ per coordinate (comma list)                  (default 1)
   --samples S          noise samples per input                                        (default 1024)
   --sampler NAME       mc | qmc-latin | rqmc-latin | rqmc-cartesian | sobol | rqmc-sobol (default rqmc-sobol;

@@ -2,11 +2,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import type { DistributionName } from '../types.js';
 import { renderSvg } from './charts.js';
-import type { SampleCell, SamplesRun } from './samples.js';
+import { SAMPLE_NOISES, type SampleCell, type SampleNoise, type SamplesRun } from './samples.js';
 import { RESOLVE_Z, resolved, withStderr } from './uncertainty.js';
-import { DISTRIBUTIONS } from './variance-config.js';
 
 type Metric = 'jacobianRmse' | 'vjpRmse';
 
@@ -31,7 +29,7 @@ export function fitSlope(points: ReadonlyArray<{ exp: number; error: number }>):
 
 export interface Slope {
   setting: string;
-  distribution: DistributionName;
+  distribution: SampleNoise;
   strategy: string;
   points: number;
   jacobianSlope: number;
@@ -41,7 +39,7 @@ export interface Slope {
 export function slopes(run: SamplesRun): Slope[] {
   const out: Slope[] = [];
   for (const s of run.settings) {
-    for (const distribution of DISTRIBUTIONS) {
+    for (const distribution of SAMPLE_NOISES) {
       for (const st of run.strategies) {
         const cells = run.cells.filter((c) => c.setting === s.id && c.distribution === distribution && c.strategy === st.id);
         if (cells.length === 0) continue;
@@ -60,9 +58,9 @@ export function slopes(run: SamplesRun): Slope[] {
 }
 
 /** Per distribution, the strategy with the lowest error at the largest S that every strategy reached. */
-export function bestStrategies(run: SamplesRun, setting: string, metric: Metric = 'jacobianRmse'): Map<DistributionName, string> {
-  const best = new Map<DistributionName, string>();
-  for (const d of DISTRIBUTIONS) {
+export function bestStrategies(run: SamplesRun, setting: string, metric: Metric = 'jacobianRmse'): Map<SampleNoise, string> {
+  const best = new Map<SampleNoise, string>();
+  for (const d of SAMPLE_NOISES) {
     const cells = run.cells.filter((c) => c.setting === setting && c.distribution === d);
     if (cells.length === 0) continue;
     const top = Math.min(...run.strategies.map((st) => Math.max(-Infinity, ...cells.filter((c) => c.strategy === st.id).map((c) => c.exp))));
@@ -74,19 +72,19 @@ export function bestStrategies(run: SamplesRun, setting: string, metric: Metric 
 }
 
 /** The curve (exp → error) of one distribution with its best strategy. */
-function curve(run: SamplesRun, setting: string, d: DistributionName, strategy: string, metric: Metric): Map<number, number> {
+function curve(run: SamplesRun, setting: string, d: SampleNoise, strategy: string, metric: Metric): Map<number, number> {
   return new Map(run.cells.filter((c) => c.setting === setting && c.distribution === d && c.strategy === strategy).map((c) => [c.exp, c[metric]]));
 }
 
-function cellAt(run: SamplesRun, setting: string, d: DistributionName, strategy: string, exp: number): SampleCell | undefined {
+function cellAt(run: SamplesRun, setting: string, d: SampleNoise, strategy: string, exp: number): SampleCell | undefined {
   return run.cells.find((c) => c.setting === setting && c.distribution === d && c.strategy === strategy && c.exp === exp);
 }
 
 export interface Crossover {
   setting: string;
   /** Lower error at the largest common S. */
-  winner: DistributionName;
-  loser: DistributionName;
+  winner: SampleNoise;
+  loser: SampleNoise;
   winnerStrategy: string;
   loserStrategy: string;
   /** The smallest exponent from which the winner stays below the loser at every larger S. */
@@ -103,7 +101,7 @@ export function crossovers(run: SamplesRun, metric: Metric = 'jacobianRmse'): Cr
   const out: Crossover[] = [];
   for (const s of run.settings) {
     const best = bestStrategies(run, s.id, metric);
-    const ds = DISTRIBUTIONS.filter((d) => best.has(d));
+    const ds = SAMPLE_NOISES.filter((d) => best.has(d));
     for (let a = 0; a < ds.length; a++) {
       for (let b = a + 1; b < ds.length; b++) {
         const ca = curve(run, s.id, ds[a], best.get(ds[a])!, metric);
@@ -127,10 +125,10 @@ export function crossovers(run: SamplesRun, metric: Metric = 'jacobianRmse'): Cr
 /** Per exponent, the distribution (with its best strategy) with the lowest error. */
 export interface Winner {
   exp: number;
-  distribution: DistributionName;
+  distribution: SampleNoise;
   error: number;
   /** The runner-up when it is within RESOLVE_Z combined standard errors (the lead is not resolved). */
-  tiedWith?: DistributionName;
+  tiedWith?: SampleNoise;
 }
 
 export function winners(run: SamplesRun, setting: string, metric: Metric = 'jacobianRmse'): Winner[] {
@@ -139,7 +137,7 @@ export function winners(run: SamplesRun, setting: string, metric: Metric = 'jaco
   for (const exp of run.exps[setting] ?? []) {
     const ranked = [...best]
       .map(([d, st]) => ({ d, c: cellAt(run, setting, d, st, exp) }))
-      .filter((x): x is { d: DistributionName; c: SampleCell } => x.c !== undefined)
+      .filter((x): x is { d: SampleNoise; c: SampleCell } => x.c !== undefined)
       .sort((a, b) => a.c[metric] - b.c[metric]);
     if (ranked.length === 0) continue;
     const [first, second] = ranked;
@@ -153,12 +151,12 @@ export function winners(run: SamplesRun, setting: string, metric: Metric = 'jaco
 const winnerText = (w: Winner) => `${pow2(w.exp)} ${w.distribution}${w.tiedWith ? ` (not resolved from ${w.tiedWith})` : ''}`;
 
 function slopeTable(rows: Slope[], strategies: string[], metric: 'jacobianSlope' | 'vjpSlope', withSetting: boolean): string {
-  const head = `| ${withSetting ? 'setting | ' : ''}strategy | ${DISTRIBUTIONS.join(' | ')} |`;
-  const lines = [head, `|${withSetting ? '---|' : ''}---|${DISTRIBUTIONS.map(() => '---:').join('|')}|`];
+  const head = `| ${withSetting ? 'setting | ' : ''}strategy | ${SAMPLE_NOISES.join(' | ')} |`;
+  const lines = [head, `|${withSetting ? '---|' : ''}---|${SAMPLE_NOISES.map(() => '---:').join('|')}|`];
   const settings = [...new Set(rows.map((r) => r.setting))];
   for (const setting of settings) {
     for (const st of strategies) {
-      const cells = DISTRIBUTIONS.map((d) => {
+      const cells = SAMPLE_NOISES.map((d) => {
         const r = rows.find((x) => x.setting === setting && x.distribution === d && x.strategy === st);
         return r && Number.isFinite(r[metric]) ? r[metric].toFixed(2) : '…';
       });
@@ -170,7 +168,7 @@ function slopeTable(rows: Slope[], strategies: string[], metric: 'jacobianSlope'
 
 function errorTable(run: SamplesRun, setting: string, metric: Metric): string {
   const best = bestStrategies(run, setting, metric);
-  const ds = DISTRIBUTIONS.filter((d) => best.has(d));
+  const ds = SAMPLE_NOISES.filter((d) => best.has(d));
   const lines = [`| S | ${ds.map((d) => `${d} (${best.get(d)})`).join(' | ')} |`, `|---|${ds.map(() => '---:').join('|')}|`];
   for (const exp of run.exps[setting]) {
     const cells = ds.map((d) => cellAt(run, setting, d, best.get(d)!, exp));
@@ -217,7 +215,7 @@ function chartSpec(run: SamplesRun, setting: string, title: string): TopLevelSpe
       return { S: c.samples, rmse: c.jacobianRmse, lo: Math.max(c.jacobianRmse - se, c.jacobianRmse / 2), hi: c.jacobianRmse + se, distribution: c.distribution, strategy: c.strategy };
     });
   const x = { field: 'S', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { title: 'samples S', values: (run.exps[setting] ?? []).filter((e) => e % 2 === 0).map((e) => 2 ** e), labelExpr: "'2^' + round(log(datum.value) / log(2))" } } as const;
-  const color = { field: 'distribution', type: 'nominal', sort: [...DISTRIBUTIONS] } as const;
+  const color = { field: 'distribution', type: 'nominal', sort: [...SAMPLE_NOISES] } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `${title}: RMSE of the Jacobian vs S (log-log; bars: ± 1 standard error)`,
@@ -303,9 +301,9 @@ export async function writeSamplesReport(out: string, run: SamplesRun): Promise<
     const win = winners(run, s.id);
     if (win.length === 0) continue;
     lines.push(`  ${s.title}: lowest Jacobian error at S = ${winnerText(win[0])}; at S = ${winnerText(win[win.length - 1])}`);
-    lines.push(`    slope of log2 RMSE vs log2 S   ${DISTRIBUTIONS.map((d) => d.padStart(10)).join(' ')}`);
+    lines.push(`    slope of log2 RMSE vs log2 S   ${SAMPLE_NOISES.map((d) => d.padStart(10)).join(' ')}`);
     for (const st of strategyIds) {
-      const row = DISTRIBUTIONS.map((d) => {
+      const row = SAMPLE_NOISES.map((d) => {
         const r = sl.find((x) => x.setting === s.id && x.distribution === d && x.strategy === st);
         return (r && Number.isFinite(r.jacobianSlope) ? r.jacobianSlope.toFixed(2) : '…').padStart(10);
       });

@@ -17,6 +17,19 @@ import type { BackendName, DistributionName } from '../types.js';
 import { errorStatistics, rmseStderr } from './uncertainty.js';
 import { DISTRIBUTIONS, SETTINGS, STRATEGIES, makeDirections, makeInputs, repeatRows, type Setting, type Strategy } from './variance-config.js';
 
+/**
+ * The noises of the study: the six distributions, then Cauchy median-of-3 and median-of-5 (options.medianOf), so
+ * that the table compares their error with plain Cauchy's at equal S (README "Median-of-k noise").
+ */
+export type SampleNoise = DistributionName | 'cauchy-median3' | 'cauchy-median5';
+export const SAMPLE_NOISES: readonly SampleNoise[] = [...DISTRIBUTIONS, 'cauchy-median3', 'cauchy-median5'];
+
+/** The smooth() options of a noise of the study. */
+export function noiseOptions(noise: SampleNoise): { distribution: DistributionName; medianOf: number } {
+  const m = /^(\w+)-median(\d+)$/.exec(noise);
+  return m ? { distribution: m[1] as DistributionName, medianOf: Number(m[2]) } : { distribution: noise as DistributionName, medianOf: 1 };
+}
+
 /** The black boxes of the study: permutation(5) and shortestPath(12, 12) of the variance study, plus ranks(100). */
 export const SAMPLE_SETTINGS: readonly Setting[] = [
   SETTINGS.find((s) => s.id === 'permutation5')!,
@@ -41,7 +54,7 @@ export interface SamplesOptions extends StudyRunOptions {
 
 export interface SampleCell {
   setting: string;
-  distribution: DistributionName;
+  distribution: SampleNoise;
   strategy: string;
   exp: number;
   samples: number;
@@ -108,20 +121,20 @@ export function settingExps(o: Pick<SamplesOptions, 'minExp' | 'maxExp' | 'caps'
 }
 
 /** The reference Jacobians (inputs × m × n), rqmc-sobol + loo, cached in the results folder. */
-async function reference(o: SamplesOptions, setting: Setting, distribution: DistributionName, x: Float32Array, samples: number): Promise<Float32Array> {
+async function reference(o: SamplesOptions, setting: Setting, distribution: SampleNoise, x: Float32Array, samples: number): Promise<Float32Array> {
   const box = setting.make();
   // Every flag that shapes the reference is in the name (the backends agree to rounding: see varianceIdentity).
   const file = join(o.out, 'references', `${setting.id}-${distribution}-S${samples}-i${o.inputs}-g${o.scale}-s${o.seed}.f32`);
   const cached = readReference(file, o.inputs * box.outputSize * box.inputSize);
   if (cached) return cached;
-  const s = smooth(box, { distribution, scale: o.scale, samples, sampler: 'rqmc-sobol', covariate: 'loo', seed: o.seed + 7919, backend: o.backend });
+  const s = smooth(box, { ...noiseOptions(distribution), scale: o.scale, samples, sampler: 'rqmc-sobol', covariate: 'loo', seed: o.seed + 7919, backend: o.backend });
   const out = await s.forward(x, { signal: o.signal });
   const jac = await out.jacobian({ signal: o.signal });
   writeReference(file, jac);
   return jac;
 }
 
-async function runCell(o: SamplesOptions, setting: Setting, distribution: DistributionName, strategy: Strategy, exp: number, refSamples: number, x: Float32Array, ref: Float32Array, v: Float32Array): Promise<SampleCell> {
+async function runCell(o: SamplesOptions, setting: Setting, distribution: SampleNoise, strategy: Strategy, exp: number, refSamples: number, x: Float32Array, ref: Float32Array, v: Float32Array): Promise<SampleCell> {
   const box = setting.make();
   const { inputSize: n, outputSize: m } = box;
   const R = o.repeats;
@@ -129,7 +142,7 @@ async function runCell(o: SamplesOptions, setting: Setting, distribution: Distri
   const rows = repeatRows(x, o.inputs, R, n);
   const started = Date.now();
   // A different seed per S: the points of the curve are independent estimates, as the slope fit assumes.
-  const s = smooth(box, { distribution, scale: o.scale, samples, sampler: strategy.sampler, covariate: strategy.covariate, antithetic: strategy.antithetic, seed: o.seed + 101 * exp, backend: o.backend });
+  const s = smooth(box, { ...noiseOptions(distribution), scale: o.scale, samples, sampler: strategy.sampler, covariate: strategy.covariate, antithetic: strategy.antithetic, seed: o.seed + 101 * exp, backend: o.backend });
   const out = await s.forward(rows, { signal: o.signal });
   const jac = await out.jacobian({ signal: o.signal });
   const mn = m * n;
@@ -199,7 +212,7 @@ export function samplesIdentity(o: SamplesFlags, shard?: ShardInfo): RunIdentity
 
 interface PlannedCell {
   setting: Setting;
-  distribution: DistributionName;
+  distribution: SampleNoise;
   strategy: Strategy;
   exp: number;
   /** Cells sharing a reference form a group: the unit of sharding. */
@@ -222,7 +235,7 @@ export function planSamples(o: SamplesFlags) {
   };
   const rows = o.inputs * o.repeats;
   const planned: PlannedCell[] = settings.flatMap((setting) =>
-    DISTRIBUTIONS.flatMap((distribution) => strategies.flatMap((strategy) => exps[setting.id].map((exp) => ({ setting, distribution, strategy, exp, group: `${setting.id}|${distribution}` })))),
+    SAMPLE_NOISES.flatMap((distribution) => strategies.flatMap((strategy) => exps[setting.id].map((exp) => ({ setting, distribution, strategy, exp, group: `${setting.id}|${distribution}` })))),
   );
   const refWork = (setting: Setting) => work(setting, o.inputs, 2 ** refExps[setting.id]);
   const groupWork = new Map<string, number>();
@@ -251,7 +264,7 @@ export async function runSamples(o: SamplesOptions): Promise<SamplesRun> {
   const done = new Map(readCells(cellsFile, isSampleCell).map((c) => [cellKey(c.setting, c.distribution, c.strategy, c.exp), c]));
 
   const myGroups = new Set(planned.map((p) => p.group));
-  const totalWork = planned.reduce((acc, p) => acc + work(p.setting, rows, 2 ** p.exp), 0) + settings.reduce((acc, s) => acc + DISTRIBUTIONS.filter((d) => myGroups.has(`${s.id}|${d}`)).length * refWork(s), 0);
+  const totalWork = planned.reduce((acc, p) => acc + work(p.setting, rows, 2 ** p.exp), 0) + settings.reduce((acc, s) => acc + SAMPLE_NOISES.filter((d) => myGroups.has(`${s.id}|${d}`)).length * refWork(s), 0);
   let workDone = 0;
   let count = 0;
   const progress = (label: string) => o.onProgress?.({ cells: count, totalCells: planned.length, work: workDone, totalWork, label });
@@ -264,7 +277,7 @@ export async function runSamples(o: SamplesOptions): Promise<SamplesRun> {
       const x = makeInputs(setting, o.inputs);
       const v = makeDirections(setting.make().outputSize, o.inputs);
       const refSamples = 2 ** refExps[setting.id];
-      for (const distribution of DISTRIBUTIONS) {
+      for (const distribution of SAMPLE_NOISES) {
         if (!myGroups.has(`${setting.id}|${distribution}`)) continue;
         let ref: Float32Array | undefined;
         for (const strategy of strategies) {

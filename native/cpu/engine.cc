@@ -166,6 +166,18 @@ inline void noise_block(int dist, const double* U, uint32_t count, uint32_t n, d
   }
 }
 
+// Median-of-k noise of a block (k > 1): noise_from_u (core/median.h) per value, the same call as sample_noise
+// (job.h) makes, so the block path and the per-sample path agree bit for bit. Scalar: the Newton solve per value
+// has data-dependent trip counts that no vector kernel here would share.
+inline void median_noise_block(int dist, int median_of, const double* U, uint32_t count, uint32_t n, double* eps, double* score) {
+  for (uint32_t d = 0; d < n; d++) {
+    const double* col = U + static_cast<size_t>(d) * BLOCK_ROWS;
+    for (uint32_t r = 0; r < count; r++) {
+      const size_t at = static_cast<size_t>(r) * n + d;
+      noise_from_u(dist, median_of, clip_u(col[r]), eps + at, score + at);
+    }
+  }
+}
 
 // sample_block (samplers.h) and noise_block per level: Kernels<W>::sample / ::noise. Not inlined (one call per
 // 64 rows costs nothing), so that a profile shows the noise stages apart from the rest.
@@ -299,8 +311,9 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
     if (aborted.load(std::memory_order_relaxed)) return;
     const uint32_t rows = std::min(BLOCK_ROWS, end - i);
     Kernels<W>::sample(plan.sampler, s.keys.data(), b, i, rows, s.bu.data(), s.words.data());
-    Kernels<W>::noise(plan.dist, s.bu.data(), rows, n, s.beps.data(), s.bscore.data(), s);
-    const double* scores = plan.dist == DIST_GAUSSIAN ? s.beps.data() : s.bscore.data();
+    if (plan.median_of > 1) median_noise_block(plan.dist, plan.median_of, s.bu.data(), rows, n, s.beps.data(), s.bscore.data());
+    else Kernels<W>::noise(plan.dist, s.bu.data(), rows, n, s.beps.data(), s.bscore.data(), s);
+    const double* scores = plan.dist == DIST_GAUSSIAN && plan.median_of == 1 ? s.beps.data() : s.bscore.data();
     if (net) {
       for (uint32_t r = 0; r < rows; r++)
         perturb(plan.scale, xb, s.beps.data() + static_cast<size_t>(r) * n, s.zb.data() + static_cast<size_t>(r) * n);

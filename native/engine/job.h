@@ -15,6 +15,7 @@
 #include "accumulate.h"
 #include "blackbox.h"
 #include "distributions.h"
+#include "median.h"
 #include "ops.h"
 #include "output_cache.h"
 #include "samplers.h"
@@ -33,6 +34,7 @@ struct EnginePlan {
   ScaleConfig scale{};
   std::vector<uint32_t> sobol_v;
   std::vector<double> sigma, matrix;
+  int median_of = 1;  // k of median-of-k noise (odd, 1 ≤ k ≤ MAX_MEDIAN_OF; 1 = plain noise), core/median.h
 
   // Re-point the configs at the owned vectors (call after filling or copying them).
   void bind();
@@ -67,14 +69,13 @@ struct JobOutput {
 // Shape (p, q) of the cross sums of an operation: g has p entries, h has q.
 void op_shape(const EnginePlan& plan, int op, uint32_t& p, uint32_t& q);
 
-// u → ε = F⁻¹(u), s = score(u) for sample i of batch element b (keys prepared for b): the per-sample noise
+// u → ε = F⁻¹(u), s = score(u) (median-of-k when the plan asks for it) for sample i of batch element b (keys prepared for b): the per-sample noise
 // every engine's host code uses (the CPU engine's per-sample path and user streams, prepare_job).
 inline void sample_noise(const EnginePlan& plan, const uint32_t* keys, uint32_t b, uint32_t i, double* u, double* eps, double* score) {
   sample_row(plan.sampler, keys, b, i, u);
   for (uint32_t d = 0; d < plan.n; d++) {
     const double uc = clip_u(u[d]);
-    eps[d] = icdf(plan.dist, uc);
-    score[d] = score_from_u(plan.dist, uc);
+    noise_from_u(plan.dist, plan.median_of, uc, eps + d, score + d);
   }
 }
 

@@ -14,6 +14,7 @@
 
 #include "fixtures.h"
 #include "distributions.h"
+#include "median.h"
 #include "permutation.h"
 #include "philox.h"
 #include "samplers.h"
@@ -680,6 +681,89 @@ void testDistributions() {
   check(std::isnan(ss::icdf(99, 0.5)) && std::isnan(ss::score_from_u(-1, 0.5)), "distributions: unknown kind gives NaN");
 }
 
+// Median-of-k noise (median.h): B against its polynomial for k = 3 and 5, B⁻¹(B(t)) = t, the distribution
+// identities by quadrature (∫ s_k = 0, ∫ s_k ε = 1 over ε = F⁻¹(B⁻¹(u)), midpoint rule in u), the score against a
+// finite difference of log μ_k, exact odd symmetry, and k = 1 = the plain noise bit for bit.
+void testMedian() {
+  bool ok = true;
+  std::string detail;
+  for (int i = 1; i < 500; i++) {
+    const double t = i / 1000.0;
+    const double b3 = t * t * (3 - 2 * t), b5 = t * t * t * (10 - 15 * t + 6 * t * t);
+    if (std::fabs(ss::median_beta_cdf_lower(1, t) - b3) > 1e-15 * b3 || std::fabs(ss::median_beta_cdf_lower(2, t) - b5) > 1e-14 * b5) {
+      ok = false;
+      detail = fmt("t = %g: B3 %.17g vs %.17g", t, ss::median_beta_cdf_lower(1, t), b3);
+    }
+  }
+  check(ok, "median: B(t) of k = 3 and 5 equals 3t^2 - 2t^3 and 10t^3 - 15t^4 + 6t^5", detail);
+
+  ok = true;
+  detail.clear();
+  for (int r : {1, 2, 3, 10, 49}) {
+    const double t0 = ss::median_t_lower(r, ss::U_CLIP);
+    for (int i = 0; i <= 1000; i++) {
+      const double t = t0 + (0.5 - t0) * i / 1000.0;
+      const double back = ss::median_t_lower(r, ss::median_beta_cdf_lower(r, t));
+      if (!(std::fabs(back - t) <= 4e-15 * t)) {
+        ok = false;
+        detail = fmt("r = %g, t = %.17g: B^-1(B(t)) = %.17g", r, t, back);
+      }
+    }
+  }
+  check(ok, "median: B^-1(B(t)) = t to 4e-15 relative for k = 3, 5, 7, 21, 99 on [B^-1(U_CLIP), 1/2]", detail);
+
+  for (int dist = 0; dist < ss::DISTRIBUTION_COUNT; dist++) {
+    for (int k : {3, 5}) {
+      const int N = 1 << 18;
+      double es = 0, ese = 0;
+      for (int i = 0; i < N; i++) {
+        double e, s;
+        ss::noise_from_u(dist, k, ss::clip_u((i + 0.5) / N), &e, &s);
+        es += s;
+        ese += s * e;
+      }
+      es /= N;
+      ese /= N;
+      check(std::fabs(es) < 1e-5 && std::fabs(ese - 1) < 2e-4, std::string(DIST_LABEL[dist]) + " median-of-" + std::to_string(k) + ": E[s_k] = 0 and E[s_k eps] = 1 by quadrature",
+            fmt("E[s] = %.3g, E[s eps] = %.9g", es, ese));
+      // s_k = −(log μ_k)' with μ_k = F^r (1 − F)^r μ up to the constant: a central difference, away from kinks.
+      const int r = (k - 1) / 2;
+      bool fd_ok = true;
+      std::string fd_detail;
+      for (double u : {0.03, 0.1, 0.3, 0.45, 0.62, 0.8, 0.97}) {
+        double e, s;
+        ss::noise_from_u(dist, k, u, &e, &s);
+        const double h = 1e-5 * (1 + std::fabs(e));
+        auto log_mu = [&](double x) {
+          const double F = ss::cdf(dist, x);
+          const double G = ss::distribution_symmetric(dist) ? ss::cdf(dist, -x) : 1 - F;
+          return r * std::log(F * G) + std::log(ss::pdf(dist, x));
+        };
+        const double fd = -(log_mu(e + h) - log_mu(e - h)) / (2 * h);
+        if (!(std::fabs(fd - s) <= 1e-5 * (1 + std::fabs(s)))) {
+          fd_ok = false;
+          fd_detail += fmt("u = %g: s_k %.12g vs finite difference %.12g; ", u, s, fd);
+        }
+      }
+      check(fd_ok, std::string(DIST_LABEL[dist]) + " median-of-" + std::to_string(k) + ": score = -(log mu_k)' (central difference)", fd_detail);
+    }
+    // Odd symmetry on the 32-bit grid (symmetric distributions) and k = 1 = the plain functions, bit for bit.
+    int bad = 0, plain_bad = 0;
+    for (uint32_t w = 0; w < 4096; w++) {
+      const double u = (static_cast<double>(w) * 1048576.0 + 0.5) * ss::TWO_POW_M32;
+      double e1, s1, e2, s2;
+      ss::noise_from_u(dist, 3, u, &e1, &s1);
+      ss::noise_from_u(dist, 3, 1 - u, &e2, &s2);
+      if (ss::distribution_symmetric(dist) && (e2 != -e1 || s2 != -s1)) bad++;
+      ss::noise_from_u(dist, 1, u, &e1, &s1);
+      const double pe = ss::icdf(dist, u), ps = ss::score_from_u(dist, u);
+      if (std::memcmp(&e1, &pe, 8) != 0 || std::memcmp(&s1, &ps, 8) != 0) plain_bad++;
+    }
+    check(bad == 0 && plain_bad == 0, std::string(DIST_LABEL[dist]) + " median-of-3: exactly odd around 1/2 (symmetric ones); k = 1 is the plain noise bit for bit",
+          fmt("%g asymmetric, %g differ from plain", bad, plain_bad));
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -692,5 +776,6 @@ int main() {
   testAntitheticAndConsistency();
   testTsDigests();
   testDistributions();
+  testMedian();
   return ss::test::summary();
 }

@@ -4,6 +4,8 @@
  * to a visitor. Memory is O(chunk · (n + m)) whatever S is; nothing of size S survives a chunk.
  */
 import { clipU } from '../../distributions.js';
+import { medianOfDistribution } from '../../median.js';
+import type { DistributionName } from '../../types.js';
 import { SmoothingError } from '../../errors.js';
 import type { Plan, RunControl } from '../../plan.js';
 import type { Task } from '../../task.js';
@@ -21,7 +23,9 @@ export interface ChunkVisitor {
 }
 
 export function* streamSamples(plan: Plan, x: Float32Array, batch: number, seed: number, phase: string, control: RunControl, visitor: ChunkVisitor, cache?: CacheUse): Task<void> {
-  const { n, distribution } = plan;
+  const { n } = plan;
+  // Median-of-k noise: the built-in distribution's median-of-k version (smooth() allows it for built-ins only).
+  const distribution = plan.medianOf > 1 ? medianOfDistribution(plan.distribution.name as DistributionName, plan.medianOf) : plan.distribution;
   const source = createSampler({ sampler: plan.sampler, samples: plan.samples, dims: n, seed, antithetic: plan.antithetic });
   const chunk = chunkRows(plan);
   const u = new Float64Array(chunk * n);

@@ -54,6 +54,8 @@ export interface NativePlan {
   covariate: number;
   sampler: { kind: number; samples: number; antithetic: boolean; cartesianK: number; sobolV?: Uint32Array };
   scale: { kind: number; sigma?: Float64Array; matrix?: Float64Array };
+  /** k of median-of-k noise (odd, 1..99); absent = 1, plain noise (native/core/median.h). */
+  medianOf?: number;
 }
 
 /** The job object the addon parses (native/addon.cc parse_job). */

@@ -64,6 +64,7 @@ export function nativePlan(plan: Plan): NativePlan {
       sobolV: sobol ? sobolDirections(plan.n) : undefined,
     },
     scale: { kind: position('scales', plan.scale.kind), sigma: plan.scale.sigma, matrix: plan.scale.matrix },
+    medianOf: plan.medianOf,
   };
   planCache.set(plan, native);
   return native;
