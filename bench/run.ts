@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { backends, smooth, type BackendName } from '../lib/index.js';
-import { inputs, peerWorkloads, workloads, type Workload } from './workloads.js';
+import { inputs, peerWorkloads, stderrWorkloads, workloads, type Workload } from './workloads.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -26,7 +26,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function measure(fn: () => Promise<unknown>): Promise<{ median: number; runs: number }> {
+async function measure(fn: () => Promise<unknown>): Promise<{ median: number; runs: number; rme: number }> {
   await fn(); // warm-up (JIT, thread start-up, page faults)
   return new Promise((resolve, reject) => {
     const bench = new Benchmark('op', {
@@ -37,7 +37,7 @@ async function measure(fn: () => Promise<unknown>): Promise<{ median: number; ru
         fn().then(() => deferred.resolve(), reject);
       },
       onComplete: function (this: Benchmark) {
-        resolve({ median: median(this.stats.sample) * 1000, runs: this.stats.sample.length });
+        resolve({ median: median(this.stats.sample) * 1000, runs: this.stats.sample.length, rme: this.stats.rme });
       },
     });
     bench.run({ async: true });
@@ -45,7 +45,7 @@ async function measure(fn: () => Promise<unknown>): Promise<{ median: number; ru
 }
 
 const rows: string[] = [];
-for (const w of workloads.filter((w) => !only || only.includes(w.id))) {
+for (const w of [...workloads, ...stderrWorkloads].filter((w) => !only || only.includes(w.id))) {
   const times = new Map<BackendName, number>();
   for (const backend of available) {
     const box = w.box();
@@ -54,10 +54,10 @@ for (const w of workloads.filter((w) => !only || only.includes(w.id))) {
     const v = new Float32Array(w.batch * box.outputSize).map((_, k) => Math.cos(k));
     const r = await measure(async () => {
       const out = await s.forward(x);
-      await (w.mode === 'vjp' ? out.vjp(v) : out.jacobian());
+      await (w.mode === 'vjp' ? (w.stderr ? out.vjp(v, { stderr: true }) : out.vjp(v)) : out.jacobian());
     });
     times.set(backend, r.median);
-    console.log(`${w.title} — ${backend}: median ${r.median.toFixed(1)} ms over ${r.runs} runs`);
+    console.log(`${w.title} — ${backend}: median ${r.median.toFixed(1)} ms over ${r.runs} runs (±${r.rme.toFixed(1)} % margin of error of the mean)`);
   }
   const js = times.get('js');
   const cpu = times.get('cpu');

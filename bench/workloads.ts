@@ -14,6 +14,8 @@ export interface Workload {
   sampler?: 'mc' | 'rqmc-latin';
   /** The id of the same workload in bench/peers/common.py (numpy and PyTorch run it too). */
   peer?: string;
+  /** The backward pass with its standard errors (`{ stderr: true }`). */
+  stderr?: boolean;
 }
 
 export const workloads: Workload[] = [
@@ -21,6 +23,11 @@ export const workloads: Workload[] = [
   { id: 'a-perm5', title: '(a) permutation(5), B = 64, S = 4096, forward + vjp', box: () => blackboxes.permutation(5), batch: 64, samples: 4096, distribution: 'logistic', mode: 'vjp' },
   { id: 'b-path12', title: '(b) shortestPath(12, 12), B = 16, S = 1024, forward + vjp', box: () => blackboxes.shortestPath(12, 12), batch: 16, samples: 1024, distribution: 'logistic', mode: 'vjp' },
   { id: 'c-perm5-jac', title: '(c) permutation(5) Jacobian, B = 100, S = 256', box: () => blackboxes.permutation(5), batch: 100, samples: 256, distribution: 'laplace', mode: 'jacobian' },
+];
+
+/** The backward pass with its standard errors (bench/run.ts runs these after `workloads`; cpu vs js). */
+export const stderrWorkloads: Workload[] = [
+  { id: 'e-ranks100-stderr', title: '(e) ranks(100), B = 16, S = 4096, forward + vjp with stderr', box: () => blackboxes.ranks(100), batch: 16, samples: 4096, distribution: 'logistic', mode: 'vjp', stderr: true },
 ];
 
 /** The workloads of issue 14, also written in numpy and PyTorch (bench/peers/): Gaussian, mc, loo, forward + vjp. */

@@ -348,7 +348,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   const int op = in.op;
   uint32_t p, q;
   op_shape(plan, op, p, q);
-  const SumsLayout L = sums_layout(op, p, q);
+  const SumsLayout L = job_layout(plan, in, op, p, q);  // with the standard-error sums when asked (sums.h stderr_unit)
   const EnginePlan local = plan.seeded(in.seed);
 
   // f(x_b) for the fx covariate and the forward moment shift: the job layer's host setup.
@@ -381,7 +381,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   // 64-bit and checked: n·12 alone wraps 32 bits from n = 2^30 on.
   const uint64_t per_b = add_or_throw(12 * static_cast<uint64_t>(n) + 12 * static_cast<uint64_t>(m), mul_or_throw(L.total, 8, "partial sums"), "device bytes");
   const uint64_t fixed = add_or_throw(mul_or_throw(B, per_b, "device bytes of the inputs"),
-                                      plan.sobol_v.size() * 4 + (plan.sigma.size() + plan.matrix.size()) * 8 + (1u << 20), "device bytes");
+                                      plan.sobol_v.size() * 4 + (plan.sigma.size() + plan.matrix.size() + in.inverse.size()) * 8 + (1u << 20), "device bytes");
   const uint64_t budget = std::min<uint64_t>(free_b / 2, 4ull << 30);
   const uint64_t per_item = L.total * 8 + (tile.global ? shape.bytes : 0) + static_cast<uint64_t>(key_words) * 4;
   if (fixed + per_item + static_cast<uint64_t>(key_words) * 8 > budget) {
@@ -399,6 +399,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   DeviceMemory d_v = upload(job.v, "upstream gradient v", stream);
   DeviceMemory d_dir = upload(job.dir, "jvp direction", stream);
   DeviceMemory d_shift = upload(shift, "moment shift", stream);
+  DeviceMemory d_inverse = upload(job.inverse, "inverse scale (standard errors)", stream);
   DeviceMemory d_keys(static_cast<size_t>(wave_b) * std::max<uint32_t>(key_words, 1) * 4, "sampler keys", stream.get());
   DeviceMemory d_part(static_cast<size_t>(wave) * L.total * 8, "per-item partial sums", stream.get());
   DeviceMemory d_totals(static_cast<size_t>(B) * L.total * 8, "per-input sums", stream.get());
@@ -420,6 +421,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   a.gws = tile.global ? d_gws.as<char>() : nullptr;
   a.max_sweeps = gpu::relax_max_sweeps(shape.cells);
   a.status = d_status.as<unsigned int>();
+  if (job.want_stderr) gpu::with_stderr(a, stderr_width(plan, op), job.inverse.empty() ? nullptr : d_inverse.as<double>());
 
   uint64_t done = 0;
   for (uint64_t w0 = 0; w0 < items; w0 += wave) {
@@ -511,6 +513,7 @@ struct UserStream::Impl {
   std::unique_ptr<Stream> stream;
   std::unique_ptr<DevicePlan> dplan;
   DeviceMemory x, v, dir, keys, z, s, e, f, part, totals, shift;
+  DeviceMemory inverse;  // L⁻¹ for the standard errors (matrix scale)
   FusedArgs args{};
   TileView tv{};
   int64_t keys_b = -1;
@@ -526,7 +529,7 @@ UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : im
   I.chunk = chunk;
   const int op = I.in.op;
   op_shape(I.plan, op, I.p, I.q);
-  I.L = sums_layout(op, I.p, I.q);
+  I.L = job_layout(I.plan, I.in, op, I.p, I.q);
   const uint32_t n = I.plan.n, m = I.plan.m, B = I.in.batch;
   const bool store_s = op != OP_FORWARD;
   const bool store_e = I.plan.scale.kind == SCALE_MATRIX || op == OP_SCALE_GRADIENT;
@@ -536,6 +539,7 @@ UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : im
   I.x = upload(I.in.x, "inputs x", st);
   I.v = upload(I.in.v, "upstream gradient v", st);
   I.dir = upload(I.in.dir, "jvp direction", st);
+  I.inverse = upload(I.in.inverse, "inverse scale (standard errors)", st);
   const uint32_t kw = to_u32(batch_key_words64(I.plan.sampler), "sampler key words");
   I.keys = DeviceMemory(static_cast<size_t>(std::max<uint32_t>(kw, 1)) * 4, "sampler keys", st.get());
   const size_t cn = static_cast<size_t>(chunk) * n;
@@ -558,6 +562,7 @@ UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk) : im
   a.v = I.in.v.empty() ? nullptr : I.v.as<float>();
   a.dir = I.in.dir.empty() ? nullptr : I.dir.as<double>();
   a.shift = op == OP_FORWARD ? I.shift.as<double>() : nullptr;
+  if (I.in.want_stderr) gpu::with_stderr(a, stderr_width(I.plan, op), I.in.inverse.empty() ? nullptr : I.inverse.as<double>());
   I.tv.z = I.z.as<float>();
   I.tv.s = store_s ? I.s.as<double>() : nullptr;
   I.tv.e = store_e ? I.e.as<double>() : nullptr;

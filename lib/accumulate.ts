@@ -96,6 +96,8 @@ export class MomentSums {
  * Kept only when asked: Q = Σ g² w² and P = Σ g w² (p×q), R = Σ w² (q), next to the cross sums of w.
  * β is f(x) for 'fx' and ḡ for 'loo' (treated as fixed: the leave-one-out correction to the variance is
  * O(1/S²)); the loo estimate carries the factor S/(S−1), so its standard error does too.
+ * native/core/accumulate.h (square_add, square_merge, square_finish) mirrors this class operation for operation:
+ * change both together.
  */
 export class SquareSums {
   readonly cross: CrossSums;

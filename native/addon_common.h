@@ -168,8 +168,45 @@ inline void parse_cache(const Reader& r, const Napi::Object& o, ss::JobInput& j)
   j.cache_data = j.cache_length == 0 ? nullptr : static_cast<uint8_t*>(buf.Data());
 }
 
+/**
+ * The standard-error fields of a job: `stderr`, a Float32Array the engine fills (B × the result's size per input;
+ * its presence asks for the second-moment sums) or undefined, and `inverse` (Float64Array L⁻¹, matrix scales).
+ * Lengths are checked against the plan by validate_job (plan_checks.h validate_stderr).
+ */
+// Own properties only: these two are optional, and a polluted Object.prototype (a `stderr` or `inverse` inherited
+// by every object) must not turn a plain job into one that asks for standard errors.
+inline void parse_stderr(const Reader& r, const Napi::Object& o, ss::JobInput& j, Napi::Float32Array* stderr_out) {
+  const Napi::Value se = o.HasOwnProperty("stderr") ? o.Get("stderr") : r.env.Undefined();
+  if (!se.IsUndefined() && !se.IsNull()) {
+    if (!se.IsTypedArray() || se.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      invalid(r.env, r.entry, "job.stderr", "must be a Float32Array (the output buffer of the standard errors) or undefined, got " + type_name(se));
+    }
+    const Napi::Float32Array buffer = se.As<Napi::Float32Array>();
+    j.want_stderr = true;
+    j.stderr_length = buffer.ElementLength();
+    if (stderr_out) *stderr_out = buffer;
+  }
+  if (o.HasOwnProperty("inverse")) j.inverse = r.array<double, Napi::Float64Array>(o, "inverse", napi_float64_array, "Float64Array", true);
+}
+
+/**
+ * Copy a job's standard errors into its `stderr` buffer (none given: nothing to do). Checked again at the copy:
+ * JS may have detached the buffer while the job ran.
+ */
+inline void write_stderr(Napi::Env env, const std::string& entry, Napi::Float32Array target, const ss::JobOutput& out) {
+  if (target.IsEmpty()) return;
+  const size_t length = target.ElementLength();
+  if (length != out.mean_stderr.size()) {
+    invalid(env, entry, "job.stderr", "has length " + ss::checks::num(length) + ", expected " + ss::checks::num(out.mean_stderr.size()) +
+                                          " (detached or emptied while the job ran)");
+  }
+  std::copy(out.mean_stderr.begin(), out.mean_stderr.end(), target.Data());
+}
+
 /** The job; checked against the plan by the caller (validate_job / validate_stream need the call's context). */
-inline ss::JobInput parse_job(Napi::Env env, const std::string& entry, const Napi::Value& value) {
+// `stderr_out`: where the job's `stderr` buffer (an output, read once here) is handed back, or null where the
+// caller has no use for it (then only its length is recorded, for the checks).
+inline ss::JobInput parse_job(Napi::Env env, const std::string& entry, const Napi::Value& value, Napi::Float32Array* stderr_out = nullptr) {
   Reader r{env, entry, "job"};
   const Napi::Object o = r.object(value, "job");
   ss::JobInput j;
@@ -183,6 +220,7 @@ inline ss::JobInput parse_job(Napi::Env env, const std::string& entry, const Nap
   const Napi::Value threads = o.Get("threads");
   j.threads = threads.IsUndefined() ? 0 : static_cast<unsigned>(r.integer(threads, "job.threads", 0, 4294967295.0));
   parse_cache(r, o, j);
+  parse_stderr(r, o, j, stderr_out);
   return j;
 }
 
@@ -208,10 +246,11 @@ inline RowsCall parse_rows(const Napi::CallbackInfo& info, const std::string& en
 /** plan and job of run/runSync, both checked: a built-in box, every buffer against B, n, m. */
 // mem_limit: host bytes the job may need (the cpu engine: host_memory_limit(); the cuda engine checks its device
 // budget itself and reports an ERR_CUDA out-of-memory error, so it passes 0).
-inline void parse_fused(const Napi::CallbackInfo& info, const std::string& entry, uint64_t mem_limit, ss::EnginePlan& plan, ss::JobInput& job) {
+inline void parse_fused(const Napi::CallbackInfo& info, const std::string& entry, uint64_t mem_limit, ss::EnginePlan& plan, ss::JobInput& job,
+                        Napi::Float32Array* stderr_out = nullptr) {
   Napi::Env env = info.Env();
   plan = parse_plan(env, entry, info[0]);
-  job = parse_job(env, entry, info[1]);
+  job = parse_job(env, entry, info[1], stderr_out);
   const uint64_t items = static_cast<uint64_t>(job.batch) * ss::items_for(plan.sampler.samples, ss::SAMPLES_PER_ITEM);
   require(env, entry, ss::checks::validate_job(plan, job, true, mem_limit, ss::job_threads(job.threads, items), 64));
 }
@@ -313,7 +352,18 @@ class JobWorker : public Napi::AsyncProgressWorker<uint64_t> {
   }
   void OnOK() override {
     if (!callback_error_.IsEmpty()) return RejectCallback();
+    if (!stderr_target_.IsEmpty()) {
+      try {
+        write_stderr(Env(), name_, stderr_target_.Value(), out_);
+      } catch (const Napi::Error& e) {
+        return deferred_.Reject(e.Value());
+      }
+    }
     deferred_.Resolve(result_object(Env(), out_));
+  }
+  // The job's `stderr` buffer, filled when the job succeeds (held until then).
+  void KeepStderr(const Napi::Float32Array& target) {
+    if (!target.IsEmpty()) stderr_target_ = Napi::Persistent(target);
   }
   void OnError(const Napi::Error& e) override {
     if (!callback_error_.IsEmpty()) return RejectCallback();
@@ -354,6 +404,7 @@ class JobWorker : public Napi::AsyncProgressWorker<uint64_t> {
   Napi::ObjectReference callback_error_;
   Napi::Reference<Napi::Value> kept_;
   std::string error_;
+  Napi::Reference<Napi::Float32Array> stderr_target_;
 };
 
 // Queue a worker made by make(plan, job, flag, progress) and return { promise, abort() }.
@@ -362,7 +413,8 @@ Napi::Value start_job(const Napi::CallbackInfo& info, const char* entry, uint64_
   Napi::Env env = info.Env();
   ss::EnginePlan plan;
   ss::JobInput job;
-  parse_fused(info, entry, mem_limit, plan, job);
+  Napi::Float32Array stderr_target;
+  parse_fused(info, entry, mem_limit, plan, job, &stderr_target);
   Napi::Function progress = info.Length() > 2 && info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
   auto flag = std::make_shared<AbortFlag>();
   // The output cache is used in place by the worker thread: hold the very buffer that was checked (a getter
@@ -377,6 +429,7 @@ Napi::Value start_job(const Napi::CallbackInfo& info, const char* entry, uint64_
   }
   JobWorker* worker = make(env, std::move(plan), std::move(job), flag, progress);
   if (!cache.IsEmpty()) worker->Keep(cache);
+  worker->KeepStderr(stderr_target);
   Napi::Object handle = Napi::Object::New(env);
   handle.Set("promise", worker->Promise());
   handle.Set("abort", Napi::Function::New(env, [flag](const Napi::CallbackInfo&) { flag->aborted.store(true); }));
@@ -393,12 +446,14 @@ Napi::Value run_sync(const Napi::CallbackInfo& info, const char* name, uint64_t 
   Napi::Env env = info.Env();
   ss::EnginePlan plan;
   ss::JobInput job;
-  parse_fused(info, std::string(name) + " runSync", mem_limit, plan, job);
+  Napi::Float32Array stderr_target;
+  parse_fused(info, std::string(name) + " runSync", mem_limit, plan, job, &stderr_target);
   ss::JobOutput out;
   std::string error;
   const std::atomic<bool> never{false};
   const bool ok = guard(env, [&] { return run(plan, job, out, never, [](uint64_t) {}, error); });
   if (!ok) throw coded_error(env, "ERR_INTERNAL", name, "", error);
+  write_stderr(env, std::string(name) + " runSync", stderr_target, out);
   return result_object(env, out);
 }
 
@@ -434,7 +489,8 @@ class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap<Stream, Guard>> {
     Napi::Env env = info.Env();
     const std::string entry = "UserStream";
     ss::EnginePlan plan = parse_plan(env, entry, info[0]);
-    ss::JobInput job = parse_job(env, entry, info[1]);
+    Napi::Float32Array stderr_target;
+    ss::JobInput job = parse_job(env, entry, info[1], &stderr_target);
     const uint64_t chunk = static_cast<uint64_t>(Reader{env, entry, ""}.integer(info[2], "chunk", 0, 4294967295.0));
     require(env, entry, ss::checks::validate_stream(plan, job, chunk, host_memory_limit()));
     n_ = plan.n;
@@ -442,6 +498,7 @@ class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap<Stream, Guard>> {
     samples_ = plan.sampler.samples;
     batch_ = job.batch;
     Guard()(env, [&] { stream_ = std::make_unique<Stream>(plan, std::move(job), static_cast<uint32_t>(chunk)); });
+    if (!stderr_target.IsEmpty()) stderr_target_ = Napi::Persistent(stderr_target);
   }
 
  private:
@@ -477,6 +534,11 @@ class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap<Stream, Guard>> {
     ss::JobOutput out;
     Guard()(env, [&] { stream_->finish(out); });
     stream_.reset();  // the sums are read: free the buffers now, not when the GC finds the wrapper
+    if (!stderr_target_.IsEmpty()) {
+      const Napi::Float32Array target = stderr_target_.Value();
+      stderr_target_.Reset();
+      write_stderr(env, "UserStream.finish", target, out);
+    }
     return result_object(env, out);
   }
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -497,6 +559,7 @@ class UserStreamWrap : public Napi::ObjectWrap<UserStreamWrap<Stream, Guard>> {
   std::unique_ptr<Stream> stream_;
   uint32_t n_ = 0, m_ = 0, samples_ = 0, batch_ = 0;
   uint32_t pending_ = 0;  // rows noise() generated that accumulate() has not taken yet
+  Napi::Reference<Napi::Float32Array> stderr_target_;  // the job's `stderr` buffer, filled by finish()
 };
 
 }  // namespace ss::addon

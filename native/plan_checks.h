@@ -110,6 +110,23 @@ inline Problem validate_plan(const EnginePlan& p) {
 }
 
 /**
+ * The extra host bytes of a job's standard errors (job.stderr): the second-moment sums in every partial and total
+ * (sums_layout_stderr: 3·p·r + p + 2r doubles more per input), the result (B·p·r floats) and L⁻¹; UINT64_MAX when
+ * the count overflows, 0 without standard errors.
+ */
+inline uint64_t stderr_bytes(const EnginePlan& p, const JobInput& j, uint64_t threads) {
+  if (!j.want_stderr || j.op == OP_FORWARD) return 0;
+  uint32_t P = 0, Q = 0;
+  op_shape(p, j.op, P, Q);
+  const uint64_t r = stderr_width(p, j.op);
+  uint64_t pr = 0, extra = 0, copies = 0, all = 0, t = 0;
+  const bool ok = checked_mul(P, r, pr) && checked_mul(pr, 3, extra) && checked_add(extra, static_cast<uint64_t>(P) + 2 * r, extra) &&
+                  checked_add(4 * threads + 16, j.batch, copies) && checked_mul(extra, 8, t) && checked_mul(t, copies, all) &&
+                  checked_mul(pr, 4ull * j.batch, t) && checked_add(all, t, all) && checked_add(all, 8ull * j.inverse.size(), all);
+  return ok ? all : UINT64_MAX;
+}
+
+/**
  * Host bytes a job needs beyond its inputs (an upper estimate of the engine's buffers: per-thread scratch,
  * partial sums, totals, the copied inputs, the result), or UINT64_MAX when the estimate itself overflows.
  * `rows` = rows of noise held at once per thread (the cpu engine's block, or a user stream's chunk).
@@ -129,7 +146,8 @@ inline uint64_t host_bytes(const EnginePlan& p, const JobInput& j, uint64_t thre
       checked_mul(total, 8 * 4 * threads + 8 * 16, t) && checked_add(all, t, all) && checked_add(all, 16ull << 20, all) &&  // partials
       checked_add(2 * pq + 3 * m + 2 * n, 8 * 64, per_b) && checked_mul(per_b, 8, per_b) &&          // totals, result, copies
       checked_add(per_b, 16 * n + 16 * m, per_b) && checked_mul(per_b, B, t) && checked_add(all, t, all);
-  return ok ? all : UINT64_MAX;
+  if (!ok) return UINT64_MAX;
+  return checked_add(all, stderr_bytes(p, j, threads), all) ? all : UINT64_MAX;
 }
 
 /** A Problem when `bytes` exceeds `limit` (the machine's memory; 0 = no limit). */
@@ -155,6 +173,29 @@ inline Problem validate_cache(const EnginePlan& p, const JobInput& j, bool fused
     return bad("job.cache", "has byteLength " + num(j.cache_length) + ", expected " + (cache_format(p.box) == CACHE_BITS ? "batch·⌈samples·m/8⌉" : "batch·samples·m·width") + " = " + num(need));
   }
   return fine();
+}
+
+/**
+ * The standard-error fields of a job: `job.stderr` (a backward operation only) holds exactly batch·size floats
+ * (size = the operation's result per input: n, m·n, m, or the scale gradient's 1, n or n·n), counted without wrap;
+ * `job.inverse` is L⁻¹ (n·n) exactly when a matrix scale needs it, absent otherwise.
+ */
+inline Problem validate_stderr(const EnginePlan& p, const JobInput& j) {
+  if (!j.want_stderr) {
+    if (!j.inverse.empty()) return bad("job.inverse", "is given without job.stderr (it serves the standard errors only)");
+    return fine();
+  }
+  if (j.op == OP_FORWARD) return bad("job.stderr", "is given for forward, which returns its standard error in the result: pass it to a backward operation");
+  uint32_t P = 0, Q = 0;
+  op_shape(p, j.op, P, Q);
+  uint64_t size = 0, need = 0;
+  if (!checked_mul(P, stderr_width(p, j.op), size) || !checked_mul(size, j.batch, need)) {
+    return bad("job.stderr", "would need more than 2^64 entries (batch·size)");
+  }
+  if (auto e = exact_length("job.stderr", j.stderr_length, need, "batch·size"); !e.ok()) return e;
+  const uint64_t nn = p.scale.kind == SCALE_MATRIX ? static_cast<uint64_t>(p.n) * p.n : 0;
+  if (nn == 0 && !j.inverse.empty()) return bad("job.inverse", "is given, but only a matrix scale needs L⁻¹");
+  return exact_length("job.inverse", j.inverse.size(), nn, "n·n");
 }
 
 /**
@@ -184,6 +225,7 @@ inline Problem validate_job(const EnginePlan& p, const JobInput& j, bool fused, 
     if (auto e = exact_length("job.fx", j.fx.size(), Bm, "batch·m"); !e.ok()) return e;
   }
   if (auto e = validate_cache(p, j, fused); !e.ok()) return e;
+  if (auto e = validate_stderr(p, j); !e.ok()) return e;
   return memory_fits("job", host_bytes(p, j, threads, rows), mem_limit);
 }
 

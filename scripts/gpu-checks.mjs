@@ -274,6 +274,27 @@ check('cuda = cpu for every scale kind, jvp and scale gradient, with antithetic 
   return `largest relative difference ${worst.toExponential(2)}`;
 });
 
+check('cuda = cpu for the standard errors of every backward pass ({ stderr: true }), every box and scale kind', async () => {
+  let worst = 0;
+  for (const [name, make, n] of SMALL_BOXES) {
+    const x = inputsFor(name, 2, n);
+    for (const [scaleName, scale] of [['scalar', 0.6], ['diagonal', new Float32Array(n).map((_, j) => 0.3 + 0.1 * j)], ['matrix', { matrix: new Float32Array(n * n).map((_, k) => (k % (n + 1) === 0 ? 0.8 : 0)) }]]) {
+      for (const covariate of COVARIATES) {
+        const options = { distribution: 'logistic', scale, samples: 256, sampler: 'rqmc-latin', covariate, seed: 5 };
+        const r = await both(make, options, x, async (s) => {
+          const m = s.value.length / 2;
+          const v = new Float32Array(2 * m).map((_, k) => Math.cos(k));
+          const tv = new Float32Array(2 * n).map((_, k) => (k % 3) - 1);
+          const [a, b, c, d] = [await s.vjp(v, { stderr: true }), await s.jacobian({ stderr: true }), await s.jvp(tv, { stderr: true }), await s.scaleGradient(v, { stderr: true })];
+          return { vjp: a.gradient, vjpStderr: a.stderr, jacobianStderr: b.stderr, jvpStderr: c.stderr, scaleGradientStderr: d.stderr };
+        });
+        worst = Math.max(worst, compareAll(r, `${name} ${scaleName} ${covariate}`));
+      }
+    }
+  }
+  return `largest relative difference ${worst.toExponential(2)}`;
+});
+
 check('user black boxes on cuda (device noise, JS evaluation, device sums) equal cpu, fx included', async () => {
   const user = () => ({
     name: 'soft',

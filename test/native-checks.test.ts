@@ -180,6 +180,63 @@ for (const [name, addon] of addons) {
     checkBoth(t, a, p, job({ x }), 'job.x');
   });
 
+  t0(`${name}: the stderr output buffer of a backward job is checked like every other buffer`, async (t) => {
+    const a = addon!;
+    const p = argmaxPlan();
+    const v = new Float32Array(3).fill(1);
+    // vjp of one input: the buffer holds B·n = 3 floats; the jacobian B·m·n = 9; the scale gradient (scalar) B·1.
+    checkBoth(t, a, p, job({ op: 1, v, stderr: new Float32Array(2) }), 'job.stderr');
+    checkBoth(t, a, p, job({ op: 1, v, stderr: new Float32Array(4) }), 'job.stderr');
+    checkBoth(t, a, p, job({ op: 2, stderr: new Float32Array(3) }), 'job.stderr');
+    checkBoth(t, a, p, job({ op: 4, v, stderr: new Float32Array(3) }), 'job.stderr');
+    checkBoth(t, a, p, job({ op: 1, v, stderr: new Float64Array(3) as unknown as Float32Array }), 'job.stderr');
+    checkBoth(t, a, p, job({ op: 1, v, stderr: [0, 0, 0] as unknown as Float32Array }), 'job.stderr');
+    // The flag without a buffer: `stderr: true` is not an output buffer.
+    checkBoth(t, a, p, job({ op: 1, v, stderr: true as unknown as Float32Array }), 'job.stderr');
+    // Forward returns its own standard error; a detached buffer has length 0.
+    checkBoth(t, a, p, job({ stderr: new Float32Array(3) }), 'job.stderr');
+    const gone = new Float32Array(3);
+    structuredClone(gone.buffer, { transfer: [gone.buffer] });
+    checkBoth(t, a, p, job({ op: 1, v, stderr: gone }), 'job.stderr');
+    // L⁻¹: exactly n·n with a matrix scale, absent otherwise (and never without stderr).
+    const matrix = edited(p, (q) => { q.scale = { kind: 2, matrix: new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]) }; });
+    checkBoth(t, a, matrix, job({ op: 1, v, stderr: new Float32Array(3) }), 'job.inverse');
+    checkBoth(t, a, matrix, job({ op: 1, v, stderr: new Float32Array(3), inverse: new Float64Array(8) }), 'job.inverse');
+    checkBoth(t, a, p, job({ op: 1, v, stderr: new Float32Array(3), inverse: new Float64Array(9) }), 'job.inverse');
+    checkBoth(t, a, matrix, job({ op: 1, v, inverse: new Float64Array(9) }), 'job.inverse');
+    // The count batch·size is overflow-checked: a permutation(46340) Jacobian per input has 46340³ ≈ 2^46.5 entries.
+    const big = edited(p, (q) => { q.n = 46340; q.m = 46340 * 46340; q.box = { kind: 0, n: 46340, k: 0, rows: 0, cols: 0 }; q.scale.sigma = new Float64Array(46340).fill(1); });
+    const bigErr = t.throws(() => a.runSync(big, job({ op: 2, batch: 2 ** 20, x: new Float32Array(1), stderr: new Float32Array(1) })));
+    t.true(isChecked(bigErr, 'job'), String(bigErr?.message));
+    // A valid job fills the buffer, run and runSync alike, and leaves a plain job unchanged.
+    const se = new Float32Array(3).fill(-1);
+    const r = a.runSync(p, job({ op: 1, v: new Float32Array([1, 0, 0]), stderr: se }));
+    t.is(r.mean!.length, 3);
+    t.true(se.every((e) => e > 0), `runSync stderr ${Array.from(se)}`);
+    const se2 = new Float32Array(3).fill(-1);
+    await a.run(p, job({ op: 1, v: new Float32Array([1, 0, 0]), stderr: se2 })).promise;
+    t.deepEqual(Array.from(se2), Array.from(se));
+    // A user-box stream checks the same fields at construction and fills the buffer at finish().
+    const up = edited(userPlan(3), (q) => { q.scale.sigma = new Float64Array(3).fill(0.5); });
+    const fails = (f: () => void, field: string) => {
+      const err = t.throws(f);
+      t.true(isChecked(err, field), String(err?.message));
+    };
+    fails(() => new a.UserStream(up, job({ op: 1, v: new Float32Array(1), stderr: new Float32Array(2) }), 16), 'job.stderr');
+    fails(() => new a.UserStream(up, job({ op: 1, v: new Float32Array(1), stderr: true as unknown as Float32Array }), 16), 'job.stderr');
+    const useSe = new Float32Array(3).fill(-1);
+    const stream = new a.UserStream(up, job({ op: 1, v: new Float32Array([1]), stderr: useSe }), 16);
+    const z = new Float32Array(16 * 3);
+    const out = new Float32Array(16);
+    for (let start = 0; start < 64; start += 16) {
+      stream.noise(0, start, 16, z);
+      for (let k = 0; k < 16; k++) out[k] = z[3 * k] + z[3 * k + 2];
+      stream.accumulate(out);
+    }
+    stream.finish();
+    t.true(useSe.every((e) => e > 0), `user stream stderr ${Array.from(useSe)}`);
+  });
+
   t0(`${name}: Latin samplers with n > 2^28 are refused without allocating anything (reproducer 2)`, (t) => {
     const a = addon!;
     for (const sampler of [1, 2]) {

@@ -70,7 +70,18 @@ struct Job {
   std::vector<uint32_t> keys;
   FusedArgs a{};
   uint64_t items = 0;
+  std::vector<double> inverse;  // stand-in L⁻¹ of a matrix scale for the standard-error sums (any n×n values)
 };
+
+/** The job with the standard-error sums too (tile/sums.h stderr_unit), as the engine sets it up for job.stderr. */
+void add_stderr(Job& j, int op) {
+  const uint32_t n = j.plan.n;
+  if (j.plan.scale.kind == SCALE_MATRIX) {
+    j.inverse.resize(static_cast<size_t>(n) * n);
+    for (size_t k = 0; k < j.inverse.size(); k++) j.inverse[k] = 0.25 * static_cast<double>(k % 7) - 0.6;
+  }
+  with_stderr(j.a, stderr_width(j.plan, op), j.inverse.empty() ? nullptr : j.inverse.data());
+}
 
 void build_job(Job& j, int op, uint32_t B, uint32_t T, uint32_t spi, uint64_t seed) {
   EnginePlan& plan = j.plan;
@@ -195,6 +206,31 @@ void test_fused() {
                               std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count());
                 cases++;
                 if (!err.empty()) fail(std::string(bc.name) + " " + ops[op] + " threads " + std::to_string(threads) + ": " + err);
+              }
+            }
+          }
+          return cases;
+        });
+  check("fused kernels with the standard-error sums (job.stderr) == HostExec bit for bit: 5 boxes × vjp, jacobian, jvp, "
+        "scaleGradient, the scale kind (scalar, diagonal, matrix) rotating",
+        [&](auto fail) {
+          long cases = 0;
+          const BoxCase some[] = {{"permutation(4)", box_permutation(4)}, {"ranks(5)", box_ranks_spec(5)}, {"argmax(3)", box_argmax(3)},
+                                  {"topk(5,2)", box_topk(5, 2)}, {"shortestPath(3,3)", box_shortest_path(3, 3)}};
+          int k = 0, bi = 0;
+          for (const BoxCase& bc : some) {
+            bi++;
+            for (int op = OP_VJP; op <= OP_SCALE_GRADIENT; op++) {
+              for (int scale = SCALE_SCALAR; scale <= SCALE_MATRIX; scale++, k++) {
+                if ((bi + op + scale) % 3 != 0) continue;  // one scale kind per box and op, rotating: every pair runs
+                if (g_quick && op != 1 + bi % 4) continue;  // --quick (TSan): one op per box
+                Job j;
+                j.plan = make_plan(bc.box, 30 + 2 * (k % 3), k % 2 ? SAMPLER_RQMC_LATIN : SAMPLER_MC, k % 4 == 1, scale, k % 6);
+                build_job(j, op, 2, 8, 16, 2000 + k);
+                add_stderr(j, op);
+                const std::string err = compare_fused(j, 256, false);
+                cases++;
+                if (!err.empty()) fail(std::string(bc.name) + " op " + std::to_string(op) + " scale " + std::to_string(scale) + ": " + err);
               }
             }
           }

@@ -42,6 +42,11 @@ struct FusedArgs {
   uint32_t max_sweeps;    // shortest path: relaxation sweeps before giving up
   unsigned int* status;   // set non-zero on an internal failure (relaxation or trace-back)
   int median_of;          // k of median-of-k noise (core/median.h); 0 or 1: plain noise. Set by the caller from the plan
+  // Standard errors (job.stderr; with_stderr): L is then sums_layout_stderr, w has r entries per sample, and
+  // inverse is L⁻¹ on the device (matrix scale; null otherwise).
+  bool want_stderr;
+  uint32_t r;
+  const double* inverse;
 };
 
 /**
@@ -69,6 +74,14 @@ inline FusedArgs fused_args(const SamplerConfig& sampler, int dist, const ScaleC
   a.store_s = op != OP_FORWARD;
   a.store_e = scale.kind == SCALE_MATRIX || op == OP_SCALE_GRADIENT;
   return a;
+}
+
+/** Keep the standard-error sums too (accumulate.h square_*): the layout grows by the sums of w (r entries). */
+inline void with_stderr(FusedArgs& a, uint32_t r, const double* inverse) {
+  a.want_stderr = true;
+  a.r = r;
+  a.inverse = inverse;
+  a.L = sums_layout_stderr(a.op, a.p, a.q, r);
 }
 
 /** Status bits written to FusedArgs::status. */

@@ -37,7 +37,77 @@ SSG_HD double g_entry(const FusedArgs& a, const TileView& tv, uint32_t t, uint32
   return static_cast<double>(box_output<BOX>(a, tv, t, r));
 }
 
-/** Units of the accumulation: m output entries (forward) or every entry of A, a and c. */
+/**
+ * w_k of sample t for the standard errors: the statistic through the operation's final map, entry by entry with
+ * the operations of inverse_right / scale_gradient_map (native/core/scale.h) in their order, so that the sums
+ * are the CPU engine's (stderr_sample in native/engine/job.h), term for term.
+ */
+SSG_HD double w_entry(const FusedArgs& a, const TileView& tv, uint32_t t, uint32_t k) {
+  const uint32_t n = a.n;
+  const uint64_t row = static_cast<uint64_t>(t) * n;
+  switch (a.op) {
+    case OP_JVP: return tv.g[t];
+    case OP_SCALE_GRADIENT:
+      if (a.scale.kind == SCALE_SCALAR) {
+        double acc = 0;
+        for (uint32_t j = 0; j < n; j++) acc += h_entry(a, tv, t, j);
+        return acc / a.scale.sigma[0];
+      }
+      if (a.scale.kind == SCALE_DIAGONAL) return h_entry(a, tv, t, k) / a.scale.sigma[k];
+      else {
+        const uint32_t r = k / n;
+        const uint32_t c = k - r * n;
+        double acc = 0;
+        for (uint32_t j = 0; j < n; j++) acc += a.inverse[static_cast<uint64_t>(j) * n + r] * h_entry(a, tv, t, j * n + c);
+        return acc;
+      }
+    default:  // vjp, jacobian: s L⁻¹
+      if (a.scale.kind != SCALE_MATRIX) return tv.s[row + k] / a.scale.sigma[k];
+      else {
+        double acc = 0;
+        for (uint32_t j = 0; j < n; j++) acc += tv.s[row + j] * a.inverse[static_cast<uint64_t>(j) * n + k];
+        return acc;
+      }
+  }
+}
+
+/**
+ * One owned entry of the standard-error sums (e ≥ L.Aw), samples in order: Aw, aw, cw as cross_add of (g, w),
+ * Q, P, R as square_add (zero g skip their row in Aw, Q and P, exactly as there).
+ */
+template <int BOX>
+SSG_HD void stderr_unit(const FusedArgs& a, const TileView& tv, uint32_t tc, double* part, uint64_t e) {
+  double acc = part[e];
+  if (e < a.L.aw || (e >= a.L.Q && e < a.L.R)) {  // Aw, Q or P: entry (row, k) of a p×r block
+    const uint64_t base = e < a.L.aw ? a.L.Aw : e < a.L.P ? a.L.Q : a.L.P;
+    const uint32_t row = static_cast<uint32_t>((e - base) / a.r);
+    const uint32_t k = static_cast<uint32_t>(e - base - static_cast<uint64_t>(row) * a.r);
+    for (uint32_t t = 0; t < tc; t++) {
+      const double gr = g_entry<BOX>(a, tv, t, row);
+      if (gr == 0.0) continue;
+      const double w = w_entry(a, tv, t, k);
+      if (base == a.L.Aw) acc += gr * w;
+      else {
+        const double w2 = w * w;
+        if (base == a.L.Q) acc += gr * gr * w2;
+        else acc += gr * w2;
+      }
+    }
+  } else if (e < a.L.cw) {  // aw
+    const uint32_t row = static_cast<uint32_t>(e - a.L.aw);
+    for (uint32_t t = 0; t < tc; t++) acc += g_entry<BOX>(a, tv, t, row);
+  } else {  // cw or R
+    const bool square = e >= a.L.R;
+    const uint32_t k = static_cast<uint32_t>(e - (square ? a.L.R : a.L.cw));
+    for (uint32_t t = 0; t < tc; t++) {
+      const double w = w_entry(a, tv, t, k);
+      acc += square ? w * w : w;
+    }
+  }
+  part[e] = acc;
+}
+
+/** Units of the accumulation: m output entries (forward) or every entry of A, a and c (and of the stderr sums). */
 SSG_HD uint32_t accumulate_units(const FusedArgs& a) {
   return a.op == OP_FORWARD ? a.m : static_cast<uint32_t>(a.L.total);
 }
@@ -60,6 +130,7 @@ SSG_HD void accumulate_unit(const FusedArgs& a, const TileView& tv, uint32_t b, 
     part[a.m + e] = sq;
     return;
   }
+  if (a.want_stderr && e >= a.L.Aw) return stderr_unit<BOX>(a, tv, tc, part, e);
   const uint64_t pq = static_cast<uint64_t>(a.p) * a.q;
   double acc = part[e];
   if (e < pq) {

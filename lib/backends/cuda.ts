@@ -142,10 +142,14 @@ export function cudaBackend(addon: CudaAddon, info: BackendInfo, fallback: () =>
       return disabled === undefined ? 'cuda' : (fallback()?.name ?? 'cuda');
     },
     forward: (plan, x, batch, seed, control) => call((b) => b.forward(plan, x, batch, seed, control)),
-    vjp: (plan, state, v, control) => call((b) => b.vjp(plan, state, v, control)),
-    jacobian: (plan, state, control) => call((b) => b.jacobian(plan, state, control)),
-    jvp: (plan, state, t, control) => call((b) => b.jvp(plan, state, t, control)),
-    scaleGradient: (plan, state, v, control) => call((b) => b.scaleGradient(plan, state, v, control)),
+    // The standard errors are computed by the device engine (or by the cpu fallback once cuda is disabled).
+    get stderrSupport() {
+      return disabled === undefined ? inner.stderrSupport : (fallback()?.stderrSupport ?? inner.stderrSupport);
+    },
+    vjp: (plan, state, v, control, stderr) => call((b) => b.vjp(plan, state, v, control, stderr)),
+    jacobian: (plan, state, control, stderr) => call((b) => b.jacobian(plan, state, control, stderr)),
+    jvp: (plan, state, t, control, stderr) => call((b) => b.jvp(plan, state, t, control, stderr)),
+    scaleGradient: (plan, state, v, control, stderr) => call((b) => b.scaleGradient(plan, state, v, control, stderr)),
   };
 }
 

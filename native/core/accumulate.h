@@ -1,4 +1,4 @@
-// The estimator's streaming sums; mirrors lib/accumulate.ts (CrossSums, MomentSums).
+// The estimator's streaming sums; mirrors lib/accumulate.ts (CrossSums, MomentSums, SquareSums).
 //
 // Every gradient-like estimate is (1/S) Σ_i (g_i − β_i) h_iᵀ for a per-sample output g_i (f_i, or ⟨v, f_i⟩)
 // and a per-sample statistic h_i (the score s_i, s_iᵀL⁻¹t, or the scale statistic). A = Σ g hᵀ, a = Σ g and
@@ -65,6 +65,55 @@ SS_HD void moments_finish(const double* sum, const double* sum_sq, const double*
     double variance = S > 1 ? (sum_sq[k] - S * mean_shifted * mean_shifted) / (S - 1) : 0.0;
     if (!(variance > 0)) variance = 0;
     stderr_out[k] = static_cast<float>(sqrt(variance / S));
+  }
+}
+
+// The standard error of an estimate (1/S) Σ (g − β) wᵀ element by element, from the same samples; mirrors
+// lib/accumulate.ts SquareSums (docs/method.md §3, "Standard errors"), operation for operation, so that the
+// native engines and the js engine agree to rounding. w is the per-sample statistic after the estimate's final
+// linear map; the caller keeps the cross sums A, a, c of w (cross_add) next to Q = Σ g² w², P = Σ g w² (p×q)
+// and R = Σ w² (q). β (f(x) for fx, ḡ for loo) is treated as fixed: the loo correction to the variance is O(1/S²).
+
+// Q += g² w², P += g w², R += w² for one sample; zero entries of g skip their row (as cross_add).
+template <typename G>
+SS_HD void square_add(double* Q, double* P, double* R, uint32_t p, uint32_t q, const G* g, const double* w) {
+  for (uint32_t k = 0; k < q; k++) R[k] += w[k] * w[k];
+  for (uint32_t r = 0; r < p; r++) {
+    const double gr = static_cast<double>(g[r]);
+    if (gr == 0.0) continue;
+    double* Qr = Q + static_cast<size_t>(r) * q;
+    double* Pr = P + static_cast<size_t>(r) * q;
+    for (uint32_t k = 0; k < q; k++) {
+      const double w2 = w[k] * w[k];
+      Pr[k] += gr * w2;
+      Qr[k] += gr * gr * w2;
+    }
+  }
+}
+
+// Merge partial second-moment sums (same layout) into a running total, in the caller's fixed order.
+SS_HD void square_merge(double* Q, double* P, double* R, uint32_t p, uint32_t q, const double* Q2, const double* P2, const double* R2) {
+  const size_t pq = static_cast<size_t>(p) * q;
+  for (size_t k = 0; k < pq; k++) Q[k] += Q2[k];
+  for (size_t k = 0; k < pq; k++) P[k] += P2[k];
+  for (uint32_t k = 0; k < q; k++) R[k] += R2[k];
+}
+
+// √(Var/S) per element, p×q row-major, with Var = (Σ (g − β)² w² − S·mean²)/(S − 1) and mean = (A − β c)/S;
+// loo carries the estimate's factor S/(S − 1). A, a, c: the cross sums of w. fx: the baseline (p values) or null.
+SS_HD void square_finish(int covariate, const double* A, const double* a, const double* c, const double* Q, const double* P, const double* R,
+                         double S, const double* fx, uint32_t p, uint32_t q, float* out) {
+  const double factor = covariate == COVARIATE_LOO ? S / (S - 1) : 1;
+  for (uint32_t r = 0; r < p; r++) {
+    const double beta = covariate == COVARIATE_NONE ? 0 : covariate == COVARIATE_FX ? fx[r] : a[r] / S;
+    for (uint32_t k = 0; k < q; k++) {
+      const size_t i = static_cast<size_t>(r) * q + k;
+      const double mean = (A[i] - beta * c[k]) / S;
+      const double second = Q[i] - 2 * beta * P[i] + beta * beta * R[k];
+      double variance = S > 1 ? (second - S * mean * mean) / (S - 1) : 0.0;
+      if (!(variance > 0)) variance = 0;
+      out[i] = static_cast<float>(factor * sqrt(variance / S));
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 // Per-sample scale arithmetic; mirrors perturb() and scaleStatistic() in lib/scale.ts. The once-per-input
-// transforms (L⁻¹ on the sums, the scale-gradient finish) stay in lib/scale.ts for every backend.
+// transforms (L⁻¹ on the sums, the scale-gradient finish) stay in lib/scale.ts for every backend; their per-sample
+// copies below serve only the standard errors (applyInverseRight, finishScaleGradient).
 #pragma once
 #include <cstdint>
 #include "hd.h"
@@ -40,6 +41,46 @@ SS_HD void scale_statistic(const ScaleConfig& s, const double* score, const doub
   }
   for (uint32_t r = 0; r < n; r++)
     for (uint32_t c = 0; c < n; c++) out[static_cast<size_t>(r) * n + c] = score[r] * eps[c] - (r == c ? 1 : 0);
+}
+
+// The final linear maps of the estimates, applied per sample for the standard errors (the estimates themselves
+// get them once per input, in lib/scale.ts). `inverse` is L⁻¹ row-major (matrix only; null otherwise).
+// w = h L⁻¹ (a row vector times L⁻¹): mirrors applyInverseRight in lib/scale.ts.
+SS_HD void inverse_right(const ScaleConfig& s, const double* inverse, const double* h, double* w) {
+  const uint32_t n = s.n;
+  if (s.kind != SCALE_MATRIX) {
+    for (uint32_t j = 0; j < n; j++) w[j] = h[j] / s.sigma[j];
+    return;
+  }
+  for (uint32_t c = 0; c < n; c++) {
+    double acc = 0;
+    for (uint32_t k = 0; k < n; k++) acc += h[k] * inverse[static_cast<size_t>(k) * n + c];
+    w[c] = acc;
+  }
+}
+
+// The scale gradient's map of a scale statistic h: scalar Σ_j h_j / γ (1 value), diagonal h_j / σ_j (n),
+// matrix L⁻ᵀ h (n×n). Mirrors finishScaleGradient in lib/scale.ts.
+SS_HD uint32_t scale_gradient_size(const ScaleConfig& s) { return s.kind == SCALE_SCALAR ? 1 : s.kind == SCALE_DIAGONAL ? s.n : s.n * s.n; }
+SS_HD void scale_gradient_map(const ScaleConfig& s, const double* inverse, const double* h, double* w) {
+  const uint32_t n = s.n;
+  if (s.kind == SCALE_SCALAR) {
+    double acc = 0;
+    for (uint32_t j = 0; j < n; j++) acc += h[j];
+    w[0] = acc / s.sigma[0];
+    return;
+  }
+  if (s.kind == SCALE_DIAGONAL) {
+    for (uint32_t j = 0; j < n; j++) w[j] = h[j] / s.sigma[j];
+    return;
+  }
+  for (uint32_t r = 0; r < n; r++) {
+    for (uint32_t c = 0; c < n; c++) {
+      double acc = 0;
+      for (uint32_t k = 0; k < n; k++) acc += inverse[static_cast<size_t>(k) * n + r] * h[static_cast<size_t>(k) * n + c];
+      w[static_cast<size_t>(r) * n + c] = acc;
+    }
+  }
 }
 
 }  // namespace ss

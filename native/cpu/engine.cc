@@ -53,6 +53,7 @@ struct Scratch {
   std::vector<int64_t> nkeys;
   // The job's output cache (output_cache.h), shared by every thread: each writes or reads its own items' rows.
   OutputCacheView cache;
+  std::vector<double> w;  // the mapped statistic of the standard errors (stderr_width entries)
 
   Scratch(const EnginePlan& plan, uint32_t p, uint32_t q) {
     keys.resize(to_size(std::max<uint64_t>(1, batch_key_words64(plan.sampler)), "sampler key words"));
@@ -282,7 +283,7 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
     for (uint32_t k = 0; k < m; k++) finite &= std::isfinite(v[k]);
     if (ranks) mode = G_RANKS;
     else if (is01 && finite) mode = G_SUPPORT;
-  } else if (op == OP_JACOBIAN && is01) {
+  } else if (op == OP_JACOBIAN && is01 && !in.want_stderr) {  // standard errors need the dense outputs: GENERIC
     mode = JAC_SUPPORT;
   }
   if (mode == FWD_RANKS) {
@@ -384,6 +385,7 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
             scale_statistic(plan.scale, sc, eps, s.h.data());
             cross_add(A, a, c, 1, q, &g, s.h.data());
           }
+          if (in.want_stderr) stderr_sample<float>(plan, in, op, 1, nullptr, &g, sc, s.h.data(), s.w.data(), part, L);
           break;
         }
         case JAC_SUPPORT: {
@@ -402,7 +404,10 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
           else evaluate_box(box, s.z.data(), s.f.data(), s.box.data());
           if (oc.writing()) oc.store_dense(b, sample, s.f.data());
           if (op == OP_FORWARD) moments_add(part, part + m, K, m, s.f.data());
-          else cross_sample(plan, in, op, b, p, q, s.f.data(), eps, sc, s.g.data(), s.h.data(), A, a, c);
+          else {
+            cross_sample(plan, in, op, b, p, q, s.f.data(), eps, sc, s.g.data(), s.h.data(), A, a, c);
+            if (in.want_stderr) stderr_sample(plan, in, op, p, s.f.data(), s.g.data(), sc, s.h.data(), s.w.data(), part, L);
+          }
           break;
       }
     }
@@ -452,7 +457,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
   uint32_t p, q;
   op_shape(plan, in0.op, p, q);
   const int op = in0.op;
-  const SumsLayout L = sums_layout(op, p, q);
+  const SumsLayout L = job_layout(plan, in0, op, p, q);  // with the second moments: counted in the wave budget below
   const EnginePlan local = plan.seeded(in0.seed);
 
   JobInput in = in0;
@@ -484,6 +489,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
     view.bind(local.box, S, m);
     for (Scratch& s : scratch) s.cache = view;
   }
+  for (Scratch& s : scratch) s.w.resize(std::max<uint32_t>(1, stderr_width(local, op)));
 
   uint64_t done = 0;
   for (uint64_t w0 = 0; w0 < items; w0 += wave) {
@@ -509,7 +515,10 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
             perturb(local.scale, xb, s.eps.data(), s.z.data());
             evaluate_box(local.box, s.z.data(), s.f.data(), s.box.data());
             if (op == OP_FORWARD) moments_add(part, part + m, shift.data() + static_cast<size_t>(b) * m, m, s.f.data());
-            else cross_sample(local, in, op, b, p, q, s.f.data(), s.eps.data(), s.score.data(), s.g.data(), s.h.data(), part + L.A, part + L.a, part + L.c);
+            else {
+              cross_sample(local, in, op, b, p, q, s.f.data(), s.eps.data(), s.score.data(), s.g.data(), s.h.data(), part + L.A, part + L.a, part + L.c);
+              if (in.want_stderr) stderr_sample(local, in, op, p, s.f.data(), s.g.data(), s.score.data(), s.h.data(), s.w.data(), part, L);
+            }
           }
         }
       }
@@ -556,13 +565,14 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
 UserStream::UserStream(const EnginePlan& plan, JobInput in, uint32_t chunk)
     : plan_(plan.seeded(in.seed)), in_(std::move(in)), chunk_(chunk) {  // plan_ is declared before in_
   op_shape(plan_, in_.op, p_, q_);
-  const SumsLayout L = sums_layout(in_.op, p_, q_);
+  const SumsLayout L = job_layout(plan_, in_, in_.op, p_, q_);
   keys_.resize(to_size(std::max<uint64_t>(1, batch_key_words64(plan_.sampler)), "sampler key words"));
   u_.resize(plan_.n);
   eps_.resize(static_cast<size_t>(chunk_) * plan_.n);
   score_.resize(static_cast<size_t>(chunk_) * plan_.n);
   h_.resize(std::max<uint32_t>(1, q_));
   g_.resize(std::max<uint32_t>(1, p_));
+  w_.resize(std::max<uint32_t>(1, stderr_width(plan_, in_.op)));
   totals_.assign(static_cast<size_t>(in_.batch) * L.total, 0.0);
   shift_.assign(static_cast<size_t>(in_.batch) * plan_.m, 0.0);
 }
@@ -586,15 +596,19 @@ void UserStream::noise(uint32_t b, uint32_t start, uint32_t count, float* z) {
 
 void UserStream::accumulate(const float* outputs) {
   const uint32_t n = plan_.n, m = plan_.m;
-  const SumsLayout L = sums_layout(in_.op, p_, q_);
+  const SumsLayout L = job_layout(plan_, in_, in_.op, p_, q_);
   double* tot = totals_.data() + static_cast<size_t>(b_) * L.total;
   double* shift = shift_.data() + static_cast<size_t>(b_) * m;
   if (in_.op == OP_FORWARD && start_ == 0) for (uint32_t k = 0; k < m; k++) shift[k] = outputs[k];
   for (uint32_t r = 0; r < count_; r++) {
     const float* f = outputs + static_cast<size_t>(r) * m;
     if (in_.op == OP_FORWARD) moments_add(tot, tot + m, shift, m, f);
-    else cross_sample(plan_, in_, in_.op, b_, p_, q_, f, eps_.data() + static_cast<size_t>(r) * n, score_.data() + static_cast<size_t>(r) * n,
-                      g_.data(), h_.data(), tot + L.A, tot + L.a, tot + L.c);
+    else {
+      const double* score = score_.data() + static_cast<size_t>(r) * n;
+      cross_sample(plan_, in_, in_.op, b_, p_, q_, f, eps_.data() + static_cast<size_t>(r) * n, score, g_.data(), h_.data(), tot + L.A, tot + L.a,
+                   tot + L.c);
+      if (in_.want_stderr) stderr_sample(plan_, in_, in_.op, p_, f, g_.data(), score, h_.data(), w_.data(), tot, L);
+    }
   }
 }
 

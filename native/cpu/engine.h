@@ -37,6 +37,7 @@ class UserStream {
   int64_t keys_b_ = -1;
   std::vector<double> u_, eps_, score_, h_, g_;
   std::vector<double> totals_, shift_;  // per batch element: the sums of layout(op), the moment shift
+  std::vector<double> w_;               // the mapped statistic of the standard errors
 };
 
 }  // namespace ss

@@ -44,6 +44,22 @@ void fx_baseline(const EnginePlan& plan, const JobInput& in, int op, uint32_t b,
   }
 }
 
+// The standard errors of every input (square_finish), into out.mean_stderr: B×p×r, final elements.
+void finish_stderr(const EnginePlan& plan, const JobInput& in, int op, uint32_t p, const SumsLayout& L, const std::vector<double>& totals,
+                   JobOutput& out) {
+  const uint32_t B = in.batch, r = stderr_width(plan, op);
+  const double S = plan.sampler.samples;
+  const size_t size = static_cast<size_t>(p) * r;
+  out.mean_stderr.resize(static_cast<size_t>(B) * size);
+  std::vector<double> base;
+  for (uint32_t b = 0; b < B; b++) {
+    const double* tot = totals.data() + static_cast<size_t>(b) * L.total;
+    if (plan.covariate == COVARIATE_FX) fx_baseline(plan, in, op, b, base);
+    square_finish(plan.covariate, tot + L.Aw, tot + L.aw, tot + L.cw, tot + L.Q, tot + L.P, tot + L.R, S, base.empty() ? nullptr : base.data(), p, r,
+                  out.mean_stderr.data() + static_cast<size_t>(b) * size);
+  }
+}
+
 }  // namespace
 
 bool check_builtin(const EnginePlan& plan, std::string& error) {
@@ -63,7 +79,7 @@ void finish_totals(const EnginePlan& plan, const JobInput& in, int op, uint32_t 
                    const std::vector<double>& shift, JobOutput& out) {
   const uint32_t B = in.batch, m = plan.m;
   const double S = plan.sampler.samples;
-  const SumsLayout L = sums_layout(op, p, q);
+  const SumsLayout L = job_layout(plan, in, op, p, q);
   out.p = p;
   out.q = q;
   if (op == OP_FORWARD) {
@@ -84,6 +100,7 @@ void finish_totals(const EnginePlan& plan, const JobInput& in, int op, uint32_t 
     cross_finish(plan.covariate, tot + L.A, tot + L.a, tot + L.c, S, base.empty() ? nullptr : base.data(), p, q,
                  out.mean.data() + static_cast<size_t>(b) * p * q);
   }
+  if (in.want_stderr) finish_stderr(plan, in, op, p, L, totals, out);
 }
 
 void prepare_job(const EnginePlan& seeded, JobInput& in, std::vector<double>& shift) {

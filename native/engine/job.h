@@ -58,12 +58,18 @@ struct JobInput {
   uint8_t* cache_data = nullptr;
   uint64_t cache_length = 0;
   bool cache_fill = false;
+  // Standard errors of a backward operation (the job's `stderr` buffer, filled by the addon from
+  // JobOutput::mean_stderr): wanted, the length of the given buffer, and L⁻¹ (matrix scale only, n×n).
+  bool want_stderr = false;
+  uint64_t stderr_length = 0;
+  std::vector<double> inverse;
 };
 
 struct JobOutput {
   std::vector<float> value, stderr_;  // forward: B×m
   std::vector<double> mean;           // other ops: B×p×q, the covariate-corrected (1/S) Σ (g − β) hᵀ
   uint32_t p = 0, q = 0;
+  std::vector<float> mean_stderr;     // with want_stderr: B×p×r, the standard error of each final element
 };
 
 // Shape (p, q) of the cross sums of an operation: g has p entries, h has q.
@@ -109,5 +115,48 @@ inline unsigned job_threads(unsigned requested, uint64_t items) {
 // Samples per work item, on every engine. Fixed, so that partial sums and their merge order never depend on
 // threads or blocks: a work item is (b, samples [k·SAMPLES_PER_ITEM, min(S, (k+1)·SAMPLES_PER_ITEM))).
 constexpr uint32_t SAMPLES_PER_ITEM = 1024;
+
+// Standard errors of the backward operations (lib/accumulate.ts SquareSums, accumulate.h square_*): the width r
+// of the mapped per-sample statistic w, i.e. of one row of the final estimate: n for vjp and jacobian (w = s L⁻¹),
+// 1 for jvp (w = sᵀL⁻¹t, already final), 1, n or n² for the scale gradient (scale_gradient_map).
+inline uint32_t stderr_width(const EnginePlan& plan, int op) {
+  switch (op) {
+    case OP_VJP:
+    case OP_JACOBIAN: return plan.n;
+    case OP_JVP: return 1;
+    case OP_SCALE_GRADIENT: return scale_gradient_size(plan.scale);
+    default: return 0;
+  }
+}
+
+// The sums of one input for this job: with the second moments when the job wants standard errors.
+inline SumsLayout job_layout(const EnginePlan& plan, const JobInput& in, int op, uint32_t p, uint32_t q) {
+  return in.want_stderr && op != OP_FORWARD ? sums_layout_stderr(op, p, q, stderr_width(plan, op)) : sums_layout(op, p, q);
+}
+
+// One sample's share of the standard-error sums, after its cross sums: g (p values: the outputs f for jacobian
+// and jvp, ⟨v, f⟩ for vjp and the scale gradient) against w, the operation's statistic (the score s for vjp and
+// jacobian, h = sᵀL⁻¹t for jvp, the scale statistic h for the scale gradient) through its final map. `w` is
+// scratch of stderr_width entries; `part` the sums of job_layout.
+template <typename F>
+inline void stderr_sample(const EnginePlan& plan, const JobInput& in, int op, uint32_t p, const F* f, const double* g, const double* score,
+                          const double* h, double* w, double* part, const SumsLayout& L) {
+  const uint32_t r = stderr_width(plan, op);
+  const double* inv = in.inverse.empty() ? nullptr : in.inverse.data();
+  switch (op) {
+    case OP_VJP:
+    case OP_JACOBIAN: inverse_right(plan.scale, inv, score, w); break;
+    case OP_JVP: w[0] = h[0]; break;
+    case OP_SCALE_GRADIENT: scale_gradient_map(plan.scale, inv, h, w); break;
+    default: return;
+  }
+  if (op == OP_JACOBIAN || op == OP_JVP) {
+    cross_add(part + L.Aw, part + L.aw, part + L.cw, p, r, f, w);
+    square_add(part + L.Q, part + L.P, part + L.R, p, r, f, w);
+  } else {
+    cross_add(part + L.Aw, part + L.aw, part + L.cw, p, r, g, w);
+    square_add(part + L.Q, part + L.P, part + L.R, p, r, g, w);
+  }
+}
 
 }  // namespace ss

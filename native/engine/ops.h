@@ -19,12 +19,29 @@ constexpr int OP_COUNT = 5;
  */
 struct SumsLayout {
   uint64_t A, a, c, total;
+  // With standard errors (sums_layout_stderr; 0 otherwise): the cross sums Aw (p×r), aw (p), cw (r) of the
+  // mapped statistic w and its second moments Q (p×r), P (p×r), R (r), after the sums above, inside `total`.
+  uint64_t Aw = 0, aw = 0, cw = 0, Q = 0, P = 0, R = 0;
 };
 
 SS_HD SumsLayout sums_layout(int op, uint32_t p, uint32_t q) {
   if (op == OP_FORWARD) return SumsLayout{0, p, 0, 2 * static_cast<uint64_t>(p)};
   const uint64_t pq = static_cast<uint64_t>(p) * q;
   return SumsLayout{0, pq, pq + p, pq + p + q};
+}
+
+// The layout of an operation whose standard errors are kept too (accumulate.h square_add): w has r entries.
+SS_HD SumsLayout sums_layout_stderr(int op, uint32_t p, uint32_t q, uint32_t r) {
+  SumsLayout L = sums_layout(op, p, q);
+  const uint64_t pr = static_cast<uint64_t>(p) * r;
+  L.Aw = L.total;
+  L.aw = L.Aw + pr;
+  L.cw = L.aw + p;
+  L.Q = L.cw + r;
+  L.P = L.Q + pr;
+  L.R = L.P + pr;
+  L.total = L.R + r;
+  return L;
 }
 
 }  // namespace ss

@@ -250,6 +250,44 @@ void testJobChecks() {
     check(bytes >= result_alone, "host_bytes: a 64 × 46340² × 46340 Jacobian counts at least its sums and result", std::to_string(bytes));
     expect_problem(validate_job(pm, jj, true, mem, 1, 64), "job", "validate_job: a Jacobian beyond memory is refused");
   }
+  {  // the standard errors (job.stderr): backward only, exactly B × the result's size, L⁻¹ only for a matrix scale
+    ss::JobInput js = forward_job(2, 3);
+    js.want_stderr = true;
+    js.stderr_length = 6;
+    expect_problem(validate_job(p, js, true, mem, 1, 64), "job.stderr", "validate_job: stderr with forward");
+    js.op = ss::OP_VJP;
+    js.v.assign(6, 1.0f);
+    expect_ok(validate_job(p, js, true, mem, 1, 64), "validate_job: vjp stderr of B·n = 6");
+    js.stderr_length = 5;
+    expect_problem(validate_job(p, js, true, mem, 1, 64), "job.stderr", "validate_job: vjp stderr of 5 for B·n = 6");
+    js.op = ss::OP_JACOBIAN;
+    js.stderr_length = 18;
+    expect_ok(validate_job(p, js, true, mem, 1, 64), "validate_job: jacobian stderr of B·m·n = 18");
+    js.op = ss::OP_SCALE_GRADIENT;
+    js.stderr_length = 2;
+    expect_ok(validate_job(p, js, true, mem, 1, 64), "validate_job: scalar scale gradient stderr of B = 2");
+    js.inverse.assign(9, 0.0);
+    expect_problem(validate_job(p, js, true, mem, 1, 64), "job.inverse", "validate_job: L⁻¹ with a scalar scale");
+    js.want_stderr = false;
+    js.stderr_length = 0;
+    expect_problem(validate_job(p, js, true, mem, 1, 64), "job.inverse", "validate_job: L⁻¹ without stderr");
+    ss::EnginePlan pm = p;
+    pm.scale.kind = ss::SCALE_MATRIX;
+    pm.sigma.clear();
+    pm.matrix.assign(9, 0.0);
+    pm.bind();
+    js.want_stderr = true;
+    js.stderr_length = 18;  // B · n·n
+    js.inverse.clear();
+    expect_problem(validate_job(pm, js, true, mem, 1, 64), "job.inverse", "validate_job: matrix scale gradient stderr without L⁻¹");
+    js.inverse.assign(9, 0.0);
+    expect_ok(validate_job(pm, js, true, mem, 1, 64), "validate_job: matrix scale gradient stderr of B·n·n = 18 with L⁻¹");
+    // The extra sums count: with stderr a job needs more host memory than without, never less.
+    ss::JobInput plain = js;
+    plain.want_stderr = false;
+    plain.inverse.clear();
+    check(ss::checks::host_bytes(pm, js, 2, 64) > ss::checks::host_bytes(pm, plain, 2, 64), "host_bytes: the standard-error sums are counted");
+  }
 }
 
 // The output cache of a job (native/engine/output_cache.h, plan_checks.h validate_cache): sizes from their closed

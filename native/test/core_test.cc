@@ -3,6 +3,7 @@
 // properties). Build and run from the repository root:
 //   g++ -std=c++17 -O2 -ffp-contract=off -Wall -Wextra -Inative/core native/test/core_test.cc -o /tmp/core_test && /tmp/core_test
 // Prints one line per check and "N passed, N failed"; exits non-zero on any failure.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -20,6 +21,8 @@
 #include "samplers.h"
 #include "scramble.h"
 #include "sobol.h"
+#include "accumulate.h"
+#include "scale.h"
 #include "check.h"  // native/test: the shared harness
 #include "enum_names.h"
 
@@ -764,6 +767,103 @@ void testMedian() {
   }
 }
 
+// The standard-error sums (accumulate.h square_add / square_merge / square_finish) against a direct two-pass
+// computation on random data: per element y_i = (g_i − β) w_i, se = factor·√(Σ(y − ȳ)²/(S − 1)/S) with β = 0,
+// f(x) or the two-pass mean ḡ, factor S/(S − 1) for loo. The sums are split into uneven partials and merged in
+// order, as the engines do; g has exact zeros (0/1 outputs skip their rows). The mapped statistics (inverse_right,
+// scale_gradient_map) are checked against their definitions: w L = h, and L⁻ᵀ h summed back.
+void testSquareSums() {
+  ss::test::Rng rng(16);
+  const uint32_t p = 3, q = 4;
+  for (uint32_t S : {2u, 7u, 50u, 1000u}) {
+    std::vector<double> g(static_cast<size_t>(S) * p), w(static_cast<size_t>(S) * q), fx(p);
+    for (double& v : g) v = rng() < 0.3 ? 0.0 : 3 * rng() - 1;
+    for (double& v : w) v = 4 * rng() - 2 + 0.5;
+    for (double& v : fx) v = rng();
+    for (int cov = ss::COVARIATE_NONE; cov <= ss::COVARIATE_LOO; cov++) {
+      const size_t pq = static_cast<size_t>(p) * q;
+      std::vector<double> A(pq), a(p), c(q), Q(pq), P(pq), R(q);
+      std::vector<double> A2(pq), a2(p), c2(q), Q2(pq), P2(pq), R2(q);
+      for (uint32_t i0 = 0; i0 < S; i0 += 3 + i0 % 5) {  // uneven partials, merged in order
+        const uint32_t i1 = std::min(S, i0 + 3 + i0 % 5);
+        std::fill(A2.begin(), A2.end(), 0.0); std::fill(a2.begin(), a2.end(), 0.0); std::fill(c2.begin(), c2.end(), 0.0);
+        std::fill(Q2.begin(), Q2.end(), 0.0); std::fill(P2.begin(), P2.end(), 0.0); std::fill(R2.begin(), R2.end(), 0.0);
+        for (uint32_t i = i0; i < i1; i++) {
+          ss::cross_add(A2.data(), a2.data(), c2.data(), p, q, g.data() + i * p, w.data() + i * q);
+          ss::square_add(Q2.data(), P2.data(), R2.data(), p, q, g.data() + i * p, w.data() + i * q);
+        }
+        ss::cross_merge(A.data(), a.data(), c.data(), p, q, A2.data(), a2.data(), c2.data());
+        ss::square_merge(Q.data(), P.data(), R.data(), p, q, Q2.data(), P2.data(), R2.data());
+      }
+      std::vector<float> se(pq);
+      ss::square_finish(cov, A.data(), a.data(), c.data(), Q.data(), P.data(), R.data(), S, fx.data(), p, q, se.data());
+      bool ok = true;
+      std::string detail;
+      for (uint32_t r = 0; r < p; r++) {
+        double gbar = 0;
+        for (uint32_t i = 0; i < S; i++) gbar += g[i * p + r];
+        gbar /= S;
+        const double beta = cov == ss::COVARIATE_NONE ? 0 : cov == ss::COVARIATE_FX ? fx[r] : gbar;
+        for (uint32_t k = 0; k < q; k++) {
+          double mean = 0, ss2 = 0;
+          for (uint32_t i = 0; i < S; i++) mean += (g[i * p + r] - beta) * w[i * q + k];
+          mean /= S;
+          for (uint32_t i = 0; i < S; i++) {
+            const double d = (g[i * p + r] - beta) * w[i * q + k] - mean;
+            ss2 += d * d;
+          }
+          const double factor = cov == ss::COVARIATE_LOO ? static_cast<double>(S) / (S - 1) : 1;
+          const double want = factor * std::sqrt(ss2 / (S - 1) / S);
+          const double got = se[r * q + k];
+          if (!(std::fabs(got - want) <= 2e-6 * want + 1e-12)) {
+            ok = false;
+            detail += fmt("S=%g element %g: %.9g vs two-pass %.9g; ", S, r * q + k, got) + fmt("%.9g ", want);
+          }
+        }
+      }
+      check(ok, fmt("square sums: standard error = two-pass sample variance (S = %g, covariate %g)", S, cov), detail);
+    }
+  }
+
+  // The per-sample maps: w = h L⁻¹ solves w L = h; the scale gradient's L⁻ᵀ h, multiplied back by Lᵀ, is h.
+  const uint32_t n = 3;
+  const double L[9] = {2, 0, 0, 0.5, 1.5, 0, -0.3, 0.2, 0.8};
+  // L⁻¹ of the lower-triangular L by forward substitution (columns of the identity).
+  double inv[9] = {0};
+  for (uint32_t col = 0; col < n; col++) {
+    for (uint32_t r = 0; r < n; r++) {
+      double acc = r == col ? 1.0 : 0.0;
+      for (uint32_t k = 0; k < r; k++) acc -= L[r * n + k] * inv[k * n + col];
+      inv[r * n + col] = acc / L[r * n + r];
+    }
+  }
+  const ss::ScaleConfig mat{ss::SCALE_MATRIX, n, nullptr, L};
+  const double h[3] = {0.7, -1.1, 2.3};
+  double w[3], back[3] = {0, 0, 0};
+  ss::inverse_right(mat, inv, h, w);
+  for (uint32_t c = 0; c < n; c++)
+    for (uint32_t k = 0; k < n; k++) back[c] += w[k] * L[k * n + c];
+  bool ok = true;
+  for (uint32_t c = 0; c < n; c++) ok = ok && std::fabs(back[c] - h[c]) < 1e-12;
+  double H[9], W[9];
+  for (uint32_t k = 0; k < 9; k++) H[k] = 0.1 * k - 0.4;
+  ss::scale_gradient_map(mat, inv, H, W);
+  for (uint32_t r = 0; r < n; r++)
+    for (uint32_t c = 0; c < n; c++) {
+      double acc = 0;  // (Lᵀ W)_{rc} = Σ_k L_{kr} W_{kc}
+      for (uint32_t k = 0; k < n; k++) acc += L[k * n + r] * W[k * n + c];
+      ok = ok && std::fabs(acc - H[r * n + c]) < 1e-12;
+    }
+  const double sigma[3] = {0.5, 2, 4};
+  const ss::ScaleConfig diag{ss::SCALE_DIAGONAL, n, sigma, nullptr}, scal{ss::SCALE_SCALAR, n, sigma, nullptr};
+  ss::inverse_right(diag, nullptr, h, w);
+  for (uint32_t j = 0; j < n; j++) ok = ok && std::fabs(w[j] * sigma[j] - h[j]) < 1e-12;
+  ss::scale_gradient_map(scal, nullptr, h, w);
+  ok = ok && std::fabs(w[0] * sigma[0] - (h[0] + h[1] + h[2])) < 1e-12 && ss::scale_gradient_size(scal) == 1 &&
+       ss::scale_gradient_size(diag) == n && ss::scale_gradient_size(mat) == n * n;
+  check(ok, "stderr maps: inverse_right solves w L = h; scale_gradient_map gives Lᵀ w = h (matrix), Σh/γ (scalar), h/σ (diagonal)");
+}
+
 }  // namespace
 
 int main() {
@@ -777,5 +877,6 @@ int main() {
   testTsDigests();
   testDistributions();
   testMedian();
+  testSquareSums();
   return ss::test::summary();
 }

@@ -74,6 +74,12 @@ export interface NativeJob {
    */
   cache?: ArrayBuffer;
   cacheFill?: boolean;
+   * Backward operations: the output buffer of the standard errors (B × the result's size per input), filled when
+   * the job succeeds; its presence makes the engine keep the second-moment sums (native/core/accumulate.h).
+   */
+  stderr?: Float32Array;
+  /** L⁻¹ row-major (n×n), with `stderr` and a matrix scale only: the per-sample map of the standard errors. */
+  inverse?: Float64Array;
 }
 
 export interface NativeResult {

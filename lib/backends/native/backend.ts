@@ -195,16 +195,26 @@ function runJob(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, ph
   return runUser(name, addon, plan, job, phase, control, cache);
 }
 
-function baseJob(plan: Plan, state: ForwardState, op: number): NativeJob {
-  return { op, batch: state.batch, seed: state.seed, x: state.x, fx: state.fx, threads: threads(plan) };
+function baseJob(plan: Plan, state: ForwardState, op: number, stderr?: Float32Array): NativeJob {
+  const job: NativeJob = { op, batch: state.batch, seed: state.seed, x: state.x, fx: state.fx, threads: threads(plan) };
+  if (stderr) {
+    // The engine maps each sample's statistic through the estimate's final map (L⁻¹ for a matrix scale).
+    job.stderr = stderr;
+    if (plan.scale.kind === 'matrix') job.inverse = plan.scale.inverse;
+  }
+  return job;
 }
 
-/** A Backend over a native addon (native/addon.cc's interface); `name` is 'cpu' or 'cuda'. */
+/**
+ * A Backend over a native addon (native/addon.cc's interface); `name` is 'cpu' or 'cuda'. Both engines accumulate
+ * the second moments of the backward passes themselves when the job carries a `stderr` buffer (stderrSupport).
+ */
 export function nativeBackend(name: 'cpu' | 'cuda', addon: NativeAddon): Backend {
   const run = (plan: Plan, job: NativeJob, phase: string, control: RunControl, state?: ForwardState) =>
     runJob(name, addon, plan, job, phase, control, cacheUse(state?.cache, false));
   return {
     name,
+    stderrSupport: true,
 
     *forward(plan, x, batch, seed, control) {
       let fx: Float64Array | undefined;
@@ -220,33 +230,33 @@ export function nativeBackend(name: 'cpu' | 'cuda', addon: NativeAddon): Backend
       return { value: r.value!, stderr: r.stderr!, fx, cache };
     },
 
-    *vjp(plan, state, v, control) {
-      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'vjp')), v }, 'vjp', control, state);
+    *vjp(plan, state, v, control, stderr) {
+      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'vjp'), stderr), v }, 'vjp', control, state);
       const out = new Float64Array(state.batch * plan.n);
       for (let b = 0; b < state.batch; b++) applyInverseRight(plan.scale, r.mean!, b * plan.n, out, b * plan.n);
       return Float32Array.from(out);
     },
 
-    *jacobian(plan, state, control) {
-      const r = yield* run(plan, baseJob(plan, state, position('ops', 'jacobian')), 'jacobian', control, state);
+    *jacobian(plan, state, control, stderr) {
+      const r = yield* run(plan, baseJob(plan, state, position('ops', 'jacobian'), stderr), 'jacobian', control, state);
       const out = new Float64Array(state.batch * plan.m * plan.n);
       for (let row = 0; row < state.batch * plan.m; row++) applyInverseRight(plan.scale, r.mean!, row * plan.n, out, row * plan.n);
       return Float32Array.from(out);
     },
 
-    *jvp(plan, state, t, control) {
+    *jvp(plan, state, t, control, stderr) {
       const dir = new Float64Array(state.batch * plan.n);
       const tmp = new Float64Array(plan.n);
       for (let b = 0; b < state.batch; b++) {
         applyInverseLeft(plan.scale, t, b * plan.n, tmp);
         dir.set(tmp, b * plan.n);
       }
-      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'jvp')), dir }, 'jvp', control, state);
+      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'jvp'), stderr), dir }, 'jvp', control, state);
       return Float32Array.from(r.mean!);
     },
 
-    *scaleGradient(plan, state, v, control) {
-      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'scaleGradient')), v }, 'scaleGradient', control, state);
+    *scaleGradient(plan, state, v, control, stderr) {
+      const r = yield* run(plan, { ...baseJob(plan, state, position('ops', 'scaleGradient'), stderr), v }, 'scaleGradient', control, state);
       const size = scaleGradientSize(plan.scale);
       const q = r.mean!.length / state.batch;
       const out = new Float32Array(state.batch * size);
