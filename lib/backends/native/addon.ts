@@ -74,6 +74,7 @@ export interface NativeJob {
    */
   cache?: ArrayBuffer;
   cacheFill?: boolean;
+  /**
    * Backward operations: the output buffer of the standard errors (B × the result's size per input), filled when
    * the job succeeds; its presence makes the engine keep the second-moment sums (native/core/accumulate.h).
    */
