@@ -15,6 +15,7 @@
 #include "distributions.h"
 #include "noise_simd.h"
 #include "rank_network.h"
+#include "shortest_path_sweeps.h"
 #include "simd.h"
 
 namespace ss {
@@ -54,6 +55,10 @@ struct Scratch {
   // The job's output cache (output_cache.h), shared by every thread: each writes or reads its own items' rows.
   OutputCacheView cache;
   std::vector<double> w;  // the mapped statistic of the standard errors (stderr_width entries)
+  // Shortest paths of a whole block in SIMD lanes (shortest_path_sweeps.h): its buffers, then the block's path
+  // cells (BLOCK_ROWS × n, target first) and their counts.
+  PathSweepsScratch paths;
+  std::vector<uint32_t> pcells, pcount;
 
   Scratch(const EnginePlan& plan, uint32_t p, uint32_t q) {
     keys.resize(to_size(std::max<uint64_t>(1, batch_key_words64(plan.sampler)), "sampler key words"));
@@ -256,6 +261,20 @@ std::thread start_thread(F& worker, unsigned t) {
   return std::thread(worker, t);
 }
 
+// The perturbed rows of a block (into s.zb) and their shortest paths, all rows at once in the SIMD lanes of
+// run_item's level (shortest_path_sweeps.h; the same cells as box_support, bit for bit): s.pcells, s.pcount.
+template <int W>
+inline void block_paths(const EnginePlan& plan, const float* xb, uint32_t rows, Scratch& s) {
+  const uint32_t n = plan.n;
+  s.zb.resize(static_cast<size_t>(BLOCK_ROWS) * n);
+  s.pcells.resize(static_cast<size_t>(BLOCK_ROWS) * n);
+  s.pcount.resize(BLOCK_ROWS);
+  for (uint32_t r = 0; r < rows; r++)
+    perturb(plan.scale, xb, s.beps.data() + static_cast<size_t>(r) * n, s.zb.data() + static_cast<size_t>(r) * n);
+  const int level = W >= 8 ? SIMD_AVX512 : W >= 4 ? SIMD_AVX2 : SIMD_SCALAR;
+  shortest_paths_block(level, plan.box.rows, plan.box.cols, s.zb.data(), rows, s.pcells.data(), s.pcount.data(), s.paths);
+}
+
 // One work item (samples [start, end) of batch element b) on the fused path: noise by blocks of BLOCK_ROWS rows
 // (sample_block + noise_block), then per sample perturb → black box → sums. Sums that are exact in double
 // (integers: ranks and 0/1 outputs) are formed from the sparse outputs (box_ranks, box_support) in integers or
@@ -308,6 +327,17 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
     s.rb.resize(static_cast<size_t>(BLOCK_ROWS) * n);
     s.nkeys.resize(static_cast<size_t>(8) * n);
   }
+  // Shortest paths of a whole block in SIMD lanes (shortest_path_sweeps.h) where the sparse path serves the sums.
+  const bool lanes_path = !cached && box.kind == BOX_SHORTEST_PATH && (mode == FWD_COUNT || mode == G_SUPPORT || mode == JAC_SUPPORT);
+  // The path cells of row r: from the block's lanes, or box_support (the reference) per row.
+  auto support = [&](uint32_t r, uint32_t*& idx) -> uint32_t {
+    if (lanes_path) {
+      idx = s.pcells.data() + static_cast<size_t>(r) * n;
+      return s.pcount[r];
+    }
+    idx = s.idx.data();
+    return box_support(box, s.z.data(), idx, s.box.data());
+  };
   for (uint32_t i = start; i < end; i += std::min(BLOCK_ROWS, end - i)) {  // never steps past end: no wrap at 2^32
     if (aborted.load(std::memory_order_relaxed)) return;
     const uint32_t rows = std::min(BLOCK_ROWS, end - i);
@@ -315,6 +345,7 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
     if (plan.median_of > 1) median_noise_block(plan.dist, plan.median_of, s.bu.data(), rows, n, s.beps.data(), s.bscore.data());
     else Kernels<W>::noise(plan.dist, s.bu.data(), rows, n, s.beps.data(), s.bscore.data(), s);
     const double* scores = plan.dist == DIST_GAUSSIAN && plan.median_of == 1 ? s.beps.data() : s.bscore.data();
+    if (lanes_path) block_paths<W>(plan, xb, rows, s);
     if (net) {
       for (uint32_t r = 0; r < rows; r++)
         perturb(plan.scale, xb, s.beps.data() + static_cast<size_t>(r) * n, s.zb.data() + static_cast<size_t>(r) * n);
@@ -326,7 +357,7 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
       const double* sc = scores + static_cast<size_t>(r) * n;
       // Only with the network: s.rb is empty otherwise, and nullptr + offset is undefined behaviour.
       const uint32_t* net_rank = net ? s.rb.data() + static_cast<size_t>(r) * n : nullptr;
-      if (!net && !cached) perturb(plan.scale, xb, eps, s.z.data());
+      if (!net && !cached && !lanes_path) perturb(plan.scale, xb, eps, s.z.data());
       const uint32_t sample = i + r;
       switch (mode) {
         case FWD_RANKS: {
@@ -347,9 +378,10 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
           break;
         }
         case FWD_COUNT: {
-          const uint32_t ns = box_support(box, s.z.data(), s.idx.data(), s.box.data());
-          if (oc.writing()) oc.store_support(b, sample, s.idx.data(), ns);
-          for (uint32_t k = 0; k < ns; k++) s.cnt[s.idx[k]]++;
+          uint32_t* idx;
+          const uint32_t ns = support(r, idx);
+          if (oc.writing()) oc.store_support(b, sample, idx, ns);
+          for (uint32_t k = 0; k < ns; k++) s.cnt[idx[k]]++;
           break;
         }
         case G_RANKS:
@@ -367,7 +399,7 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
             for (uint32_t k = 0; k < m; k++) g += static_cast<double>(v[k]) * static_cast<double>(rk[k]);
           } else {
             uint32_t* idx = s.idx.data();
-            const uint32_t ns = cached ? oc.load_support(b, sample, idx, box_support_max(box)) : box_support(box, s.z.data(), idx, s.box.data());
+            const uint32_t ns = cached ? oc.load_support(b, sample, idx, box_support_max(box)) : support(r, idx);
             // Target first: put the cells in ascending order, as the dense sum (the cache gives them ascending).
             if (box.kind == BOX_SHORTEST_PATH && !cached) {
               std::reverse(idx, idx + ns);
@@ -389,10 +421,11 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
           break;
         }
         case JAC_SUPPORT: {
-          const uint32_t ns = cached ? oc.load_support(b, sample, s.idx.data(), box_support_max(box)) : box_support(box, s.z.data(), s.idx.data(), s.box.data());
+          uint32_t* idx = s.idx.data();
+          const uint32_t ns = cached ? oc.load_support(b, sample, idx, box_support_max(box)) : support(r, idx);
           for (uint32_t k = 0; k < n; k++) c[k] += sc[k];
           for (uint32_t t = 0; t < ns; t++) {
-            const uint32_t row = s.idx[t];
+            const uint32_t row = idx[t];
             a[row] += 1.0;
             double* Ar = A + static_cast<size_t>(row) * n;
             for (uint32_t k = 0; k < n; k++) Ar[k] += sc[k];
