@@ -123,56 +123,69 @@ struct PathVec<8> {
 #define SS_MIN(a, b) ((a) < (b) ? (a) : (b))
 
 /**
- * One pass over the rows marked dirty, top-down (Down) or bottom-up, relaxing dist in place for the L lanes:
- * each row first along its pass direction (left-to-right going down) from all 8 neighbours, then back along the
- * row from its horizontal neighbour alone, so that a path that enters a row from the rows already relaxed and then
- * runs along it either way is complete after one pass. Only improvements to a value ≤ T (the target's dist,
- * per lane, as it stands) count as changes: the trace-back never reads a cell whose dist exceeds the target's
- * (path_dists explains). Returns whether any counted change happened.
+ * Relaxes grid row pr (padded) in place for the L lanes: along the row in direction `step` (+1: left to right)
+ * from the six vertical neighbours and the cell just relaxed, then back along the row from the horizontal
+ * neighbour alone, so that a path that enters the row from above or below and then runs along it either way is
+ * complete after one call. (The forward scan skips the neighbour ahead: the backward scan relaxes from its final
+ * value, which is no larger.) Returns whether some lane improved a cell to a value ≤ T (the target's dist as it
+ * stands, per lane): only those changes are counted (path_dists explains why the others need no follow-up).
  */
-template <int L, bool Down>
-SS_PATH_INLINE bool path_pass(double* D, const double* C, uint8_t* dirty, uint32_t rows, uint32_t cols) {
+template <int L>
+SS_PATH_INLINE bool relax_row(double* D, const double* C, int64_t pr, int64_t cols, int64_t step, int64_t target) {
   typedef typename PathVec<L>::d vd;
   typedef typename PathVec<L>::u vu;
   typedef typename PathVec<L>::i vi;
-  const int64_t W = static_cast<int64_t>(cols) + 2;
-  const int64_t target = static_cast<int64_t>(rows) * W + cols;
+  const int64_t W = cols + 2;
+  const vd T = SS_CLANES(D, target);
+  // T's successor, so that "nd < min(old, Tn)" says "nd < old and nd ≤ T" in one compare (+Infinity stays).
+  const vd Tn = T == HUGE_VAL ? T : (vd)((vi)T + 1);
+  const int64_t first = pr * W + (step > 0 ? 1 : cols);
+  // Column minima of the rows above and below, min(D[q - W], D[q + W]), for the cells before, at and after the
+  // current one, kept in registers along the row (border columns give +Infinity); `pair` = min over the first two.
+#define SS_VERT(q) SS_MIN(SS_CLANES(D, (q) - W), SS_CLANES(D, (q) + W))
+  vd cur = SS_VERT(first);
+  vd pair = SS_MIN(SS_VERT(first - step), cur);
+  // The cell relaxed just before (this call's value) stays in a register: the chain along the row is the only
+  // dependency between cells.
+  vd behind = SS_CLANES(D, first - step);
+  vi changed = {};
+  for (int64_t j = 0, p = first; j < cols; j++, p += step) {
+    const vd next = SS_VERT(p + step);
+    const vd nd = SS_MIN(SS_MIN(pair, next), behind) + SS_CLANES(C, p);
+    pair = SS_MIN(cur, next);
+    cur = next;
+    const vd old = SS_CLANES(D, p);
+    changed |= nd < SS_MIN(old, Tn);
+    behind = SS_MIN(nd, old);
+    SS_LANES(D, p) = behind;
+  }
+  // Back along the row: behind holds its last cell.
+  for (int64_t j = cols - 1, p = first + (cols - 2) * step; j > 0; j--, p -= step) {
+    const vd nd = behind + SS_CLANES(C, p);
+    const vd old = SS_CLANES(D, p);
+    changed |= nd < SS_MIN(old, Tn);
+    behind = SS_MIN(nd, old);
+    SS_LANES(D, p) = behind;
+  }
+#undef SS_VERT
+  bool any = false;
+  for (int l = 0; l < L; l++) any |= changed[l] != 0;
+  return any;
+}
+
+/**
+ * One pass over the rows marked dirty, top-down left-to-right (Down) or bottom-up right-to-left. A row that
+ * changed marks itself and its neighbours for the next pass. Returns whether any row changed.
+ */
+template <int L, bool Down>
+SS_PATH_INLINE bool path_pass(double* D, const double* C, uint8_t* dirty, uint32_t rows, uint32_t cols) {
+  const int64_t target = static_cast<int64_t>(rows) * (static_cast<int64_t>(cols) + 2) + cols;
   bool any = false;
   for (uint32_t k = 0; k < rows; k++) {
     const uint32_t pr = Down ? 1 + k : rows - k;
     if (!dirty[pr]) continue;
     dirty[pr] = 0;
-        const vd T = SS_CLANES(D, target);
-    const int64_t first = static_cast<int64_t>(pr) * W + (Down ? 1 : static_cast<int64_t>(cols));
-    const int64_t step = Down ? 1 : -1;
-    // The cell relaxed just before (this pass's value) stays in a register: the chain along the row is the
-    // only dependency between cells, and the store-to-load round trip would lengthen it.
-    vd behind = SS_CLANES(D, first - step);
-    vi changed = {};
-    for (uint32_t j = 0; j < cols; j++) {
-      const int64_t p = first + step * static_cast<int64_t>(j);
-      const vd up = SS_MIN(SS_MIN(SS_CLANES(D, p - W - 1), SS_CLANES(D, p - W)), SS_CLANES(D, p - W + 1));
-      const vd down = SS_MIN(SS_MIN(SS_CLANES(D, p + W - 1), SS_CLANES(D, p + W)), SS_CLANES(D, p + W + 1));
-      const vd old = SS_CLANES(D, p);
-      const vd nd = SS_MIN(SS_MIN(SS_MIN(up, down), SS_CLANES(D, p + step)), behind) + SS_CLANES(C, p);
-      const vi better = nd < old;
-      changed |= better & (nd <= T);
-      behind = better ? nd : old;
-      SS_LANES(D, p) = behind;
-    }
-    // Back along the row: behind now holds the row's last cell.
-    for (uint32_t j = cols - 1; j-- > 0;) {
-      const int64_t p = first + step * static_cast<int64_t>(j);
-      const vd old = SS_CLANES(D, p);
-      const vd nd = behind + SS_CLANES(C, p);
-      const vi better = nd < old;
-      changed |= better & (nd <= T);
-      behind = better ? nd : old;
-      SS_LANES(D, p) = behind;
-    }
-    bool rowChanged = false;
-    for (int l = 0; l < L; l++) rowChanged |= changed[l] != 0;
-    if (rowChanged) {
+    if (relax_row<L>(D, C, pr, cols, Down ? 1 : -1, target)) {
       any = true;
       dirty[pr - 1] = dirty[pr] = dirty[pr + 1] = 1;
     }
