@@ -3,8 +3,9 @@
 //   g++ -O3 -ffp-contract=off -std=c++17 -Inative/core -Inative/engine -Inative/cpu bench/native/hot_loop.cc native/engine/job.cc \
 //       native/cpu/engine.cc -o /tmp/hot_loop -lpthread
 //   STOCHASTIC_SMOOTHING_SIMD=avx2 valgrind --tool=callgrind /tmp/hot_loop ranks100 gaussian 4096 2
-// Arguments: box (ranks100 | perm5 | path12), distribution name, S, B. One thread, mc sampler, loo covariate,
-// forward then vjp: the workload of bench/workloads.ts (p) at a chosen size. Prints the level and a checksum.
+// Arguments: box (ranks100 | perm5 | path12), distribution name, S, B, and optionally the sampler (mc, the
+// default, or rqmc-latin: the (a)/(b) workloads' sampler). One thread, loo covariate, forward then vjp: the
+// workloads of bench/workloads.ts at a chosen size. Prints the level and a checksum.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -32,7 +33,8 @@ int main(int argc, char** argv) {
   plan.m = box_output_size(plan.box);
   plan.dist = dist;
   plan.covariate = COVARIATE_LOO;
-  plan.sampler = SamplerConfig{SAMPLER_MC, S, plan.n, 7, false, 0, nullptr};
+  const bool latin = argc > 5 && std::string(argv[5]) == "rqmc-latin";
+  plan.sampler = SamplerConfig{latin ? SAMPLER_RQMC_LATIN : SAMPLER_MC, S, plan.n, 7, false, 0, nullptr};
   plan.sigma.assign(plan.n, 0.5);
   plan.scale = ScaleConfig{SCALE_SCALAR, plan.n, nullptr, nullptr};
   plan.bind();

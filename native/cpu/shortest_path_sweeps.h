@@ -59,6 +59,7 @@ struct PathSweepsScratch {
   std::vector<uint8_t> dirty;          // per grid row (padded): recompute it in the next pass
   std::vector<int32_t> hops;           // per padded cell, one lane at a time; -1: not a tight ancestor
   std::vector<uint32_t> queue;         // tight ancestors, then the breadth-first order
+  std::vector<uint8_t> tight;          // per padded cell, one lane at a time: which neighbours are tight
   std::vector<uint64_t> reference;     // scratch of the reference solver (fallback)
   uint32_t rows = 0, cols = 0;
   uint32_t max_passes = PATH_SWEEPS_MAX_PASSES;  // tests lower it to reach the fallback
@@ -79,6 +80,7 @@ struct PathSweepsScratch {
     dirty.assign(static_cast<size_t>(r) + 2, 0);
     hops.assign(static_cast<size_t>(P), -1);
     queue.assign(static_cast<size_t>(P), 0);
+    tight.assign(static_cast<size_t>(P), 0);
   }
 };
 
@@ -233,12 +235,15 @@ constexpr int SW_DC[8] = {-1, 0, 1, -1, 1, -1, 0, 1};
 
 /**
  * Rule 3 for lane `lane` of the final dists: writes the path's cells (original indices, target first, start
- * last) to cells_out and returns their number.
+ * last) to cells_out and returns their number (0: a state the argument above excludes; the caller then asks
+ * the reference). hops and queue: one int32 / uint32 per padded cell, hops all -1 on entry and on return;
+ * tight: one byte per padded cell (scratch).
  */
 template <int L>
 inline uint32_t path_trace(const double* D, const double* C, int lane, uint32_t rows, uint32_t cols, int32_t* hops,
-                           uint32_t* queue, uint32_t* cells_out) {
+                           uint32_t* queue, uint8_t* tight, uint32_t* cells_out) {
   const int64_t W = static_cast<int64_t>(cols) + 2;
+  // Symmetric: off[7 - j] == -off[j].
   const int64_t off[8] = {-W - 1, -W, -W + 1, -1, 1, W - 1, W, W + 1};
   const int64_t start = W + 1;
   int64_t v = static_cast<int64_t>(rows) * W + cols;
@@ -248,46 +253,47 @@ inline uint32_t path_trace(const double* D, const double* C, int lane, uint32_t 
   cells_out[count++] = vr * cols + vc;
   bool haveHops = false;  // hops[] filled for the tight ancestors of v (after the first ambiguous step)
   uint32_t marked = 0;    // how many: they are queue[0, marked)
-  auto dist = [&](int64_t p) { return D[p * L + lane]; };
-  auto cost = [&](int64_t p) { return C[p * L + lane]; };
+  // Bit j set: neighbour x + off[j] is tight for x (dist(u) + cost(x) == dist(x)). Border cells hold +Infinity
+  // and are never tight (dists of real cells are finite).
+  auto tight_mask = [&](int64_t x) {
+    const double dx = D[x * L + lane], cx = C[x * L + lane];
+    uint32_t m = 0;
+    for (int j = 0; j < 8; j++) m |= static_cast<uint32_t>(D[(x + off[j]) * L + lane] + cx == dx) << j;
+    return m;
+  };
   while (v != start && count < N) {  // count < N: a path never repeats a cell (a guard, never needed)
-    const double want = dist(v), cv = cost(v);
-    int pick = -1, tight = 0;
-    for (int j = 0; j < 8; j++) {
-      // Border cells hold +Infinity: never tight (want is finite).
-      if (dist(v + off[j]) + cv == want) {
-        if (tight++ == 0) pick = j;
-      }
-    }
-    if (tight > 1 || haveHops) {
+    uint32_t m = haveHops ? tight[v] : tight_mask(v);
+    int pick = m ? __builtin_ctz(m) : -1;
+    if (m & (m - 1)) {  // several tight neighbours: the least hops decides
       if (!haveHops) {
-        // Tight ancestors of v (depth-first), then breadth-first hops from the start among them: every shortest
-        // tight chain from the start to one of them runs through ancestors only.
+        // Tight ancestors of v (depth-first, their masks kept), then breadth-first hops from the start among
+        // them: every shortest tight chain from the start to one of them runs through ancestors only.
         uint32_t n = 0;
         queue[n++] = static_cast<uint32_t>(v);
         hops[v] = -2;
+        tight[v] = static_cast<uint8_t>(m);
         for (uint32_t k = 0; k < n; k++) {
           const int64_t x = queue[k];
-          const double dx = dist(x), cx = cost(x);
-          for (int j = 0; j < 8; j++) {
-            const int64_t u = x + off[j];
-            if (hops[u] == -1 && dist(u) + cx == dx) {
+          for (uint32_t bits = tight[x]; bits; bits &= bits - 1) {
+            const int64_t u = x + off[__builtin_ctz(bits)];
+            if (hops[u] == -1) {
               hops[u] = -2;
+              tight[u] = static_cast<uint8_t>(tight_mask(u));
               queue[n++] = static_cast<uint32_t>(u);
             }
           }
         }
         // Breadth-first from the start (an ancestor of every cell) over the ancestors, which are marked -2 until
-        // reached; the queue is reused (the ancestors' list is no longer needed).
+        // reached; y = x + off[j] is reached from x when x = y + off[7 - j] is tight for y. The queue is reused
+        // (the ancestors' list is no longer needed).
         uint32_t head = 0, tail = 0;
         queue[tail++] = static_cast<uint32_t>(start);
         hops[start] = 0;
         for (; head < tail; head++) {
           const int64_t x = queue[head];
-          const double dx = dist(x);
           for (int j = 0; j < 8; j++) {
             const int64_t y = x + off[j];
-            if (hops[y] == -2 && dx + cost(y) == dist(y)) {
+            if (hops[y] == -2 && ((tight[y] >> (7 - j)) & 1)) {
               hops[y] = hops[x] + 1;
               queue[tail++] = static_cast<uint32_t>(y);
             }
@@ -303,10 +309,10 @@ inline uint32_t path_trace(const double* D, const double* C, int lane, uint32_t 
         }
       }
       int32_t best = 0x7FFFFFFF;
-      for (int j = 0; j < 8; j++) {
-        const int64_t u = v + off[j];
-        if (dist(u) + cv == want && hops[u] < best) {
-          best = hops[u];
+      for (uint32_t bits = m; bits; bits &= bits - 1) {  // increasing j: the lowest index among the least hops
+        const int j = __builtin_ctz(bits);
+        if (hops[v + off[j]] < best) {
+          best = hops[v + off[j]];
           pick = j;
         }
       }
@@ -365,7 +371,7 @@ SS_PATH_INLINE void path_group(uint32_t rows, uint32_t cols, const float* z, uin
   }
   for (int l = 0; l < L && g0 + l < count; l++) {
     const size_t at = static_cast<size_t>(g0 + l) * n;
-    uint32_t k = path_trace<L>(D, C, l, rows, cols, s.hops.data(), s.queue.data(), cells + at);
+    uint32_t k = path_trace<L>(D, C, l, rows, cols, s.hops.data(), s.queue.data(), s.tight.data(), cells + at);
     // 0: the trace met a state the argument above excludes. Never seen; if it ever happens, the reference
     // answers rather than a wrong path (and the test that compares the two would have caught it).
     if (k == 0) {
