@@ -151,6 +151,7 @@ SS_PATH_INLINE bool relax_row(double* D, const double* C, int64_t pr, int64_t co
   // dependency between cells.
   vd behind = SS_CLANES(D, first - step);
   vi changed = {};
+#pragma GCC unroll 4
   for (int64_t j = 0, p = first; j < cols; j++, p += step) {
     const vd next = SS_VERT(p + step);
     const vd nd = SS_MIN(SS_MIN(pair, next), behind) + SS_CLANES(C, p);
@@ -162,6 +163,7 @@ SS_PATH_INLINE bool relax_row(double* D, const double* C, int64_t pr, int64_t co
     SS_LANES(D, p) = behind;
   }
   // Back along the row: behind holds its last cell.
+#pragma GCC unroll 4
   for (int64_t j = cols - 1, p = first + (cols - 2) * step; j > 0; j--, p -= step) {
     const vd nd = behind + SS_CLANES(C, p);
     const vd old = SS_CLANES(D, p);
