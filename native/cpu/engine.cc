@@ -327,8 +327,11 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
     s.rb.resize(static_cast<size_t>(BLOCK_ROWS) * n);
     s.nkeys.resize(static_cast<size_t>(8) * n);
   }
-  // Shortest paths of a whole block in SIMD lanes (shortest_path_sweeps.h) where the sparse path serves the sums.
-  const bool lanes_path = !cached && box.kind == BOX_SHORTEST_PATH && (mode == FWD_COUNT || mode == G_SUPPORT || mode == JAC_SUPPORT);
+  // Shortest paths of a whole block in SIMD lanes (shortest_path_sweeps.h) where the sparse path serves the sums
+  // and the grid fits the lanes (larger grids: the reference per row, without the block's BLOCK_ROWS·n buffers);
+  // not when the outputs come from the cache.
+  const bool lanes_path = !cached && box.kind == BOX_SHORTEST_PATH && (mode == FWD_COUNT || mode == G_SUPPORT || mode == JAC_SUPPORT) &&
+                          path_sweeps_serve(box.rows, box.cols);
   // The path cells of row r: from the block's lanes, or box_support (the reference) per row.
   auto support = [&](uint32_t r, uint32_t*& idx) -> uint32_t {
     if (lanes_path) {
