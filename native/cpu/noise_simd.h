@@ -9,25 +9,12 @@
 #include <cstring>
 
 #include "distributions.h"
+#include "lanes.h"
 
 namespace ss {
 namespace simd {
 
 #define SS_SIMD_INLINE inline __attribute__((always_inline))
-
-/** Vector types of W doubles and W int64 masks (specialised: GCC drops vector_size on a dependent size). */
-template <int W>
-struct Vec;
-template <>
-struct Vec<4> {
-  typedef double d __attribute__((vector_size(32)));
-  typedef int64_t i __attribute__((vector_size(32)));
-};
-template <>
-struct Vec<8> {
-  typedef double d __attribute__((vector_size(64)));
-  typedef int64_t i __attribute__((vector_size(64)));
-};
 
 /**
  * gaussian_icdf(col[r]) for r < count, written to out[r·stride] (ε and score: the Gaussian score is ε).

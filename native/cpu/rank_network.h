@@ -10,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include "noise_simd.h"
+#include "lanes.h"
 #include "order.h"
 
 namespace ss {

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "shortest_path.h"
+#include "lanes.h"
 #include "simd.h"
 
 namespace ss {
@@ -88,35 +89,6 @@ namespace detail {
 
 #define SS_PATH_INLINE inline __attribute__((always_inline))
 
-// Lane vectors: L doubles, L int64 masks, L floats and L int32 (specialised: GCC drops vector_size on a
-// dependent size); `u` loads and stores at any 8-byte alignment.
-template <int L>
-struct PathVec;
-template <>
-struct PathVec<2> {
-  typedef double d __attribute__((vector_size(16)));
-  typedef double u __attribute__((vector_size(16), aligned(8)));
-  typedef int64_t i __attribute__((vector_size(16)));
-  typedef float f __attribute__((vector_size(8)));
-  typedef int32_t i32 __attribute__((vector_size(8)));
-};
-template <>
-struct PathVec<4> {
-  typedef double d __attribute__((vector_size(32)));
-  typedef double u __attribute__((vector_size(32), aligned(8)));
-  typedef int64_t i __attribute__((vector_size(32)));
-  typedef float f __attribute__((vector_size(16)));
-  typedef int32_t i32 __attribute__((vector_size(16)));
-};
-template <>
-struct PathVec<8> {
-  typedef double d __attribute__((vector_size(64)));
-  typedef double u __attribute__((vector_size(64), aligned(8)));
-  typedef int64_t i __attribute__((vector_size(64)));
-  typedef float f __attribute__((vector_size(32)));
-  typedef int32_t i32 __attribute__((vector_size(32)));
-};
-
 // The lanes of cell p (padded index) of an interleaved array.
 #define SS_LANES(arr, p) (*reinterpret_cast<vu*>((arr) + (p) * L))
 #define SS_CLANES(arr, p) (*reinterpret_cast<const vu*>((arr) + (p) * L))
@@ -134,9 +106,9 @@ struct PathVec<8> {
  */
 template <int L>
 SS_PATH_INLINE bool relax_row(double* D, const double* C, int64_t pr, int64_t cols, int64_t step, int64_t target) {
-  typedef typename PathVec<L>::d vd;
-  typedef typename PathVec<L>::u vu;
-  typedef typename PathVec<L>::i vi;
+  typedef typename simd::Vec<L>::d vd;
+  typedef typename simd::Vec<L>::u vu;
+  typedef typename simd::Vec<L>::i vi;
   const int64_t W = cols + 2;
   const vd T = SS_CLANES(D, target);
   // T's successor, so that "nd < min(old, Tn)" says "nd < old and nd ≤ T" in one compare (+Infinity stays).
@@ -215,8 +187,8 @@ SS_PATH_INLINE bool path_pass(double* D, const double* C, uint8_t* dirty, uint32
 template <int L>
 SS_PATH_INLINE bool path_dists(double* D, const double* C, uint8_t* dirty, uint32_t rows, uint32_t cols,
                                uint32_t max_passes, uint64_t& passes) {
-  typedef typename PathVec<L>::d vd;
-  typedef typename PathVec<L>::u vu;
+  typedef typename simd::Vec<L>::d vd;
+  typedef typename simd::Vec<L>::u vu;
   const int64_t W = static_cast<int64_t>(cols) + 2;
   const vd inf = vd{} + HUGE_VAL;
   for (int64_t pr = 1; pr <= rows; pr++)
@@ -342,11 +314,11 @@ SS_PATH_INLINE void path_group(uint32_t rows, uint32_t cols, const float* z, uin
   double* D = s.dist.data();
   double* C = s.cost.data();
   // Costs into the lanes, sanitised (rule 1) as sanitize_cost does it, on the float bits, L lanes at a time.
-  typedef typename PathVec<L>::d vd;
-  typedef typename PathVec<L>::u vu;
-  typedef typename PathVec<L>::i vi;
-  typedef typename PathVec<L>::f vf;
-  typedef typename PathVec<L>::i32 vi32;
+  typedef typename simd::Vec<L>::d vd;
+  typedef typename simd::Vec<L>::u vu;
+  typedef typename simd::Vec<L>::i vi;
+  typedef typename simd::Vec<L>::f vf;
+  typedef typename simd::Vec<L>::i32 vi32;
   const float* zl[L];
   for (int l = 0; l < L; l++) zl[l] = z + static_cast<size_t>(g0 + l < count ? g0 + l : count - 1) * n;
   const vd fmax = vd{} + SS_FLT_MAX, zero = {};
