@@ -14,6 +14,14 @@ clang++ "${flags[@]}" fuzz/sampler_fuzz.cc -o "$out/sampler_fuzz"
 status=0
 for target in plan_fuzz sampler_fuzz; do
   mkdir -p "$out/corpus-$target"
+  # Every input that once found a fault (fuzz/regressions/<target>/) replays first, whatever the time budget.
+  if compgen -G "fuzz/regressions/$target/*" >/dev/null; then
+    echo "== fuzz: $target replays fuzz/regressions/$target/"
+    if ! "$out/$target" fuzz/regressions/"$target"/* 2>"$out/$target-regressions.log"; then
+      grep -E "^==[0-9]+==ERROR|^SUMMARY|^Running" "$out/$target-regressions.log" || true
+      status=1
+    fi
+  fi
   echo "== fuzz: $target for ${seconds} s"
   if ! "$out/$target" -max_total_time="$seconds" -max_len=512 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$out/$target-" "$out/corpus-$target" 2>"$out/$target.log"; then

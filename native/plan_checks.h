@@ -77,6 +77,8 @@ inline Problem validate_plan(const EnginePlan& p) {
   if (s.samples < 1) return bad("plan.sampler.samples", "is 0, expected 1 ≤ samples ≤ 4294967295");
   if (s.dims != p.n) return bad("plan.sampler.dims", "is " + num(s.dims) + ", expected n = " + num(p.n));
   if (s.antithetic && (s.samples & 1u)) return bad("plan.sampler.samples", "is " + num(s.samples) + ", antithetic sampling needs an even count");
+  // Leave-one-out scales the sums by S/(S − 1): one sample would divide by zero and turn every estimate into NaN.
+  if (p.covariate == COVARIATE_LOO && s.samples < 2) return bad("plan.sampler.samples", "is 1, the leave-one-out covariate needs samples ≥ 2");
   const bool latin = s.sampler == SAMPLER_QMC_LATIN || s.sampler == SAMPLER_RQMC_LATIN;
   if (latin && p.n > MAX_LATIN_N) return bad("plan.n", "is " + num(p.n) + ", the Latin samplers allow n ≤ " + num(MAX_LATIN_N));
   if (s.sampler == SAMPLER_RQMC_CARTESIAN) {

@@ -105,6 +105,7 @@ for (const [name, addon] of addons) {
       ['plan.sampler.samples', (q) => { q.sampler.samples = 0; }],
       ['plan.sampler.samples', (q) => { q.sampler.samples = 2 ** 53; }],
       ['plan.sampler.samples', (q) => { q.sampler.antithetic = true; q.sampler.samples = 63; }],
+      ['plan.sampler.samples', (q) => { q.covariate = 2; q.sampler.samples = 1; }],
       ['plan.sampler.antithetic', (q) => { q.sampler.antithetic = 1; }],
       ['plan.sampler.cartesianK', (q) => { q.sampler.kind = 3; q.sampler.cartesianK = 3; }],
       ['plan.sampler.sobolV', (q) => { q.sampler.kind = 4; }],
