@@ -6,14 +6,7 @@
  * and there is nothing to run; the real device runs the same paths in scripts/check-gpu.mjs.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-const root = new URL('..', import.meta.url).pathname;
-const emulated = join(root, 'build-cmake', 'Release', 'stochastic_smoothing_cuda_emulated.node');
+import { runOnEmulatedCuda } from './helpers/emulated-cuda.js';
 
 const script = `
 import { backends, blackboxes, smooth, perturbedMax, fenchelYoungLoss } from 'stochastic-smoothing';
@@ -34,15 +27,13 @@ console.log(JSON.stringify(out));
 `;
 
 test('fromFunction and perturbedMax / fenchelYoungLoss on the emulated cuda backend equal js', async (t) => {
-  if (!existsSync(emulated)) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const r = await runOnEmulatedCuda<any>('api-emulated-cuda', script);
+  if (r === undefined) {
     t.log('stochastic_smoothing_cuda_emulated.node not built (no CUDA toolkit): nothing to run');
     t.pass();
     return;
   }
-  const file = join(root, 'dist', '.api-emulated-cuda.mjs');
-  writeFileSync(file, script);
-  const { stdout } = await run(process.execPath, [file], { cwd: root, env: { ...process.env, STOCHASTIC_SMOOTHING_CUDA_ADDON: emulated } });
-  const r = JSON.parse(stdout);
   t.true(r.info.available, `emulated cuda unavailable: ${r.info.reason}`);
   t.is(r.cuda.ran, 'cuda');
   for (const backend of ['cuda', 'js']) t.deepEqual(r[backend].vjpCacheOff, r[backend].vjp, `${backend}: the vjp differs with the output cache off`);

@@ -5,13 +5,14 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { blackboxes, distributions, medianOfDistribution, samplePoints, smooth, SmoothingError, type BlackBox, type CovariateName, type DistributionName, type SmoothOptions } from '../lib/index.js';
 import { betaCdf, betaCdfLower, betaIcdf, betaIcdfLower, MAX_MEDIAN_OF } from '../lib/median.js';
 import { SAMPLER_NAMES } from '../lib/samplers.js';
 import { cpuAddon, nativeTest } from './helpers/native.js';
+import { runOnEmulatedCuda } from './helpers/emulated-cuda.js';
 
 const DISTS: DistributionName[] = ['gaussian', 'logistic', 'gumbel', 'cauchy', 'laplace', 'triangular'];
 const COVARIATES: CovariateName[] = ['none', 'fx', 'loo'];
@@ -254,7 +255,6 @@ nativeCpu('the native plan check refuses a bad medianOf with a clear error (even
 });
 
 const root = new URL('..', import.meta.url).pathname;
-const emulated = join(root, 'build-cmake', 'Release', 'stochastic_smoothing_cuda_emulated.node');
 const script = `
 import { backends, blackboxes, smooth } from 'stochastic-smoothing';
 const out = { info: backends().find((b) => b.name === 'cuda'), rows: [] };
@@ -277,15 +277,12 @@ console.log(JSON.stringify(out));
 `;
 
 test('emulated cuda = js for medianOf 3 across samplers × covariates (value, vjp, jacobian)', async (t) => {
-  if (!existsSync(emulated)) {
+  const r = await runOnEmulatedCuda<{ info: { available: boolean; reason?: string }; rows: Array<{ label: string; cuda: number[]; js: number[]; ran_cuda: string }> }>('median-emulated-cuda', script);
+  if (r === undefined) {
     t.log('stochastic_smoothing_cuda_emulated.node not built (no CUDA toolkit): nothing to run');
     t.pass();
     return;
   }
-  const file = join(root, 'dist', '.median-emulated-cuda.mjs');
-  writeFileSync(file, script);
-  const { stdout } = await promisify(execFile)(process.execPath, [file], { cwd: root, env: { ...process.env, STOCHASTIC_SMOOTHING_CUDA_ADDON: emulated }, maxBuffer: 1 << 26 });
-  const r = JSON.parse(stdout) as { info: { available: boolean; reason?: string }; rows: Array<{ label: string; cuda: number[]; js: number[]; ran_cuda: string }> };
   t.true(r.info.available, `emulated cuda unavailable: ${r.info.reason}`);
   t.is(r.rows.length, 4 * 6 * 3);
   for (const row of r.rows) {
@@ -298,7 +295,6 @@ test('emulated cuda = js for medianOf 3 across samplers × covariates (value, vj
 });
 
 test('README median-of-k example runs as written: value and slope within 5 printed standard errors of the closed form', async (t) => {
-  const { readFileSync } = await import('node:fs');
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const at = readme.search(/### Median-of-k noise/);
   t.true(at >= 0, 'README has the section');
