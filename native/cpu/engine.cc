@@ -47,8 +47,8 @@ struct Scratch {
   std::vector<int32_t> kint;
   // Ranks by a network across samples (rank_network.h): its comparators for n, a block of perturbed rows,
   // their ranks, the interleaved keys.
-  std::vector<uint32_t> net_pairs;
-  uint32_t net_n = 0;
+  std::vector<uint32_t> net_pairs, net_offsets;
+  uint32_t net_n = 0, net_w = 0;
   std::vector<float> zb;
   std::vector<uint32_t> rb;
   std::vector<int64_t> nkeys;
@@ -320,9 +320,11 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
   const OutputCacheView& oc = s.cache;
   const bool cached = oc.reading();  // the outputs come from the cache: no perturbation, no box
   const bool net = !cached && W > 1 && (mode == FWD_RANKS || mode == G_RANKS) && n > SS_NETWORK_BLOCK && n <= RANK_NETWORK_MAX_N;
-  if (net && s.net_n != n) {
+  if (net && (s.net_n != n || s.net_w != W)) {
     rank_network(n, s.net_pairs);
+    network_offsets(s.net_pairs, W, s.net_offsets);
     s.net_n = n;
+    s.net_w = W;
     s.zb.resize(static_cast<size_t>(BLOCK_ROWS) * n);
     s.rb.resize(static_cast<size_t>(BLOCK_ROWS) * n);
     s.nkeys.resize(static_cast<size_t>(8) * n);
@@ -353,7 +355,7 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
       for (uint32_t r = 0; r < rows; r++)
         perturb(plan.scale, xb, s.beps.data() + static_cast<size_t>(r) * n, s.zb.data() + static_cast<size_t>(r) * n);
       if constexpr (W > 1)
-        ranks_by_network<W>(s.net_pairs.data(), s.net_pairs.size(), s.zb.data(), rows, n, s.rb.data(), s.nkeys.data());
+        ranks_by_network<W>(s.net_offsets.data(), s.net_pairs.size(), s.zb.data(), rows, n, s.rb.data(), s.nkeys.data());
     }
     for (uint32_t r = 0; r < rows; r++) {
       const double* eps = s.beps.data() + static_cast<size_t>(r) * n;

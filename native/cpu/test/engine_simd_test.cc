@@ -105,7 +105,9 @@ template <int W>
 inline void network_ranks(const std::vector<uint32_t>& pairs, const std::vector<float>& z, uint32_t rows, uint32_t n,
                           std::vector<uint32_t>& rank) {
   std::vector<int64_t> keys(static_cast<size_t>(n) * W);
-  ranks_by_network<W>(pairs.data(), pairs.size(), z.data(), rows, n, rank.data(), keys.data());
+  std::vector<uint32_t> offsets;
+  network_offsets(pairs, W, offsets);
+  ranks_by_network<W>(offsets.data(), pairs.size(), z.data(), rows, n, rank.data(), keys.data());
 }
 #if SS_SIMD_X86
 SS_TARGET_AVX2 void network_ranks_avx2(const std::vector<uint32_t>& pairs, const std::vector<float>& z, uint32_t rows, uint32_t n,
