@@ -58,12 +58,14 @@ inline __attribute__((always_inline)) void ranks_by_network(const uint32_t* offs
   typedef typename simd::Vec<W>::i vi;
   const uint64_t top = 0x8000000000000000ull;
   for (uint32_t g = 0; g < rows; g += W) {
-    for (int l = 0; l < W; l++) {
-      const uint32_t r = g + l < rows ? g + l : rows - 1;  // a short last group repeats its last row
-      const float* zr = z + static_cast<size_t>(r) * n;
-      for (uint32_t i = 0; i < n; i++) keys[static_cast<size_t>(i) * W + l] = static_cast<int64_t>(asc_key(zr[i], i) ^ top);
+    const float* zr[W];
+    for (int l = 0; l < W; l++) zr[l] = z + static_cast<size_t>(g + l < rows ? g + l : rows - 1) * n;  // a short last group repeats its last row
+    for (uint32_t i = 0; i < n; i++) {  // the W keys of item i are adjacent: one vector store per item
+      int64_t* ki = keys + static_cast<size_t>(i) * W;
+      for (int l = 0; l < W; l++) ki[l] = static_cast<int64_t>(asc_key(zr[l][i], i) ^ top);
     }
     const uint32_t* end = offsets + 2 * count;
+#pragma GCC unroll 4
     for (const uint32_t* o = offsets; o != end; o += 2) {
       int64_t* pa = keys + o[0];
       int64_t* pb = keys + o[1];
@@ -75,9 +77,15 @@ inline __attribute__((always_inline)) void ranks_by_network(const uint32_t* offs
       memcpy(pa, &lo, sizeof lo);
       memcpy(pb, &hi, sizeof hi);
     }
-    for (int l = 0; l < W && g + l < rows; l++) {
-      uint32_t* rk = rank + static_cast<size_t>(g + l) * n;
-      for (uint32_t r = 0; r < n; r++) rk[key_index(static_cast<uint64_t>(keys[static_cast<size_t>(r) * W + l]))] = r;
+    uint32_t* rk = rank + static_cast<size_t>(g) * n;
+    if (g + W <= rows) {  // a full group: position r of all W rows at once (the W keys of r are adjacent)
+      for (uint32_t r = 0; r < n; r++) {
+        const int64_t* kr = keys + static_cast<size_t>(r) * W;
+        for (int l = 0; l < W; l++) rk[static_cast<size_t>(l) * n + key_index(static_cast<uint64_t>(kr[l]))] = r;
+      }
+    } else {
+      for (int l = 0; g + l < rows; l++)
+        for (uint32_t r = 0; r < n; r++) rk[static_cast<size_t>(l) * n + key_index(static_cast<uint64_t>(keys[static_cast<size_t>(r) * W + l]))] = r;
     }
   }
 }
