@@ -44,6 +44,17 @@ struct MinOp {
   __device__ static uint64_t combine(uint64_t a, uint64_t b) { return b < a ? b : a; }
 };
 
+/**
+ * The warp-level helpers of DeviceExec::for_warp_samples: the calling lane, __syncwarp, and full-warp ballot and
+ * shuffle. Every lane of the warp must call each of them (FULL_MASK).
+ */
+struct DeviceWarp {
+  uint32_t lane;
+  __device__ void sync() const { __syncwarp(FULL_MASK); }
+  __device__ uint32_t ballot(bool p) const { return __ballot_sync(FULL_MASK, p); }
+  __device__ uint32_t shfl(uint32_t x, uint32_t src) const { return __shfl_sync(FULL_MASK, x, src); }
+};
+
 /** Block-strided executor. Every method is called by all threads of the block (they contain barriers or not,
  *  but always uniformly), so the kernels' control flow stays block-uniform. */
 struct DeviceExec {
@@ -53,6 +64,17 @@ struct DeviceExec {
   }
   __device__ void sync() { __syncthreads(); }
   __device__ bool sync_or(bool x) { return __syncthreads_or(x) != 0; }
+
+  /**
+   * One warp per sample: warp w runs f(t, warp) for t = w, w + warps, ... < count (a warp-uniform trip count,
+   * so f may use the warp's collectives; blockDim is a multiple of 32). No block barrier: follow with sync().
+   */
+  template <typename F>
+  __device__ void for_warp_samples(uint32_t count, F&& f) {
+    const uint32_t warps = blockDim.x >> 5;
+    const DeviceWarp w{threadIdx.x & 31u};
+    for (uint32_t t = threadIdx.x >> 5; t < count; t += warps) f(t, w);
+  }
 
   /**
    * out[t] = reduction over lanes of partial(t, lane, lanes) for t < count. With count ≥ warps: warp w

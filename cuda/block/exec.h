@@ -59,6 +59,15 @@ inline double butterfly_sum(double* x) {
 }
 
 /**
+ * HostExec's stand-in for a warp in for_warp_samples: one sequential thread, lane 0. Code that needs real lanes
+ * (shuffles, ballots) takes the device's warp type instead and gives HostWarp a sequential overload with the same
+ * result (block/warp_relax.h: relax_grid).
+ */
+struct HostWarp {
+  uint32_t lane = 0;
+};
+
+/**
  * The sequential executor for host tests and the emulated addon: every unit of a phase in order, barriers are
  * no-ops, and the per-sample reductions reproduce the device's grouping and addition order exactly
  * (DeviceExec::sample_reduce for a block of `threads`): one warp per sample, or `per` warps per sample combined
@@ -74,6 +83,12 @@ struct HostExec {
   }
   void sync() {}
   bool sync_or(bool x) { return x; }
+  /** One warp per sample (DeviceExec::for_warp_samples): here the samples in order, each by one HostWarp. */
+  template <typename F>
+  void for_warp_samples(uint32_t count, F&& f) {
+    HostWarp w;
+    for (uint32_t t = 0; t < count; t++) f(t, w);
+  }
   /** Warps that share one sample when a phase reduces `count` samples (DeviceExec::sample_reduce's grouping). */
   uint32_t warps_per_sample(uint32_t count) const {
     const uint32_t warps = threads / SAMPLE_LANES;

@@ -118,14 +118,73 @@ SSG_HD bool relax_trace(const double* dist, const int32_t* hops, const double* c
 
 /**
  * Sweeps before the kernel gives up and reports non-convergence (STATUS_NOT_CONVERGED, an error, never a wrong
- * mask): 4·N + 64 for N cells, i.e. four times the longest possible path plus slack. Labels settle in about as
- * many sweeps as the optimal paths have hops (cuda_host_test: at most 68 sweeps over 1540 grids up to 32×32,
- * NaN/Inf absorption included). The old cap, N² + 64, meant about 10⁶ sweeps for 32×32: a tile that failed to
- * converge would have looked like a hung kernel instead of an error.
+ * mask): 2·N for N cells, twice the longest possible path (N − 1 steps) plus 2. Why no correct grid reaches it
+ * (costs are ≥ 0 after sanitize_cost, and double addition is monotone: a ≤ b ⇒ a + c ≤ b + c):
+ *   - dist alone. The dist part of a lexicographic min is the min of the dists, so after sweep k dist(v) is the
+ *     least left-to-right sum over walks from the start of at most k steps (the pinned start lets a walk wait
+ *     there). A walk's sum is never below that of the path it contains, so every dist is final after N − 1
+ *     sweeps.
+ *   - hops, once the dists are final: hops(v) = 1 + min hops(u) over the tight neighbours u (dist(u) + cost(v)
+ *     == dist(v)), a breadth-first step. Unrolled, a value after k more sweeps is either a tight walk's length from
+ *     the start (≥ the breadth-first depth h(v)) or a stale value plus k (≥ k); the depth is reached along the
+ *     breadth-first path after h(v) sweeps. So hops are final after at most max h ≤ N − 1 more sweeps.
+ * Labels therefore change in at most 2N − 2 sweeps. cuda_host_test checks the bound on random, absorbing and
+ * maze grids (serpentine walls force paths of about N/2 cells). The cap was 4N + 64 before this argument, and
+ * N² + 64 before that (about 10⁶ sweeps for 32×32: a tile that failed to converge looked like a hung kernel).
  */
 SSG_HD uint32_t relax_max_sweeps(uint32_t cells) {
-  const uint64_t s = 4 * static_cast<uint64_t>(cells) + 64;
+  const uint64_t s = 2 * static_cast<uint64_t>(cells);
   return s > 0x7FFFFFFFull ? 0x7FFFFFFFu : static_cast<uint32_t>(s);
+}
+
+/** One grid's two label buffers (per-sample slices of the tile workspace): dist[k], hops[k] for buffer k. */
+struct GridLabels {
+  double* dist[2];
+  int32_t* hops[2];
+};
+
+/** How a grid's relaxation ended. relaxed and word_passes count work for tests and the performance model. */
+struct RelaxOutcome {
+  uint32_t sweeps;       // sweeps that changed a label (the cap counts these)
+  bool converged;        // false: more than max_sweeps such sweeps (STATUS_NOT_CONVERGED)
+  uint32_t relaxed;      // relax_cell calls
+  uint32_t word_passes;  // warp path: 32-cell words with at least one relaxed cell, summed over sweeps
+};
+
+/**
+ * One grid, sequentially: every cell from the previous sweep (relax_cell), until a sweep changes nothing or the
+ * cap. Labels start in buffer 0 (relax_init); on return buffer 0 holds the final labels. After the last sweep
+ * both buffers hold the fixed point (that sweep rewrote every cell with its own label).
+ */
+SSG_HD RelaxOutcome relax_grid_jacobi(GridLabels g, const double* cost, uint32_t rows, uint32_t cols, uint32_t max_sweeps) {
+  const uint32_t N = rows * cols;
+  RelaxOutcome out{0, true, 0, 0};
+  uint32_t cur = 0;
+  for (;;) {
+    bool changed = false;
+    for (uint32_t v = 0; v < N; v++) {
+      double nd;
+      int32_t nh;
+      relax_cell(g.dist[cur], g.hops[cur], cost, rows, cols, v, nd, nh);
+      changed |= nd != g.dist[cur][v] || nh != g.hops[cur][v];
+      g.dist[cur ^ 1][v] = nd;
+      g.hops[cur ^ 1][v] = nh;
+    }
+    out.relaxed += N;
+    if (!changed) break;
+    cur ^= 1;
+    if (++out.sweeps > max_sweeps) {
+      out.converged = false;
+      if (cur == 1) {
+        for (uint32_t v = 0; v < N; v++) {
+          g.dist[0][v] = g.dist[1][v];
+          g.hops[0][v] = g.hops[1][v];
+        }
+      }
+      break;
+    }
+  }
+  return out;
 }
 
 }  // namespace gpu

@@ -21,6 +21,7 @@
 #include "block/exec.h"
 #include "tile/item.h"
 #include "check.h"  // native/test: the shared harness
+#include "frontier_model.h"
 #include "test_scale.h"
 
 using namespace ss;
@@ -330,7 +331,7 @@ void test_relaxation() {
     std::printf("      (most sweeps to a fixed point: %u)\n", max_sweeps);
     return cases;
   });
-  check("relaxation: serpentine mazes (the longest optimal paths a grid allows) converge within relax_max_sweeps = 4N + 64", [&](auto fail) {
+  check("relaxation: serpentine mazes (the longest optimal paths a grid allows) converge within relax_max_sweeps = 2N", [&](auto fail) {
     long cases = 0;
     uint32_t most = 0;
     const uint32_t sizes[][2] = {{5, 5}, {9, 9}, {16, 16}, {31, 31}, {32, 32}, {3, 60}};
@@ -353,6 +354,105 @@ void test_relaxation() {
     std::printf("      (most sweeps: %u; the cap for 32x32 is %u)\n", most, relax_max_sweeps(1024));
     return cases;
   });
+}
+
+/** Sanitized costs of a serpentine maze: odd rows are walls (1e30) with one gap, alternating ends. */
+std::vector<double> serpentine_costs(uint32_t rows, uint32_t cols) {
+  std::vector<double> cost(static_cast<size_t>(rows) * cols, 1.0);
+  for (uint32_t r = 1; r < rows; r += 2)
+    for (uint32_t c = 0; c < cols; c++)
+      if (c != ((r / 2) % 2 == 0 ? cols - 1 : 0)) cost[static_cast<size_t>(r) * cols + c] = sanitize_cost(1e30f);
+  return cost;
+}
+
+void test_frontier() {
+  check("warp path frontier (block/warp_relax.h): cells with no changed neighbour keep their label; HostExec's "
+        "relax_grid_jacobi == full sweeps; sweeps <= 2N - 2 (the cap's argument); random, absorbing, maze grids",
+        [&](auto fail) {
+          Rng rng(21);
+          long cases = 0;
+          uint32_t worst = 0;  // most sweeps relative to N, in per mille of 2N - 2
+          const uint32_t shapes[][2] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {3, 5}, {1, 40}, {40, 1}, {12, 12}, {16, 16}, {32, 32}, {1, 1024}, {33, 31}};
+          for (const auto& sh : shapes) {
+            const uint32_t rows = sh[0], cols = sh[1], N = rows * cols;
+            for (int rep = 0; rep < (N > 500 ? 12 : 60); rep++) {
+              std::vector<double> cost(N);
+              const int style = rep % 6;
+              if (style == 5) {
+                cost = serpentine_costs(rows, cols);
+              } else {
+                for (double& c : cost) {
+                  float v;
+                  if (style == 0) v = static_cast<float>(rng() * 2 + 0.01);
+                  else if (style == 1) v = 0.0f;                              // ties everywhere
+                  else if (style == 2) v = weird_value(rng);                  // NaN/Inf/negative/denormal/huge
+                  else if (style == 3) v = rng() < 0.2 ? kNaN : static_cast<float>(rng.below(4));
+                  else v = rng() < 0.5 ? 1e-45f : static_cast<float>(rng() * 1e30);
+                  c = sanitize_cost(v);
+                }
+              }
+              const uint32_t cap = relax_max_sweeps(N);
+              const ss::test::FrontierRun m = ss::test::frontier_model(cost.data(), rows, cols, cap);
+              std::vector<double> d0(N), d1(N, -1.0);
+              std::vector<int32_t> h0(N), h1(N, -1);
+              for (uint32_t v = 0; v < N; v++) relax_init(cost.data(), v, d0[v], h0[v]);
+              const RelaxOutcome r = relax_grid_jacobi(GridLabels{{d0.data(), d1.data()}, {h0.data(), h1.data()}}, cost.data(), rows, cols, cap);
+              cases++;
+              const std::string what = std::to_string(rows) + "x" + std::to_string(cols) + " style " + std::to_string(style);
+              if (m.skipped_changes != 0) fail(what + ": a cell outside the frontier changed");
+              if (!m.converged || !r.converged || m.sweeps != r.sweeps) fail(what + ": sweeps differ or no convergence");
+              if (m.sweeps + 2 > 2 * N && N > 1) fail(what + ": " + std::to_string(m.sweeps) + " sweeps > 2N - 2");
+              if (std::memcmp(d0.data(), m.dist.data(), N * 8) != 0 || h0 != m.hops) fail(what + ": buffer 0 differs from the full sweeps' labels");
+              if (std::memcmp(d1.data(), m.dist.data(), N * 8) != 0 || h1 != m.hops) fail(what + ": buffer 1 does not hold the fixed point too");
+              if (N > 1) worst = std::max(worst, static_cast<uint32_t>(1000.0 * m.sweeps / (2.0 * N - 2)));
+            }
+          }
+          std::printf("      (most sweeps: %.1f %% of the bound 2N - 2)\n", worst / 10.0);
+          return cases;
+        });
+  check("warp path frontier on benchmark-like 12x12 inputs (bench/workloads.ts costs, + 0.5 logistic noise): "
+        "relaxations per sample (the performance model in cuda/README.md)",
+        [&](auto fail) {
+          const uint32_t rows = 12, cols = 12, N = rows * cols, B = 16, per_b = 252;
+          // The block path's tile for this box and vjp (choose_tile: as many samples as fit 47 KiB): T samples
+          // sweep together until the slowest converges.
+          uint32_t T = 1;
+          while (tile_shape(BOX_SHORTEST_PATH, N, rows, cols, T + 1, true, false).bytes <= 47 * 1024) T++;
+          Rng rng(5);
+          uint64_t relaxed = 0, words = 0, packed = 0, sweeps = 0, grids = 0, most = 0, block_sweeps = 0;
+          uint32_t tile_max = 0;
+          std::vector<double> cost(N);
+          for (uint32_t b = 0; b < B; b++) {
+            for (uint32_t i = 0; i < per_b; i++) {
+              for (uint32_t v = 0; v < N; v++) {
+                const uint32_t k = b * N + v;  // workloadInputs: x over the whole batch
+                const double x = std::sin(12.9898 * k) * 0.5 + 1;
+                const double u = (rng.below(1u << 30) + 0.5) / 1073741824.0;
+                cost[v] = sanitize_cost(static_cast<float>(x + 0.5 * std::log(u / (1 - u))));
+              }
+              const ss::test::FrontierRun m = ss::test::frontier_model(cost.data(), rows, cols, relax_max_sweeps(N));
+              if (m.skipped_changes != 0 || !m.converged) fail("sample " + std::to_string(grids));
+              relaxed += m.relaxed;
+              words += m.word_passes;
+              packed += m.packed_passes;
+              sweeps += m.sweeps + 1;  // + the sweep that finds nothing to change
+              most = std::max<uint64_t>(most, m.relaxed);
+              tile_max = std::max(tile_max, m.sweeps + 1);
+              if (++grids % T == 0) {
+                block_sweeps += static_cast<uint64_t>(tile_max) * T;
+                tile_max = 0;
+              }
+            }
+          }
+          const double g = static_cast<double>(grids);
+          std::printf("      (%llu grids: %.1f sweeps; per grid %.0f relaxations (%.0f in full sweeps; %.0f on the block path, "
+                      "whose tiles of %u sweep until the slowest converges), %.1f busy 32-cell words (%.1f in full sweeps), "
+                      "%.1f warp passes if the frontier were compacted; most relaxations %llu)\n",
+                      static_cast<unsigned long long>(grids), sweeps / g, relaxed / g, sweeps / g * N, block_sweeps / g * N, T,
+                      words / g, sweeps / g * ((N + 31) / 32), packed / g, static_cast<unsigned long long>(most));
+          if (relaxed >= sweeps * N) fail("the frontier relaxed as many cells as full sweeps");
+          return static_cast<long>(grids);
+        });
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -700,6 +800,7 @@ int main() {
   test_noise();
   test_bitonic();
   test_relaxation();
+  test_frontier();
   test_shapes();
   test_fused();
   test_user_stream();

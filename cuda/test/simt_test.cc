@@ -20,6 +20,7 @@
 #include "kernels/fused_kernel.cuh"
 #include "kernels/stream_kernels.cuh"
 #include "check.h"  // native/test: the shared harness
+#include "frontier_model.h"
 #include "test_scale.h"
 
 using namespace ss;
@@ -33,6 +34,7 @@ namespace {
 bool g_quick = false;
 bool g_fused_only = false;
 bool g_verbose = false;  // development: only the fused kernels
+bool g_paths_only = false;  // development: only the shortest-path checks
 
 
 
@@ -177,7 +179,7 @@ void test_fused() {
                            {"topk(5,2)", box_topk(5, 2)},               {"topk(40,7)", box_topk(40, 7)},
                            {"shortestPath(3,3)", box_shortest_path(3, 3)}, {"shortestPath(12,12)", box_shortest_path(12, 12)}};
   check("fused kernels on the SIMT emulator == HostExec bit for bit: 10 boxes (network and bitonic sorts, warp argmax, "
-        "Jacobi paths) × 5 ops, blocks of 256 (and 96, 1024 for a subset)",
+        "warp-per-grid paths) × 5 ops, blocks of 256 (and 96, 1024 for a subset)",
         [&](auto fail) {
           long cases = 0;
           int k = 0;
@@ -249,6 +251,178 @@ void test_fused() {
     }
     return cases;
   });
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// The shortest path: one warp per grid (block/warp_relax.h) up to 1024 cells, the block-wide sweeps above
+
+/** A test-only warp whose sync() does nothing: the frontier sweeps without their __syncwarp (a planted race). */
+struct UnsyncedWarp : DeviceWarp {
+  void sync() const {}
+};
+
+/** relax_grid_frontier on `count` grids, one warp each (DeviceExec::for_warp_samples); out[t] from lane 0. */
+template <typename Warp>
+__global__ void relax_grids_kernel(uint32_t count, uint32_t rows, uint32_t cols, const double* cost, double* dist0,
+                                   double* dist1, int32_t* hops0, int32_t* hops1, uint32_t max_sweeps, RelaxOutcome* out) {
+  DeviceExec ex;
+  const uint64_t N = static_cast<uint64_t>(rows) * cols;
+  ex.for_warp_samples(count, [&](uint32_t t, const DeviceWarp& dw) {
+    Warp w{};
+    w.lane = dw.lane;
+    const uint64_t at = t * N;
+    const RelaxOutcome r = relax_grid_frontier(w, GridLabels{{dist0 + at, dist1 + at}, {hops0 + at, hops1 + at}}, cost + at,
+                                               rows, cols, max_sweeps);
+    if (w.lane == 0) out[t] = r;
+  });
+}
+
+/** Sanitized costs of one adversarial grid: 0 random, 1 all zero (ties everywhere), 2 NaN/Inf/negative/tiny/huge
+ *  (sanitize_cost clamps them), 3 a serpentine wall (the optimal path snakes through every other row). */
+std::vector<double> grid_costs(uint32_t rows, uint32_t cols, int style, Rng& rng) {
+  static const float weird[] = {NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-45f, -3.0f, 1.0f, 3.4e38f, 2.5f};
+  std::vector<double> cost(static_cast<size_t>(rows) * cols);
+  for (size_t v = 0; v < cost.size(); v++) {
+    const uint32_t r = static_cast<uint32_t>(v / cols), c = static_cast<uint32_t>(v % cols);
+    float z = static_cast<float>(rng() * 2 + 0.01);
+    if (style == 1) z = 0.0f;
+    if (style == 2) z = weird[rng.below(11)];
+    if (style == 3) z = (r % 2 == 1 && c != ((r / 2) % 2 == 0 ? cols - 1 : 0)) ? 1e30f : 1.0f;
+    cost[v] = sanitize_cost(z);
+  }
+  return cost;
+}
+
+/** The fused kernel's inputs x for the adversarial styles of grid_costs (the noise moves them by ~0.7). */
+void adversarial_x(Job& j, uint32_t rows, uint32_t cols, int style) {
+  static const float weird[] = {NAN, -INFINITY, -3.0f, INFINITY, -0.0f, 1e-45f, 2.0f};
+  for (size_t k = 0; k < j.x.size(); k++) {
+    const uint32_t v = static_cast<uint32_t>(k % (static_cast<size_t>(rows) * cols)), r = v / cols, c = v % cols;
+    if (style == 1) j.x[k] = -1e30f;  // every cost clamps to 0
+    if (style == 2) j.x[k] = weird[(k * 5) % 7];
+    if (style == 3) j.x[k] = (r % 2 == 1 && c != ((r / 2) % 2 == 0 ? cols - 1 : 0)) ? 1e30f : 1.0f;
+  }
+}
+
+void test_paths() {
+  struct Shape {
+    uint32_t rows, cols;
+  };
+  const char* styles[] = {"random", "all zero", "NaN/Inf/negative", "serpentine wall"};
+  if (!g_quick) {
+    check("warp-per-grid relaxation on the emulator == the frontier model (cuda/test/frontier_model.h): labels bit for "
+          "bit, sweeps, relaxed cells, busy words; 1x1 .. 32x32, 4 cost styles, blocks of 96/256/1024 (more grids than warps)",
+          [&](auto fail) {
+            long cases = 0;
+            Rng rng(77);
+            const Shape more[] = {{1, 1}, {1, 2}, {2, 2}, {3, 5}, {1, 40}, {12, 12}, {16, 16}, {32, 32}};
+            const uint32_t sizes[] = {96, 256, 1024};
+            int k = 0;
+            for (const Shape& sh : more) {
+              const uint32_t N = sh.rows * sh.cols;
+              for (int style = 0; style < 4; style++, k++) {
+                const uint32_t threads = sizes[k % 3];
+                // more grids than warps (a warp takes a second grid), fewer where the emulator is slow
+                const uint32_t count = N > 300 ? (style == 3 ? 1 : 2) : threads == 1024 && N > 16 ? 4 : threads / 32 + 3;
+                std::vector<double> cost, d0(static_cast<size_t>(count) * N), d1(d0.size(), -5.0);
+                std::vector<int32_t> h0(d0.size()), h1(d0.size(), -5);
+                std::vector<ss::test::FrontierRun> want;
+                for (uint32_t t = 0; t < count; t++) {
+                  const std::vector<double> c = grid_costs(sh.rows, sh.cols, style, rng);
+                  cost.insert(cost.end(), c.begin(), c.end());
+                  for (uint32_t v = 0; v < N; v++) relax_init(c.data(), v, d0[static_cast<size_t>(t) * N + v], h0[static_cast<size_t>(t) * N + v]);
+                  want.push_back(ss::test::frontier_model(c.data(), sh.rows, sh.cols, relax_max_sweeps(N)));
+                }
+                std::vector<RelaxOutcome> got(count);
+                const auto c0 = std::chrono::steady_clock::now();
+                const std::string err = simt::launch(relax_grids_kernel<DeviceWarp>, dim3(1), dim3(threads), 0, count, sh.rows, sh.cols,
+                                                     static_cast<const double*>(cost.data()), d0.data(), d1.data(), h0.data(), h1.data(),
+                                                     relax_max_sweeps(N), got.data());
+                cases++;
+                const std::string what = std::to_string(sh.rows) + "x" + std::to_string(sh.cols) + " " + styles[style] + " threads " + std::to_string(threads);
+                if (g_verbose)
+                  std::printf("      %s, %u grids: %.2f s\n", what.c_str(), count,
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count()), std::fflush(stdout);
+                if (!err.empty()) {
+                  fail(what + ": " + err);
+                  continue;
+                }
+                for (uint32_t t = 0; t < count; t++) {
+                  const ss::test::FrontierRun& m = want[t];
+                  const RelaxOutcome& r = got[t];
+                  if (std::memcmp(d0.data() + static_cast<size_t>(t) * N, m.dist.data(), N * 8) != 0 ||
+                      std::memcmp(h0.data() + static_cast<size_t>(t) * N, m.hops.data(), N * 4) != 0)
+                    fail(what + " grid " + std::to_string(t) + ": labels differ");
+                  if (!r.converged || r.sweeps != m.sweeps || r.relaxed != m.relaxed || r.word_passes != m.word_passes)
+                    fail(what + " grid " + std::to_string(t) + ": sweeps/relaxed/words " + std::to_string(r.sweeps) + "/" +
+                         std::to_string(r.relaxed) + "/" + std::to_string(r.word_passes) + ", model " + std::to_string(m.sweeps) + "/" +
+                         std::to_string(m.relaxed) + "/" + std::to_string(m.word_passes));
+                }
+              }
+            }
+            return cases;
+          });
+    check("warp-per-grid relaxation at the sweep cap: STATUS_NOT_CONVERGED's path (cap 3), latest labels in buffer 0 as on the host",
+          [&](auto fail) {
+            long cases = 0;
+            Rng rng(78);
+            for (const Shape sh : {Shape{3, 5}, Shape{12, 12}}) {
+              const uint32_t N = sh.rows * sh.cols;
+              const std::vector<double> c = grid_costs(sh.rows, sh.cols, 3, rng);
+              std::vector<double> d0(N), d1(N), e0(N), e1(N);
+              std::vector<int32_t> h0(N), h1(N), g0(N), g1(N);
+              for (uint32_t v = 0; v < N; v++) relax_init(c.data(), v, d0[v], h0[v]);
+              e0 = d0;
+              g0 = h0;
+              for (uint32_t cap : {2u, 3u}) {
+                std::vector<double> a0 = d0, a1 = d1, b0 = e0, b1 = e1;
+                std::vector<int32_t> i0 = h0, i1 = h1, j0 = g0, j1 = g1;
+                const RelaxOutcome host = relax_grid_jacobi(GridLabels{{b0.data(), b1.data()}, {j0.data(), j1.data()}}, c.data(), sh.rows, sh.cols, cap);
+                RelaxOutcome dev{};
+                const std::string err = simt::launch(relax_grids_kernel<DeviceWarp>, dim3(1), dim3(64), 0, 1u, sh.rows, sh.cols, c.data(),
+                                                     a0.data(), a1.data(), i0.data(), i1.data(), cap, &dev);
+                cases++;
+                if (!err.empty()) fail(err);
+                else if (host.converged || dev.converged || host.sweeps != dev.sweeps) fail("the cap was not reported alike");
+                else if (std::memcmp(a0.data(), b0.data(), N * 8) != 0 || i0 != j0) fail("buffer 0 differs after the cap");
+              }
+            }
+            return cases;
+          });
+  }
+  check("fused shortest-path kernel == HostExec bit for bit: warp path 1x2 .. 32x32 and block path 33x31, costs random / "
+        "all zero / NaN-Inf-negative (clamped) / serpentine wall (up to 16x16), blocks of 96, 256, 1024",
+        [&](auto fail) {
+          long cases = 0;
+          const Shape all[] = {{1, 2}, {2, 2}, {3, 5}, {12, 12}, {16, 16}, {32, 32}, {33, 31}};
+          const uint32_t sizes[] = {256, 96, 1024};
+          int k = 0;
+          for (const Shape& sh : all) {
+            const uint32_t N = sh.rows * sh.cols;
+            for (int style = 0; style < 4; style++, k++) {
+              // --quick (the TSan build): one case, the warp path on a 3x5 serpentine at 96 threads
+              if (g_quick && !(sh.rows == 3 && style == 3)) continue;
+              // The emulator needs minutes for a serpentine (about N/2 sweeps) on the largest grids: the warp
+              // relaxation check above runs the 32x32 one, the host test every size.
+              if (N > 300 && style == 3) continue;
+              const uint32_t threads = g_quick ? 96 : sizes[k % 3];
+              const int op = k % 2 ? OP_VJP : OP_FORWARD;
+              Job j;
+              j.plan = make_plan(box_shortest_path(sh.rows, sh.cols), N > 300 ? 4 : 12, k % 2 ? SAMPLER_RQMC_LATIN : SAMPLER_MC, false,
+                                 SCALE_SCALAR, k % 6);
+              build_job(j, op, 2, N > 300 ? 2 : 5, N > 300 ? 4 : 6, 3000 + k);  // tiles of 5 (2): some warps take two grids at 96
+              adversarial_x(j, sh.rows, sh.cols, style);
+              const auto c0 = std::chrono::steady_clock::now();
+              const std::string err = compare_fused(j, threads, false);
+              if (g_verbose)
+                std::printf("      %ux%u %s threads %u: %.2f s\n", sh.rows, sh.cols, styles[style], threads,
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count()), std::fflush(stdout);
+              cases++;
+              if (!err.empty()) fail(std::to_string(sh.rows) + "x" + std::to_string(sh.cols) + " " + styles[style] + " threads " + std::to_string(threads) + ": " + err);
+            }
+          }
+          return cases;
+        });
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -570,6 +744,26 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--quick") == 0) g_quick = true;
     if (std::strcmp(argv[i], "--fused-only") == 0) g_fused_only = true;
     if (std::strcmp(argv[i], "--verbose") == 0) g_verbose = true;
+    if (std::strcmp(argv[i], "--paths-only") == 0) g_paths_only = true;
+    if (std::strcmp(argv[i], "--planted-warp-race") == 0) {
+      // The frontier sweeps without their __syncwarp: lanes read neighbours' labels that other lanes wrote in
+      // the previous sweep, ordered only by ballots and shuffles. The TSan build must report the data race.
+      const uint32_t rows = 6, cols = 7, N = rows * cols, count = 2;
+      Rng rng(9);
+      std::vector<double> cost, d0(count * N), d1(count * N);
+      std::vector<int32_t> h0(count * N), h1(count * N);
+      for (uint32_t t = 0; t < count; t++) {
+        const std::vector<double> c = grid_costs(rows, cols, 0, rng);
+        cost.insert(cost.end(), c.begin(), c.end());
+        for (uint32_t v = 0; v < N; v++) relax_init(c.data(), v, d0[t * N + v], h0[t * N + v]);
+      }
+      std::vector<RelaxOutcome> out(count);
+      const std::string err = simt::launch(relax_grids_kernel<UnsyncedWarp>, dim3(1), dim3(64), 0, count, rows, cols,
+                                           static_cast<const double*>(cost.data()), d0.data(), d1.data(), h0.data(), h1.data(),
+                                           relax_max_sweeps(N), out.data());
+      std::printf("planted warp race kernel ran: %s\n", err.empty() ? "no emulator report (expected: only TSan sees it)" : err.c_str());
+      return 0;
+    }
     if (std::strcmp(argv[i], "--planted-race") == 0) {
       std::vector<int> out(256);
       const std::string err = simt::launch(planted_race, dim3(1), dim3(256), 0, out.data());
@@ -577,12 +771,13 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
-  if (!g_fused_only) {
+  if (!g_fused_only && !g_paths_only) {
     test_reductions();
     test_planted_defects();
     test_stream_kernels();
   }
-  test_fused();
+  if (!g_paths_only) test_fused();
+  test_paths();
   std::printf("(%llu CUDA threads emulated)\n", static_cast<unsigned long long>(simt::threads_run()));
   return ss::test::summary();
 }

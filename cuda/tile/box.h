@@ -1,7 +1,8 @@
 // Tile stage "box": the built-in black box on the T perturbed rows of a tile. Sorting boxes: the core's
 // per-thread network for n ≤ SMALL_SORT_N, else a bitonic sort of order.h's keys (block/bitonic.h); argmax: a
-// warp-wide min of descending keys; shortest path: the grid relaxation (block/grid_relax.h). box_output reads one
-// output entry back, bit-identical to evaluate_box's floats.
+// warp-wide min of descending keys; shortest path: the grid relaxation, one warp per grid up to 1024 cells
+// (block/warp_relax.h), block-wide above (block/grid_relax.h). box_output reads one output entry back,
+// bit-identical to evaluate_box's floats.
 #pragma once
 #include <cstdint>
 
@@ -11,6 +12,7 @@
 #include "block/bitonic.h"
 #include "block/exec.h"
 #include "block/grid_relax.h"
+#include "block/warp_relax.h"
 #include "tile/args.h"
 
 namespace ss {
@@ -102,26 +104,39 @@ SSG_HD void evaluate_tile(Exec& ex, const FusedArgs& a, const TileView& tv, uint
       relax_init(tv.cost + at, u - t * N, tv.dist[0][u], tv.hops[0][u]);
     });
     ex.sync();
-    uint32_t cur = 0;
-    uint32_t sweeps = 0;
-    for (;;) {
-      bool changed = false;
-      ex.for_units(tc * N, [&](uint32_t u) {
-        const uint32_t t = u / N;
+    uint32_t cur = 0;  // the label buffer the trace-back reads
+    if (N <= WARP_GRID_CELLS) {
+      // One warp per grid (block/warp_relax.h): frontier sweeps separated by __syncwarp; each grid's final
+      // labels end in buffer 0. HostExec relaxes each grid with the plain sweeps: the same labels.
+      ex.for_warp_samples(tc, [&](uint32_t t, auto& warp) {
         const uint64_t at = static_cast<uint64_t>(t) * N;
-        double nd;
-        int32_t nh;
-        relax_cell(tv.dist[cur] + at, tv.hops[cur] + at, tv.cost + at, rows, cols, u - t * N, nd, nh);
-        changed |= nd != tv.dist[cur][u] || nh != tv.hops[cur][u];
-        tv.dist[cur ^ 1][u] = nd;
-        tv.hops[cur ^ 1][u] = nh;
+        const GridLabels g{{tv.dist[0] + at, tv.dist[1] + at}, {tv.hops[0] + at, tv.hops[1] + at}};
+        const RelaxOutcome r = relax_grid(warp, g, tv.cost + at, rows, cols, a.max_sweeps);
+        if (!r.converged && warp.lane == 0) status_or(a.status, STATUS_NOT_CONVERGED);
       });
-      const bool any = ex.sync_or(changed);  // a barrier too: the new labels are complete
-      cur ^= 1;
-      if (!any) break;
-      if (++sweeps > a.max_sweeps) {
-        ex.for_units(1, [&](uint32_t) { status_or(a.status, STATUS_NOT_CONVERGED); });
-        break;
+      ex.sync();
+    } else {
+      // Larger grids: block-wide Jacobi sweeps over units (t, cell) of every grid of the tile.
+      uint32_t sweeps = 0;
+      for (;;) {
+        bool changed = false;
+        ex.for_units(tc * N, [&](uint32_t u) {
+          const uint32_t t = u / N;
+          const uint64_t at = static_cast<uint64_t>(t) * N;
+          double nd;
+          int32_t nh;
+          relax_cell(tv.dist[cur] + at, tv.hops[cur] + at, tv.cost + at, rows, cols, u - t * N, nd, nh);
+          changed |= nd != tv.dist[cur][u] || nh != tv.hops[cur][u];
+          tv.dist[cur ^ 1][u] = nd;
+          tv.hops[cur ^ 1][u] = nh;
+        });
+        const bool any = ex.sync_or(changed);  // a barrier too: the new labels are complete
+        cur ^= 1;
+        if (!any) break;
+        if (++sweeps > a.max_sweeps) {
+          ex.for_units(1, [&](uint32_t) { status_or(a.status, STATUS_NOT_CONVERGED); });
+          break;
+        }
       }
     }
     ex.for_units(tc, [&](uint32_t t) {
