@@ -49,11 +49,37 @@ Napi::Value Uniforms(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// noiseOfU(dist, u: Float64Array) → Float64Array 2×count (ε, then the score): the engine's noise kernels at the
+// current SIMD level on given uniforms, for the tests that compare them with the js backend (test/log-family.test.ts).
+Napi::Value NoiseOfU(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    Napi::TypeError::New(env, "cpu backend noiseOfU(dist, u): dist a distribution index, u a Float64Array").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const int dist = info[0].As<Napi::Number>().Int32Value();
+  if (dist < 0 || dist >= ss::DISTRIBUTION_COUNT) {
+    Napi::RangeError::New(env, "cpu backend noiseOfU: unknown distribution index").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const Napi::Float64Array u = info[1].As<Napi::Float64Array>();
+  const size_t count = u.ElementLength();
+  if (count > 0xffffffffull) {
+    Napi::RangeError::New(env, "cpu backend noiseOfU: at most 2^32 - 1 uniforms").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto out = Napi::Float64Array::New(env, 2 * count);
+  ss::noise_of_u(dist, u.Data(), static_cast<uint32_t>(count), out.Data(), out.Data() + count);
+  return out;
+}
+
 // A user JS black box: native noise and sums on the host.
 using UserStreamWrap = ss::addon::UserStreamWrap<ss::UserStream, CpuGuard>;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ss::addon::export_interface<UserStreamWrap>(env, exports, Run, RunSync, Uniforms);
+  exports.Set("noiseOfU", Napi::Function::New(env, NoiseOfU));
   return exports;
 }
 

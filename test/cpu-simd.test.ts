@@ -2,7 +2,7 @@
  * The cpu backend's SIMD levels and its progress at large S (issue 14):
  * - every level STOCHASTIC_SMOOTHING_SIMD can select (avx512, avx2, scalar; a level the processor lacks falls
  *   back to the best it has) gives the same bytes for value, stderr, vjp, jvp and Jacobian, with the output cache
- *   on and off (one child process
+ *   on and off, for the Gaussian, triangular, logistic and Gumbel F⁻¹ (one child process
  *   per level, since the level is chosen when the addon loads); the C++ test engine_simd_test checks the
  *   kernels and whole jobs per level, and says which levels this processor has;
  * - S = 2²⁰ on one input reports progress many times, not once at the end, and an abort stops it at once.
@@ -24,8 +24,8 @@ function runAt(level: string | undefined): string {
 test('every SIMD level gives the same bytes for value, stderr, vjp, jvp and Jacobian', (t) => {
   const reference = runAt('scalar');
   const lines = reference.trim().split('\n');
-  t.is(lines.length, 10);
-  for (let k = 0; k < 10; k += 2) t.is(lines[k], lines[k + 1], `job ${k / 2}: the output cache changed the bytes`);
+  t.is(lines.length, 18);
+  for (let k = 0; k < 18; k += 2) t.is(lines[k], lines[k + 1], `job ${k / 2}: the output cache changed the bytes`);
   for (const level of [undefined, 'avx2', 'avx512']) t.is(runAt(level), reference, `level ${level ?? '(default)'}`);
 });
 

@@ -26,10 +26,11 @@ namespace {
 // once per level of simd.h, everything they call inlined, and run_item (a template on the vector width W) once
 // per level too, without flattening: the perturbation and the sums vectorise in each copy, the black boxes
 // stay shared calls. Philox, the perturbation and the sums vectorise automatically (integer operations, exact
-// conversions, element-wise IEEE operations in the scalar order); the Gaussian and triangular F⁻¹ use
-// noise_simd.h. Every copy computes the same bits; engine_simd_test compares them.
+// conversions, element-wise IEEE operations in the scalar order); the Gaussian, triangular, logistic and Gumbel
+// F⁻¹ use noise_simd.h (the last two on the log family of fdlibm_log.h at every level). Every copy computes the same bits; engine_simd_test compares them.
 // Rows per noise block: the sampler, F⁻¹ and the score run column-wise over this many rows at once.
 constexpr uint32_t BLOCK_ROWS = 64;
+static_assert(BLOCK_ROWS <= simd::COLUMN_ROWS_MAX, "the logistic and Gumbel column kernels take at most COLUMN_ROWS_MAX rows");
 
 // Per-thread buffers: one sample at a time for the generic path, a block of BLOCK_ROWS rows for the fused one.
 struct Scratch {
@@ -39,9 +40,8 @@ struct Scratch {
   std::vector<uint64_t> box;  // 8-byte aligned scratch for evaluate_box
   int64_t keys_b = -1;
   // Block buffers: U column-major (n × BLOCK_ROWS), ε and s row-major (BLOCK_ROWS × n).
-  std::vector<double> bu, beps, bscore, bm;
-  std::vector<uint64_t> bflip;
-  std::vector<uint32_t> words, rank, idx, list;
+  std::vector<double> bu, beps, bscore;
+  std::vector<uint32_t> words, rank, idx;
   std::vector<int64_t> isum, isq;  // exact integer moments of the fast forward paths
   std::vector<uint32_t> cnt;
   std::vector<int32_t> kint;
@@ -68,10 +68,7 @@ struct Scratch {
     box.resize(plan.builtin ? (box_scratch_bytes(plan.box) + 7) / 8 + 1 : 1);
     const size_t nb = static_cast<size_t>(plan.n) * BLOCK_ROWS;
     bu.resize(nb); beps.resize(nb); bscore.resize(nb);
-    bm.resize(BLOCK_ROWS);
-    bflip.resize(BLOCK_ROWS);
     words.resize(sample_block_scratch_words(BLOCK_ROWS));
-    list.resize(2 * BLOCK_ROWS);
     if (plan.builtin) {
       rank.resize(plan.n);
       idx.resize(std::max<uint32_t>(1, box_support_max(plan.box)));
@@ -85,15 +82,6 @@ struct Scratch {
   }
 };
 
-// Negation as a sign-bit flip (what unary minus is), branch-free: flip = 0 or 0x8000000000000000.
-inline double flip_sign(double x, uint64_t flip) {
-  uint64_t bits;
-  memcpy(&bits, &x, sizeof bits);
-  bits ^= flip;
-  memcpy(&x, &bits, sizeof x);
-  return x;
-}
-
 // ε and s for one column of a block (U column-major, outputs row-major with stride n), any distribution: the
 // same calls as sample_noise (job.h), with the distribution dispatched once per column.
 template <typename Icdf, typename Score>
@@ -105,50 +93,10 @@ inline void noise_column(const double* col, uint32_t count, uint32_t n, double* 
   }
 }
 
-// Logistic, one column: logistic_icdf(uc) and logistic_score_from_u(uc) of distributions.h, through the same
-// pieces (logistic_in_tail, logistic_lower_tail / _center, logistic_score_lower), so there is one logistic F⁻¹.
-// Only the control flow differs: the unpredictable choice between the two forms is a partition of the rows instead
-// of a branch per value, and the upper-half negation a sign flip (what unary minus is). engine_simd_test and the
-// parity tests check the bits against the per-sample path.
-inline void logistic_column(const double* col, uint32_t count, uint32_t n, double* eps, double* score, double* mbuf,
-                            uint64_t* flips, uint32_t* list) {
-  uint32_t* lo = list;                // rows in the tail: logistic_lower_tail
-  uint32_t* hi = list + BLOCK_ROWS;   // the others: logistic_lower_center
-  double sbuf[BLOCK_ROWS];
-  uint32_t small[BLOCK_ROWS];
-  for (uint32_t r = 0; r < count; r++) {  // branch-free: vectorises
-    const double c = clip_u(col[r]);
-    const double m = c < 0.5 ? c : 1 - c;
-    const uint64_t flip = c > 0.5 ? 0x8000000000000000ull : 0;
-    mbuf[r] = m;
-    flips[r] = flip;
-    sbuf[r] = flip_sign(logistic_score_lower(m), flip);
-    small[r] = logistic_in_tail(m);
-  }
-  uint32_t nlo = 0, nhi = 0;
-  for (uint32_t r = 0; r < count; r++) {
-    score[static_cast<size_t>(r) * n] = sbuf[r];
-    lo[nlo] = r;
-    hi[nhi] = r;
-    nlo += small[r];
-    nhi += 1 - small[r];
-  }
-  for (uint32_t k = 0; k < nlo; k++) {
-    const uint32_t r = lo[k];
-    const double m = mbuf[r];
-    eps[static_cast<size_t>(r) * n] = flip_sign(logistic_lower_tail(m), flips[r]);
-  }
-  for (uint32_t k = 0; k < nhi; k++) {
-    const uint32_t r = hi[k];
-    const double m = mbuf[r];
-    eps[static_cast<size_t>(r) * n] = flip_sign(logistic_lower_center(m), flips[r]);
-  }
-}
-
 // The noise of a block: U (column-major, ld = BLOCK_ROWS) → ε, s (row-major count × n), as sample_noise per row.
 // W > 1: the vector kernels of noise_simd.h where there is one. Gaussian: ε only (the score is ε; callers read ε).
 template <int W>
-inline void noise_block(int dist, const double* U, uint32_t count, uint32_t n, double* eps, double* score, Scratch& s) {
+inline void noise_block(int dist, const double* U, uint32_t count, uint32_t n, double* eps, double* score) {
   for (uint32_t d = 0; d < n; d++) {
     const double* col = U + static_cast<size_t>(d) * BLOCK_ROWS;
     double* e = eps + d;
@@ -159,8 +107,9 @@ inline void noise_block(int dist, const double* U, uint32_t count, uint32_t n, d
         else
           for (uint32_t r = 0; r < count; r++) e[static_cast<size_t>(r) * n] = gaussian_icdf(clip_u(col[r]));
         break;
-      case DIST_LOGISTIC: logistic_column(col, count, n, e, sc, s.bm.data(), s.bflip.data(), s.list.data()); break;
-      case DIST_GUMBEL: noise_column(col, count, n, e, sc, gumbel_icdf, gumbel_score_from_u); break;
+      // Logistic and Gumbel: the log family of fdlibm_log.h, in lanes at W > 1 and as scalar code at W = 1.
+      case DIST_LOGISTIC: simd::logistic_column<W>(col, count, n, e, sc); break;
+      case DIST_GUMBEL: simd::gumbel_column<W>(col, count, n, e, sc); break;
       case DIST_CAUCHY: noise_column(col, count, n, e, sc, cauchy_icdf, cauchy_score_from_u); break;
       case DIST_LAPLACE: noise_column(col, count, n, e, sc, laplace_icdf, laplace_score_from_u); break;
       case DIST_TRIANGULAR:
@@ -188,24 +137,24 @@ inline void median_noise_block(int dist, int median_of, const double* U, uint32_
 // sample_block (samplers.h) and noise_block per level: Kernels<W>::sample / ::noise. Not inlined (one call per
 // 64 rows costs nothing), so that a profile shows the noise stages apart from the rest.
 #define SS_SAMPLE_ARGS const SamplerConfig &c, const uint32_t *keys, uint32_t b, uint32_t i0, uint32_t count, double *out, uint32_t *scratch
-#define SS_NOISE_ARGS int dist, const double *U, uint32_t count, uint32_t n, double *eps, double *score, Scratch &s
+#define SS_NOISE_ARGS int dist, const double *U, uint32_t count, uint32_t n, double *eps, double *score
 template <int W>
 struct Kernels;
 template <>
 struct Kernels<1> {
   __attribute__((noinline)) static void sample(SS_SAMPLE_ARGS) { sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch); }
-  __attribute__((noinline)) static void noise(SS_NOISE_ARGS) { noise_block<1>(dist, U, count, n, eps, score, s); }
+  __attribute__((noinline)) static void noise(SS_NOISE_ARGS) { noise_block<1>(dist, U, count, n, eps, score); }
 };
 #if SS_SIMD_X86
 template <>
 struct Kernels<4> {
   SS_TARGET_AVX2 __attribute__((noinline)) static void sample(SS_SAMPLE_ARGS) { sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch); }
-  SS_TARGET_AVX2 __attribute__((noinline)) static void noise(SS_NOISE_ARGS) { noise_block<4>(dist, U, count, n, eps, score, s); }
+  SS_TARGET_AVX2 __attribute__((noinline)) static void noise(SS_NOISE_ARGS) { noise_block<4>(dist, U, count, n, eps, score); }
 };
 template <>
 struct Kernels<8> {
   SS_TARGET_AVX512 __attribute__((noinline)) static void sample(SS_SAMPLE_ARGS) { sample_block(c, keys, b, i0, count, out, BLOCK_ROWS, scratch); }
-  SS_TARGET_AVX512 __attribute__((noinline)) static void noise(SS_NOISE_ARGS) { noise_block<8>(dist, U, count, n, eps, score, s); }
+  SS_TARGET_AVX512 __attribute__((noinline)) static void noise(SS_NOISE_ARGS) { noise_block<8>(dist, U, count, n, eps, score); }
 };
 #endif
 #undef SS_SAMPLE_ARGS
@@ -348,7 +297,7 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
     const uint32_t rows = std::min(BLOCK_ROWS, end - i);
     Kernels<W>::sample(plan.sampler, s.keys.data(), b, i, rows, s.bu.data(), s.words.data());
     if (plan.median_of > 1) median_noise_block(plan.dist, plan.median_of, s.bu.data(), rows, n, s.beps.data(), s.bscore.data());
-    else Kernels<W>::noise(plan.dist, s.bu.data(), rows, n, s.beps.data(), s.bscore.data(), s);
+    else Kernels<W>::noise(plan.dist, s.bu.data(), rows, n, s.beps.data(), s.bscore.data());
     const double* scores = plan.dist == DIST_GAUSSIAN && plan.median_of == 1 ? s.beps.data() : s.bscore.data();
     if (lanes_path) block_paths<W>(plan, xb, rows, s);
     if (net) {
@@ -487,6 +436,23 @@ void run_item_at(int level, SS_RUN_ITEM_ARGS) {
 #undef SS_RUN_ITEM_ARGS
 
 }  // namespace
+
+void noise_of_u(int dist, const double* u, uint32_t count, double* eps, double* score) {
+  const int level = simd_level();
+  double col[BLOCK_ROWS];
+  for (uint32_t r0 = 0; r0 < count; r0 += BLOCK_ROWS) {
+    const uint32_t rows = std::min(BLOCK_ROWS, count - r0);
+    std::copy(u + r0, u + r0 + rows, col);
+#if SS_SIMD_X86
+    if (level == SIMD_AVX512) Kernels<8>::noise(dist, col, rows, 1, eps + r0, score + r0);
+    else if (level == SIMD_AVX2) Kernels<4>::noise(dist, col, rows, 1, eps + r0, score + r0);
+    else
+#endif
+      Kernels<1>::noise(dist, col, rows, 1, eps + r0, score + r0);
+    if (dist == DIST_GAUSSIAN) std::copy(eps + r0, eps + r0 + rows, score + r0);  // the kernels store ε only
+  }
+  (void)level;
+}
 
 bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const std::atomic<bool>& aborted,
              const std::function<void(uint64_t)>& progress, std::string& error) {

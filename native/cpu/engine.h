@@ -18,6 +18,11 @@ namespace ss {
 bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const std::atomic<bool>& aborted,
              const std::function<void(uint64_t)>& progress, std::string& error);
 
+// ε and the score of each u[r] (dist: a DistributionKind, plain noise, no median-of-k) through the noise kernels
+// of the fused path at the current SIMD level, in blocks as a job runs them: what lets the tests compare the
+// engine's noise with the js backend's for uniforms of their choosing (the addon's `noiseOfU`).
+void noise_of_u(int dist, const double* u, uint32_t count, double* eps, double* score);
+
 // Streaming for user JS black boxes: native noise and sums, evaluation in JS between noise() and accumulate().
 class UserStream {
  public:

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "distributions.h"
+#include "fdlibm_log.h"
 #include "lanes.h"
 
 namespace ss {
@@ -85,6 +86,130 @@ SS_SIMD_INLINE void triangular_column(const double* col, uint32_t count, uint32_
     eps[static_cast<size_t>(r) * stride] = triangular_icdf(col[r]);
     score[static_cast<size_t>(r) * stride] = triangular_score_from_u(col[r]);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logistic and Gumbel: distributions.h's formulas with the log family of fdlibm_log.h (V8's bits), in lanes.
+
+/** The most rows a logistic or Gumbel column kernel takes at once (the engine's noise blocks are this tall). */
+constexpr uint32_t COLUMN_ROWS_MAX = 64;
+
+/** logistic_icdf of distributions.h (clip, lower half, log of the odds in the tail, 2·atanh(2m − 1) near ½), on fdlibm's log. */
+inline double logistic_icdf_fdlibm(double u) {
+  const double c = clip_u(u);
+  const double m = c < 0.5 ? c : 1 - c;
+  const double lower = logistic_in_tail(m) ? fdlibm::log(m / (1 - m)) : 2 * fdlibm::atanh(2 * m - 1);
+  return c > 0.5 ? -lower : lower;
+}
+/** gumbel_log_u of distributions.h on fdlibm's log and log1p (c clipped). */
+inline double gumbel_log_u_fdlibm(double c) { return c > 0.5 ? fdlibm::log1p(c - 1) : fdlibm::log(c); }
+inline double gumbel_icdf_fdlibm(double u) { return -fdlibm::log(-gumbel_log_u_fdlibm(clip_u(u))); }
+inline double gumbel_score_from_u_fdlibm(double u) { return 1 + gumbel_log_u_fdlibm(clip_u(u)); }
+
+/** a[k] = F(a[k]) for k < count, W lanes at a time (count a multiple of W; W = 1: the scalar function). */
+#define SS_FDLIBM_ARRAY(NAME)                                                           \
+  template <int W>                                                                     \
+  SS_SIMD_INLINE void NAME##_array(double* a, uint32_t count) {                        \
+    if constexpr (W == 1) {                                                            \
+      for (uint32_t k = 0; k < count; k++) a[k] = fdlibm::NAME(a[k]);                  \
+    } else {                                                                           \
+      for (uint32_t k = 0; k < count; k += W) {                                        \
+        typename Vec<W>::d x;                                                          \
+        memcpy(&x, a + k, sizeof x);                                                   \
+        fdlibm::lanes::NAME<W>(x);                                                     \
+        memcpy(a + k, &x, sizeof x);                                                   \
+      }                                                                                \
+    }                                                                                  \
+  }
+SS_FDLIBM_ARRAY(log)
+SS_FDLIBM_ARRAY(log1p)
+SS_FDLIBM_ARRAY(atanh)
+#undef SS_FDLIBM_ARRAY
+
+/** Pads a[count .. count rounded up to W) with `value` (a harmless argument) and returns the rounded count. */
+template <int W>
+SS_SIMD_INLINE uint32_t pad_to_lanes(double* a, uint32_t count, double value) {
+  const uint32_t padded = (count + W - 1) / W * W;
+  for (uint32_t k = count; k < padded; k++) a[k] = value;
+  return padded;
+}
+
+SS_SIMD_INLINE double flip_sign_bits(double x, uint64_t flip) {
+  uint64_t b;
+  memcpy(&b, &x, sizeof b);
+  b ^= flip;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+/**
+ * logistic_icdf_fdlibm and logistic_score_from_u of col[r] for r < count ≤ COLUMN_ROWS_MAX (eps[r·stride],
+ * score[r·stride]). The rows are partitioned (branch-free) into the tail (log of m/(1 − m)) and the centre
+ * (atanh of 2m − 1), each argument list is evaluated in lanes, and the results go back to their rows with the
+ * upper half's negation as the sign flip it is. W = 1 runs the scalar functions on the same lists.
+ */
+template <int W>
+SS_SIMD_INLINE void logistic_column(const double* col, uint32_t count, uint32_t stride, double* eps, double* score) {
+  double tail[COLUMN_ROWS_MAX + 8], centre[COLUMN_ROWS_MAX + 8];
+  uint32_t tail_row[COLUMN_ROWS_MAX], centre_row[COLUMN_ROWS_MAX];
+  uint64_t flips[COLUMN_ROWS_MAX];
+  uint32_t nt = 0, nc = 0;
+  for (uint32_t r = 0; r < count; r++) {
+    const double c = clip_u(col[r]);
+    const double m = c < 0.5 ? c : 1 - c;
+    const uint64_t flip = c > 0.5 ? 0x8000000000000000ull : 0;
+    flips[r] = flip;
+    score[static_cast<size_t>(r) * stride] = flip_sign_bits(logistic_score_lower(m), flip);
+    const uint32_t in_tail = logistic_in_tail(m);
+    tail[nt] = m / (1 - m);
+    tail_row[nt] = r;
+    centre[nc] = 2 * m - 1;
+    centre_row[nc] = r;
+    nt += in_tail;
+    nc += 1 - in_tail;
+  }
+  log_array<W>(tail, pad_to_lanes<W>(tail, nt, 0.5));
+  atanh_array<W>(centre, pad_to_lanes<W>(centre, nc, 0.0));
+  for (uint32_t k = 0; k < nt; k++) {
+    const uint32_t r = tail_row[k];
+    eps[static_cast<size_t>(r) * stride] = flip_sign_bits(tail[k], flips[r]);
+  }
+  for (uint32_t k = 0; k < nc; k++) {
+    const uint32_t r = centre_row[k];
+    eps[static_cast<size_t>(r) * stride] = flip_sign_bits(2 * centre[k], flips[r]);
+  }
+}
+
+/**
+ * gumbel_icdf_fdlibm and gumbel_score_from_u_fdlibm of col[r] for r < count ≤ COLUMN_ROWS_MAX: L = log(c) (c ≤ ½)
+ * or log1p(c − 1) (c > ½) on the two partitions in lanes, then ε = −log(−L) for all rows in lanes, s = 1 + L.
+ */
+template <int W>
+SS_SIMD_INLINE void gumbel_column(const double* col, uint32_t count, uint32_t stride, double* eps, double* score) {
+  double lo[COLUMN_ROWS_MAX + 8], hi[COLUMN_ROWS_MAX + 8], logu[COLUMN_ROWS_MAX], neg[COLUMN_ROWS_MAX + 8];
+  uint32_t lo_row[COLUMN_ROWS_MAX], hi_row[COLUMN_ROWS_MAX];
+  uint32_t nl = 0, nh = 0;
+  for (uint32_t r = 0; r < count; r++) {
+    const double c = clip_u(col[r]);
+    const uint32_t upper = c > 0.5;
+    lo[nl] = c;
+    lo_row[nl] = r;
+    hi[nh] = c - 1;  // exact for c > ½
+    hi_row[nh] = r;
+    nl += 1 - upper;
+    nh += upper;
+  }
+  log_array<W>(lo, pad_to_lanes<W>(lo, nl, 0.5));
+  log1p_array<W>(hi, pad_to_lanes<W>(hi, nh, -0.25));
+  for (uint32_t k = 0; k < nl; k++) logu[lo_row[k]] = lo[k];
+  for (uint32_t k = 0; k < nh; k++) logu[hi_row[k]] = hi[k];
+  // s = 1 + L from L itself: 1 − (−L) would be the same number but may carry another NaN sign.
+  for (uint32_t r = 0; r < count; r++) {
+    score[static_cast<size_t>(r) * stride] = 1 + logu[r];
+    neg[r] = -logu[r];
+  }
+  log_array<W>(neg, pad_to_lanes<W>(neg, count, 1.0));
+  for (uint32_t r = 0; r < count; r++) eps[static_cast<size_t>(r) * stride] = -neg[r];
 }
 
 #undef SS_SIMD_INLINE
