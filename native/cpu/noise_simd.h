@@ -150,23 +150,52 @@ SS_SIMD_INLINE double flip_sign_bits(double x, uint64_t flip) {
  */
 template <int W>
 SS_SIMD_INLINE void logistic_column(const double* col, uint32_t count, uint32_t stride, double* eps, double* score) {
-  double tail[COLUMN_ROWS_MAX + 8], centre[COLUMN_ROWS_MAX + 8];
+  double targ[COLUMN_ROWS_MAX], carg[COLUMN_ROWS_MAX], sc[COLUMN_ROWS_MAX], tail[COLUMN_ROWS_MAX + 8], centre[COLUMN_ROWS_MAX + 8];
   uint32_t tail_row[COLUMN_ROWS_MAX], centre_row[COLUMN_ROWS_MAX];
-  uint64_t flips[COLUMN_ROWS_MAX];
-  uint32_t nt = 0, nc = 0;
-  for (uint32_t r = 0; r < count; r++) {
+  uint64_t flips[COLUMN_ROWS_MAX], in_tail[COLUMN_ROWS_MAX];
+  uint32_t r = 0;
+  if constexpr (W > 1) {  // the same operations as the scalar loop below, W rows at a time
+    typedef typename Vec<W>::d vd;
+    typedef typename Vec<W>::i vi;
+    const vd zero = {};
+    const vd clip_lo = zero + U_CLIP, clip_hi = zero + U_CLIP_HI, half = zero + 0.5, one = zero + 1.0;
+    const vi sign = (vi){} + static_cast<int64_t>(0x8000000000000000ull);
+    for (; r + W <= count; r += W) {
+      vd u;
+      memcpy(&u, col + r, sizeof u);
+      const vd c = u < clip_lo ? clip_lo : (u > clip_hi ? clip_hi : u);
+      const vd m = c < half ? c : one - c;
+      const vi flip = (c > half) & sign;
+      const vd s = (vd)((vi)(2 * m - 1) ^ flip);
+      const vi t = (m < 0.25) & 1;
+      const vd a = m / (1 - m);
+      const vd x = 2 * m - 1;
+      memcpy(flips + r, &flip, sizeof flip);
+      memcpy(sc + r, &s, sizeof s);
+      memcpy(in_tail + r, &t, sizeof t);
+      memcpy(targ + r, &a, sizeof a);
+      memcpy(carg + r, &x, sizeof x);
+    }
+  }
+  for (; r < count; r++) {
     const double c = clip_u(col[r]);
     const double m = c < 0.5 ? c : 1 - c;
     const uint64_t flip = c > 0.5 ? 0x8000000000000000ull : 0;
     flips[r] = flip;
-    score[static_cast<size_t>(r) * stride] = flip_sign_bits(logistic_score_lower(m), flip);
-    const uint32_t in_tail = logistic_in_tail(m);
-    tail[nt] = m / (1 - m);
+    sc[r] = flip_sign_bits(logistic_score_lower(m), flip);
+    in_tail[r] = logistic_in_tail(m);
+    targ[r] = m / (1 - m);
+    carg[r] = 2 * m - 1;
+  }
+  uint32_t nt = 0, nc = 0;
+  for (r = 0; r < count; r++) {  // the partition, without branches
+    score[static_cast<size_t>(r) * stride] = sc[r];
+    tail[nt] = targ[r];
     tail_row[nt] = r;
-    centre[nc] = 2 * m - 1;
+    centre[nc] = carg[r];
     centre_row[nc] = r;
-    nt += in_tail;
-    nc += 1 - in_tail;
+    nt += static_cast<uint32_t>(in_tail[r]);
+    nc += 1 - static_cast<uint32_t>(in_tail[r]);
   }
   log_array<W>(tail, pad_to_lanes<W>(tail, nt, 0.5));
   atanh_array<W>(centre, pad_to_lanes<W>(centre, nc, 0.0));
