@@ -159,8 +159,9 @@ SS_HD double logistic_cdf(double e) {
 }
 SS_HD double logistic_score(double e) { return ::tanh(0.5 * e); }
 // The lower half (m = min(c, 1 − c) ≤ ½) of the logistic F⁻¹ and score, in named pieces: log(m/(1−m)) in the tail,
-// and near ½ 2·atanh(2m − 1) (2m − 1 is exact there) to keep relative accuracy. The CPU engine's column kernel
-// (native/cpu/engine.cc, logistic_column) partitions rows by logistic_in_tail and calls these same functions.
+// and near ½ 2·atanh(2m − 1) (2m − 1 is exact there) to keep relative accuracy. The CPU engine's column kernels
+// (native/cpu/noise_simd.h, logistic_column and gumbel_column) use these formulas with the log family of
+// native/cpu/fdlibm_log.h in vector lanes; here the C library's log serves CUDA and the per-sample paths.
 SS_HD bool logistic_in_tail(double m) { return m < 0.25; }
 SS_HD double logistic_lower_tail(double m) { return ::log(m / (1 - m)); }
 SS_HD double logistic_lower_center(double m) { return 2 * ::atanh(2 * m - 1); }

@@ -27,7 +27,8 @@ namespace {
 // per level too, without flattening: the perturbation and the sums vectorise in each copy, the black boxes
 // stay shared calls. Philox, the perturbation and the sums vectorise automatically (integer operations, exact
 // conversions, element-wise IEEE operations in the scalar order); the Gaussian, triangular, logistic and Gumbel
-// F⁻¹ use noise_simd.h (the last two on the log family of fdlibm_log.h at every level). Every copy computes the same bits; engine_simd_test compares them.
+// F⁻¹ use noise_simd.h (the last two on the log family of fdlibm_log.h at every level). Every copy computes the
+// same bits; engine_simd_test compares them.
 // Rows per noise block: the sampler, F⁻¹ and the score run column-wise over this many rows at once.
 constexpr uint32_t BLOCK_ROWS = 64;
 static_assert(BLOCK_ROWS <= simd::COLUMN_ROWS_MAX, "the logistic and Gumbel column kernels take at most COLUMN_ROWS_MAX rows");
