@@ -14,6 +14,8 @@
 #include "distributions.h"
 #include "block/grid_relax.h"  // relax_max_sweeps
 #include "kernels/launch.h"
+#include "output_cache.h"  // cache_bytes
+#include "tile/cache_rows.h"  // set_cache
 
 #ifndef SS_CUDA_ARCHITECTURES
 #define SS_CUDA_ARCHITECTURES "unknown"
@@ -333,13 +335,17 @@ DeviceInfo device_info() {
 bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const std::atomic<bool>& aborted,
              const std::function<void(uint64_t)>& progress, std::string& error) {
   if (!check_builtin(plan, error)) return false;
-  // The output cache (native/engine/output_cache.h) is the cpu engine's: the JS side never passes it here (cuda
-  // backward passes of built-in boxes re-evaluate, README "Memory and the output cache"). A job that carries one
-  // is refused rather than left unfilled.
-  if (in.cache_present) {
-    error = "the cuda engine keeps no output cache (job.cache must be absent)";
+  // The output cache (native/engine/output_cache.h, tile/cache.h): the addon checked its length and direction
+  // (plan_checks.h validate_cache); checked again here, since a device copy of the wrong size would be written
+  // or read out of bounds.
+  uint64_t cache_need = 0;
+  if (in.cache_present && (!cache_bytes(plan.box, in.batch, plan.sampler.samples, plan.m, cache_need) ||
+                           cache_need != in.cache_length || (in.cache_length > 0 && in.cache_data == nullptr) ||
+                           in.cache_fill != (in.op == OP_FORWARD))) {
+    error = "cuda backend: job.cache does not match the job (expected " + std::to_string(cache_need) + " bytes, filled by forward jobs only)";
     return false;
   }
+  const bool cached = in.cache_present && in.cache_length > 0;
   if (const char* fault = std::getenv("STOCHASTIC_SMOOTHING_CUDA_FAULT")) {
     if (*fault != '\0') inject_fault(fault);
   }
@@ -382,7 +388,14 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   const uint64_t per_b = add_or_throw(12 * static_cast<uint64_t>(n) + 12 * static_cast<uint64_t>(m), mul_or_throw(L.total, 8, "partial sums"), "device bytes");
   const uint64_t fixed = add_or_throw(mul_or_throw(B, per_b, "device bytes of the inputs"),
                                       plan.sobol_v.size() * 4 + (plan.sigma.size() + plan.matrix.size() + in.inverse.size()) * 8 + (1u << 20), "device bytes");
-  const uint64_t budget = std::min<uint64_t>(free_b / 2, 4ull << 30);
+  // The cache's device copy (all B at once, its size capped by outputCache on the JS side) comes out of free
+  // memory first; the waves' budget is half of what is left.
+  const uint64_t cache_dev = cached ? in.cache_length : 0;
+  if (cache_dev > free_b / 2) {
+    too_large("the output cache needs " + std::to_string(cache_dev) + " bytes of device memory, " + std::to_string(free_b / 2) +
+              " are available to it (lower options.outputCache, or 0)");
+  }
+  const uint64_t budget = std::min<uint64_t>((free_b - cache_dev) / 2, 4ull << 30);
   const uint64_t per_item = L.total * 8 + (tile.global ? shape.bytes : 0) + static_cast<uint64_t>(key_words) * 4;
   if (fixed + per_item + static_cast<uint64_t>(key_words) * 8 > budget) {
     too_large("the job needs " + std::to_string(fixed + per_item) + " bytes of device memory, " + std::to_string(budget) +
@@ -405,6 +418,13 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   DeviceMemory d_totals(static_cast<size_t>(B) * L.total * 8, "per-input sums", stream.get());
   DeviceMemory d_gws(tile.global ? static_cast<size_t>(wave) * shape.bytes : 0, "tile workspace", stream.get());
   DeviceMemory d_status(sizeof(unsigned int), "status word", stream.get());
+  DeviceMemory d_cache(cache_dev, "output cache", stream.get());
+  if (cached && in.cache_fill) {
+    // Zeroed, so that the bits past each batch element's last output are 0 as in the cpu engine's buffer.
+    check(cudaMemsetAsync(d_cache.as<void>(), 0, cache_dev, stream.get()), "cudaMemsetAsync(output cache)");
+  } else if (cached) {
+    check(cudaMemcpyAsync(d_cache.as<void>(), in.cache_data, cache_dev, cudaMemcpyHostToDevice, stream.get()), "copying the output cache to the device");
+  }
   check(cudaMemsetAsync(d_totals.as<void>(), 0, static_cast<size_t>(B) * L.total * 8, stream.get()), "cudaMemsetAsync(totals)");
   check(cudaMemsetAsync(d_status.as<void>(), 0, sizeof(unsigned int), stream.get()), "cudaMemsetAsync(status)");
 
@@ -421,6 +441,8 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   a.gws = tile.global ? d_gws.as<char>() : nullptr;
   a.max_sweeps = gpu::relax_max_sweeps(shape.cells);
   a.status = d_status.as<unsigned int>();
+  static_assert(SAMPLES_PER_ITEM % 8 == 0, "items of whole bytes of the bits format: no two blocks write one byte");
+  gpu::set_cache(a, cached ? d_cache.as<uint8_t>() : nullptr, plan.box, S, m, in.cache_fill);
   if (job.want_stderr) gpu::with_stderr(a, stderr_width(plan, op), job.inverse.empty() ? nullptr : d_inverse.as<double>());
 
   uint64_t done = 0;
@@ -458,6 +480,10 @@ bool run_job(const EnginePlan& plan, const JobInput& in, JobOutput& out, const s
   }
   std::vector<double> totals(static_cast<size_t>(B) * L.total);
   check(cudaMemcpy(totals.data(), d_totals.as<void>(), totals.size() * 8, cudaMemcpyDeviceToHost), "reading the sums");
+  if (cached && in.cache_fill) {  // the forward's outputs into the JS buffer (kept alive by the addon until the job ends)
+    check(cudaMemcpyAsync(in.cache_data, d_cache.as<void>(), cache_dev, cudaMemcpyDeviceToHost, stream.get()), "copying the output cache to the host");
+    stream.sync("copying the output cache to the host");
+  }
   finish_totals(plan, job, op, p, q, totals, shift, out);
   return true;
 }

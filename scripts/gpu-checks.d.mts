@@ -37,6 +37,8 @@ export interface GpuWorkload {
   targetMs?: number;
   targetSpeedup?: number;
   cpuSamples?: number;
+  /** smooth option outputCache for this workload (default: the library's 64 MiB). */
+  outputCache?: number;
 }
 export const BENCH_WORKLOADS: GpuWorkload[];
 export const GPU_WORKLOADS: GpuWorkload[];

@@ -481,6 +481,42 @@ check('a sticky CUDA fault disables cuda: that call rejects with ERR_CUDA, later
   return out.cuda.reason;
 });
 
+/**
+ * The output cache of built-in boxes on the device (cuda/tile/cache.h): the forward must keep it (a missing cache
+ * fails, it never skips), fill it as cpu does byte for byte, and the backward passes reading it must give the
+ * bits of the same passes with outputCache: 0, and equal cpu. Small sizes: ranks(100) (uint8) and a 0/1 box.
+ */
+const cacheCheck = {
+  name: 'the output cache on cuda: the forward fills cpu\'s cache byte for byte; cached backward passes = uncached bit for bit, = cpu',
+  run: async () => {
+    const notes = [];
+    for (const [boxName, make, n] of [['ranks(100)', () => blackboxes.ranks(100), 100], ['topk(9, 3)', () => blackboxes.topk(9, 3), 9], ['shortestPath(4, 4)', () => blackboxes.shortestPath(4, 4), 16]]) {
+      const B = 3;
+      const x = inputsFor(boxName, B, n);
+      const m = make().outputSize;
+      const v = new Float32Array(B * m).map((_, k) => Math.cos(k));
+      // S = 1100: two work items per input, S·m not a multiple of 8 (bit segments end inside a byte).
+      const options = { distribution: 'logistic', scale: 0.7, samples: 1100, sampler: 'rqmc-latin', covariate: 'loo', seed: 9 };
+      const passes = async (s) => [await s.vjp(v), await s.jacobian(), await s.scaleGradient(v)];
+      const on = await smooth(make(), { ...options, backend: TARGET }).forward(x);
+      const off = await smooth(make(), { ...options, backend: TARGET, outputCache: 0 }).forward(x);
+      const cpu = await smooth(make(), { ...options, backend: 'cpu' }).forward(x);
+      const [cacheOn, cacheCpu] = [on, cpu].map((s) => s.rounds?.[0]?.state?.cache);
+      assert.ok(cacheOn && cacheCpu, `${boxName}: no output cache kept (cuda ${!!cacheOn}, cpu ${!!cacheCpu})`);
+      assert.ok(Buffer.from(cacheOn.buffer).equals(Buffer.from(cacheCpu.buffer)), `${boxName}: the cuda and cpu caches differ`);
+      const [a, b, c] = [await passes(on), await passes(off), await passes(cpu)];
+      a.forEach((g, k) => {
+        for (let i = 0; i < g.length; i++) if (!Object.is(g[i], b[k][i])) assert.fail(`${boxName} pass ${k}[${i}]: cached ${g[i]} vs uncached ${b[k][i]}`);
+      });
+      let worst = 0;
+      a.forEach((g, k) => { worst = Math.max(worst, assertClose(g, c[k], `${boxName} pass ${k} (cached) vs cpu`, 1e-4)); });
+      notes.push(`${boxName} ${cacheOn.buffer.byteLength} B, vs cpu ${worst.toExponential(1)}`);
+    }
+    return notes.join('; ');
+  },
+};
+checks.push(cacheCheck);
+
 // ---------------------------------------------------------------------------------------------------------
 // Quick checks (check-gpu.mjs --quick): a first run with little device time. One parity check per box, each
 // comparing every op (forward value and stderr, vjp, jacobian, jvp, scale gradient) with cpu, plus the cuRAND
@@ -515,6 +551,8 @@ quickChecks.push({
   },
 });
 
+quickChecks.push({ ...cacheCheck, name: `quick: ${cacheCheck.name}` });
+
 /** The cuRAND check on a few cases (quick mode); the full check is the one in `checks`. */
 export async function curandQuick(ctx) {
   const d = ctx.cuda.deviceInfo();
@@ -548,6 +586,12 @@ export const GPU_WORKLOADS = [
   // cpuSamples: the cpu baseline runs at this S and is scaled by samples/cpuSamples (its cost is linear in S: it
   // streams); a full cpu run of this workload takes about a minute even on 16 cores.
   { id: 'g-path12', title: 'shortestPath(12, 12), B = 256, S = 65536, forward + vjp', box: ['shortestPath', 12, 12], batch: 256, samples: 65536, distribution: 'logistic', mode: 'vjp', targetMs: 150, targetSpeedup: 50, cpuSamples: 16384 },
+  // The same two workloads on the cached path (cuda/README.md, "The output cache in the model"): the default
+  // outputCache (64 MiB) is far below their caches (ranks(100): B·S·m = 1.68 GB as uint8; 12×12 paths: B·⌈S·144/8⌉
+  // = 302 MB of bits), so the rows above measure the re-evaluating backward pass and these raise the cap. The cpu
+  // baseline runs at S = 4096 (scaled), with the same cap.
+  { id: 'g-ranks100-cache', title: 'ranks(100), B = 256, S = 65536, forward + vjp, outputCache 2 GiB', box: ['ranks', 100], batch: 256, samples: 65536, distribution: 'logistic', mode: 'vjp', targetMs: 40, targetSpeedup: 50, cpuSamples: 4096, outputCache: 2 ** 31 },
+  { id: 'g-path12-cache', title: 'shortestPath(12, 12), B = 256, S = 65536, forward + vjp, outputCache 512 MiB', box: ['shortestPath', 12, 12], batch: 256, samples: 65536, distribution: 'logistic', mode: 'vjp', targetMs: 150, targetSpeedup: 50, cpuSamples: 4096, outputCache: 2 ** 29 },
   { id: 'g-perm5', title: 'permutation(5), B = 100, S = 256, forward + vjp (an MNIST sorting step)', box: ['permutation', 5], batch: 100, samples: 256, distribution: 'laplace', mode: 'vjp' },
 ];
 
@@ -570,7 +614,8 @@ function median(xs) {
  */
 export async function timeWorkload(w, backend, { minRuns = 3, maxRuns = 20, budgetMs = 3000, warmup = true, samples = w.samples } = {}) {
   const box = blackboxes[w.box[0]](...w.box.slice(1));
-  const s = smooth(box, { distribution: w.distribution, scale: 0.5, samples, sampler: 'rqmc-latin', covariate: 'loo', backend });
+  const cap = w.outputCache === undefined ? {} : { outputCache: w.outputCache };
+  const s = smooth(box, { distribution: w.distribution, scale: 0.5, samples, sampler: 'rqmc-latin', covariate: 'loo', backend, ...cap });
   const x = workloadInputs(w, box.inputSize);
   const v = new Float32Array(w.batch * box.outputSize).map((_, k) => Math.cos(k));
   const once = async () => {

@@ -142,8 +142,7 @@ for (const [name, addon] of addons) {
     // A user box keeps its outputs in JS: a stream given a cache is refused.
     const stream = t.throws(() => new a.UserStream(userPlan(3), job({ cache: new ArrayBuffer(64 * 4 * 3), cacheFill: true }), 8));
     t.true(isChecked(stream, 'job.cache'), String(stream?.message));
-    if (name !== 'cpu') return; // the cuda engine keeps no output cache: its JS side never passes one
-    // The right size runs, fills (argmax sets exactly one bit of each sample's three) and is read back by a vjp.
+    // The right size runs (on both engines: the cuda engine copies the cache to and from the device), fills (argmax sets exactly one bit of each sample's three) and is read back by a vjp.
     const cache = new ArrayBuffer(24);
     const fwd = a.runSync(p, job({ cache, cacheFill: true }));
     let ones = 0;
@@ -156,6 +155,8 @@ for (const [name, addon] of addons) {
     // Garbage in a read cache (every bit set) gives garbage numbers, never a write out of bounds.
     new Uint8Array(cache).fill(255);
     t.is(a.runSync(p, job({ op: 2, cache })).mean!.length, 9);
+    new Uint8Array(cache).fill(0); // no one at all: an argmax index the cuda engine must not take from past the row
+    t.is(a.runSync(p, job({ op: 1, v, cache })).mean!.length, 3);
   });
 
   t0(`${name}: every job buffer is checked against batch, n and m`, (t) => {

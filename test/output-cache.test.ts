@@ -2,7 +2,8 @@
  * The bounded output cache (smooth option outputCache, lib/output-cache.ts, native/engine/output_cache.h): after a
  * cached forward the backward passes make no black-box calls; with the cache off or too small they make the same
  * calls as before; every result is bit-identical with the cache on and off, on every backend under test (js, cpu,
- * cuda over the emulated device), for every built-in box, covariate, antithetic pairs and quasi-random samplers.
+ * cuda over the emulated device), for every built-in box, covariate, antithetic pairs and quasi-random samplers;
+ * cuda's cached passes equal js within the cross-backend tolerance, and its cache is cpu's byte for byte.
  */
 import { backendsUnderTest } from './helpers/backends-under-test.js';
 import test from 'ava';
@@ -53,6 +54,17 @@ function sameBits(t: import('ava').ExecutionContext, a: Float32Array[], b: Float
     t.is(x.length, b[k].length, `${what} result ${k} length`);
     t.true(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(b[k].buffer, b[k].byteOffset, b[k].byteLength)), `${what}: result ${k} differs with the cache`);
   });
+}
+
+/** |a − b| ≤ tol·(1 + |b|) entry by entry (the cross-backend tolerance), lengths equal. */
+function near(t: import('ava').ExecutionContext, a: Float32Array, b: Float32Array, tol: number, what: string): void {
+  t.is(a.length, b.length, `${what}: length`);
+  let worst = 0;
+  a.forEach((v, k) => {
+    const d = Math.abs(v - b[k]) / (1 + Math.abs(b[k]));
+    worst = d <= worst ? worst : Number.isNaN(d) ? Infinity : d;
+  });
+  t.true(worst <= tol, `${what}: largest relative difference ${worst}`);
 }
 
 const x3 = Float32Array.from([0.3, -0.2, 0.9, -1, 0.5, 0.1]);
@@ -117,12 +129,21 @@ for (const backend of names) {
         const off = await smooth(box, { ...opts, outputCache: 0 }).forward(x, { seed: 23, batch: B });
         const what = `${backend} ${label} ${name}`;
         t.deepEqual(on.value, off.value, `${what}: value`);
-        // The cuda engine keeps no built-in outputs (README "Memory and the output cache"); js and cpu do.
-        t.is(cacheOf(on) !== undefined, backend !== 'cuda', `${what}: cache kept`);
+        // Every engine keeps a built-in box's outputs (the cuda engine through a device copy: cuda/tile/cache.h).
+        t.truthy(cacheOf(on), `${what}: cache kept`);
         // { stderr: true } with the fx covariate fails on the native backends whatever the cache (their built-in
         // f(x) stays native, the js stderr engine finds none): left out there.
         const se = backend === 'js' || setting.covariate !== 'fx';
-        sameBits(t, await backward(on, B, n, m, se), await backward(off, B, n, m, se), what);
+        const cached = await backward(on, B, n, m, se);
+        sameBits(t, cached, await backward(off, B, n, m, se), what);
+        if (backend === 'cuda') {
+          // The cached device passes against the js reference (also cached), within the cuda = cpu tolerances of
+          // scripts/gpu-checks.mjs (the device sums g and h in another order: rounding, not bits).
+          const js = await smooth(box, { ...opts, backend: 'js' }).forward(x, { seed: 23, batch: B });
+          near(t, on.value, js.value, 2e-5, `${what}: value vs js`);
+          const ref = await backward(js, B, n, m, se);
+          cached.forEach((g, k) => near(t, g, ref[k], 1e-4, `${what}: backward result ${k} vs js`));
+        }
       }
     }
   });
@@ -163,6 +184,36 @@ if (names.includes('cpu')) {
       }
       t.true(caches[0].equals(caches[1]), `${box.name}: caches differ`);
       sameBits(t, runs[0], runs[1], `${box.name} threads 1 vs 3`);
+    }
+  });
+}
+
+if (names.includes('cuda') && names.includes('cpu')) {
+  test('cuda: the engine fills the cache exactly as cpu does (one layout), and the backward passes read it', async (t) => {
+    const cases: BlackBox[] = [blackboxes.argmax(5), blackboxes.topk(9, 3), blackboxes.permutation(3), blackboxes.ranks(6), blackboxes.ranks(260), blackboxes.shortestPath(2, 3)];
+    for (const box of cases) {
+      const n = box.inputSize, m = box.outputSize, B = 3;
+      const x = Float32Array.from({ length: B * n }, (_, k) => Math.cos(k * 0.9));
+      // S = 1030: two work items per input, and S·m not a multiple of 8 for the bit formats.
+      const opts: SmoothOptions = { scale: 0.6, samples: 1030, sampler: 'mc', covariate: 'loo', seed: 4 };
+      const cuda = await smooth(box, { ...opts, backend: 'cuda' }).forward(x);
+      const cpu = await smooth(box, { ...opts, backend: 'cpu' }).forward(x);
+      const [a, b] = [cacheOf(cuda)!, cacheOf(cpu)!];
+      t.is(a.buffer.byteLength, cacheBytes(a.format, B, 1030, m));
+      t.true(Buffer.from(a.buffer).equals(Buffer.from(b.buffer)), `${box.name}: cuda and cpu caches differ`);
+      // Read, not re-evaluated: with the outputs of a forward at OTHER inputs copied into both caches, the backward
+      // passes combine those outputs with this forward's noise. cuda then equals cpu (rounding), and both differ
+      // from the honest passes, which an engine that re-evaluated the box would return.
+      const v = Float32Array.from({ length: B * m }, (_, k) => Math.cos(k * 1.3));
+      const honest = [await cuda.vjp(v), await cuda.jacobian()];
+      const x2 = Float32Array.from({ length: B * n }, (_, k) => Math.sin(k * 2.3));
+      const other = cacheOf(await smooth(box, { ...opts, backend: 'cpu' }).forward(x2))!;
+      new Uint8Array(a.buffer).set(new Uint8Array(other.buffer));
+      new Uint8Array(b.buffer).set(new Uint8Array(other.buffer));
+      const [gc, gp] = [[await cuda.vjp(v), await cuda.jacobian()], [await cpu.vjp(v), await cpu.jacobian()]];
+      gc.forEach((g, k) => near(t, g, gp[k], 1e-4, `${box.name}: foreign cache, pass ${k}, cuda vs cpu`));
+      t.notDeepEqual(gc[0], honest[0], `${box.name}: the cuda vjp did not read the cache`);
+      t.notDeepEqual(gc[1], honest[1], `${box.name}: the cuda jacobian did not read the cache`);
     }
   });
 }

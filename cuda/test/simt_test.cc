@@ -19,6 +19,8 @@
 #include "block/exec.h"
 #include "kernels/fused_kernel.cuh"
 #include "kernels/stream_kernels.cuh"
+#include "output_cache.h"  // cache_bytes
+#include "tile/cache_rows.h"  // set_cache
 #include "check.h"  // native/test: the shared harness
 #include "frontier_model.h"
 #include "test_scale.h"
@@ -426,6 +428,86 @@ void test_paths() {
 }
 
 // ------------------------------------------------------------------------------------------------------------
+// The output cache on the device (tile/cache.h): a forward launch writing it, backward launches reading it
+
+/** One launch of the job's items: through HostExec (host) or the emulator; "" or the emulator's report. */
+std::string run_launch(const FusedArgs& a, uint64_t items, bool host) {
+  switch (a.box.kind) {
+    case BOX_PERMUTATION: if (host) host_items<BOX_PERMUTATION>(a, items, 256); return host ? "" : simt_items<BOX_PERMUTATION>(a, items, 256, false);
+    case BOX_RANKS: if (host) host_items<BOX_RANKS>(a, items, 256); return host ? "" : simt_items<BOX_RANKS>(a, items, 256, false);
+    case BOX_ARGMAX: if (host) host_items<BOX_ARGMAX>(a, items, 256); return host ? "" : simt_items<BOX_ARGMAX>(a, items, 256, false);
+    case BOX_TOPK: if (host) host_items<BOX_TOPK>(a, items, 256); return host ? "" : simt_items<BOX_TOPK>(a, items, 256, false);
+    default: if (host) host_items<BOX_SHORTEST_PATH>(a, items, 256); return host ? "" : simt_items<BOX_SHORTEST_PATH>(a, items, 256, false);
+  }
+}
+
+/** The partial sums of one launch of j (host or emulator), with the cache `cache` (null: none) in `mode`. */
+std::string partials(Job& j, bool host, uint8_t* cache, bool fill, std::vector<double>& part) {
+  FusedArgs a = j.a;
+  part.assign(static_cast<size_t>(j.items) * a.L.total, host ? -1.0 : -2.0);
+  unsigned int status = 0;
+  a.part = part.data();
+  a.status = &status;
+  set_cache(a, cache, j.plan.box, j.plan.sampler.samples, j.plan.m, fill);
+  const std::string err = run_launch(a, j.items, host);
+  if (!err.empty()) return "emulator: " + err;
+  return status != 0 ? "status " + std::to_string(status) : "";
+}
+
+void test_cache() {
+  const char* ops[] = {"forward", "vjp", "jacobian", "jvp", "scaleGradient"};
+  const BoxCase boxes[] = {{"permutation(4)", box_permutation(4)}, {"permutation(20)", box_permutation(20)},
+                           {"ranks(5)", box_ranks_spec(5)},       {"ranks(100)", box_ranks_spec(100)},
+                           {"argmax(3)", box_argmax(3)},          {"argmax(70)", box_argmax(70)},
+                           {"topk(5,2)", box_topk(5, 2)},         {"topk(40,7)", box_topk(40, 7)},
+                           {"shortestPath(3,3)", box_shortest_path(3, 3)}, {"shortestPath(6,5)", box_shortest_path(6, 5)}};
+  check("fused kernels with the output cache on the SIMT emulator: the forward writes the HostExec forward's cache byte "
+        "for byte, its sums and the backward passes reading it equal the uncached runs bit for bit (10 boxes)",
+        [&](auto fail) {
+          long cases = 0;
+          int k = 0;
+          for (const BoxCase& bc : boxes) {
+            const bool big = bc.box.n > 16;
+            // Items of 8 (big) or 16 samples: whole bytes of bits per item, as SAMPLES_PER_ITEM = 1024 gives the
+            // engine; S and the tile size leave partial tiles and a bit range that ends inside a byte.
+            const uint32_t S = big ? 13 : 37, T = big ? 4 : 6, spi = big ? 8 : 16;
+            // One plan, seed and x per box: the backward jobs must see the forward's perturbed inputs.
+            const int bi = k / 5;
+            const int sampler = bi % 2 ? SAMPLER_RQMC_LATIN : SAMPLER_MC;
+            const int scale = bi % 3 == 2 ? SCALE_MATRIX : bi % 2;
+            std::vector<float> x;
+            uint64_t bytes = 0;
+            cache_bytes(bc.box, 2, S, box_output_size(bc.box), bytes);
+            std::vector<uint8_t> host_cache(bytes, 0), dev_cache(bytes, 0);
+            for (int op = 0; op < 5; op++, k++) {
+              // Forward and two backward ops per box (rotating, every op runs); --quick (TSan): one of them.
+              if (op != 0 && (op - 1) % 2 != bi % 2) continue;
+              if (g_quick && op != 0 && op != 1 + bi % 4) continue;
+              Job j;
+              j.plan = make_plan(bc.box, S, sampler, false, scale, bi % 6);
+              build_job(j, op, 2, T, spi, 3000 + bi);
+              if (op == 0) x = j.x;
+              j.x = x;
+              j.a.x = j.x.data();
+              std::vector<double> want, got;
+              std::string err = partials(j, true, nullptr, false, want);
+              if (err.empty() && op == 0) {
+                std::vector<double> host_part;
+                err = partials(j, true, host_cache.data(), true, host_part);
+                if (err.empty() && !same_bits(host_part, want)) err = "HostExec: the sums differ with the cache written";
+              }
+              if (err.empty()) err = partials(j, false, dev_cache.data(), op == 0, got);
+              if (err.empty() && !same_bits(got, want)) err = "the sums differ from the uncached HostExec run";
+              if (err.empty() && op == 0 && !same_bits(dev_cache, host_cache)) err = "the emulated device wrote another cache than HostExec";
+              cases++;
+              if (!err.empty()) fail(std::string(bc.name) + " " + ops[op] + ": " + err);
+            }
+          }
+          return cases;
+        });
+}
+
+// ------------------------------------------------------------------------------------------------------------
 // The per-sample reductions at several block sizes and counts
 
 __global__ void reduce_kernel(uint32_t count, const double* vals, const uint64_t* keys, uint32_t width, double* sums,
@@ -776,7 +858,10 @@ int main(int argc, char** argv) {
     test_planted_defects();
     test_stream_kernels();
   }
-  if (!g_paths_only) test_fused();
+  if (!g_paths_only) {
+    test_fused();
+    test_cache();
+  }
   test_paths();
   std::printf("(%llu CUDA threads emulated)\n", static_cast<unsigned long long>(simt::threads_run()));
   return ss::test::summary();

@@ -47,6 +47,13 @@ struct FusedArgs {
   bool want_stderr;
   uint32_t r;
   const double* inverse;
+  // The output cache on the device (tile/cache.h; layout of native/engine/output_cache.h): a forward launch writes
+  // every sample's outputs (cache_mode CACHE_WRITE), a backward launch reads them instead of evaluating the box
+  // (CACHE_READ). cache_segment: bytes per batch element. Set by the caller (set_cache); null: no cache.
+  uint8_t* cache;
+  uint64_t cache_segment;
+  int cache_format;  // CacheFormat (output_cache.h)
+  int cache_mode;    // CACHE_OFF, CACHE_WRITE or CACHE_READ (tile/cache_rows.h)
 };
 
 /**

@@ -2,7 +2,8 @@
 // per-thread network for n ≤ SMALL_SORT_N, else a bitonic sort of order.h's keys (block/bitonic.h); argmax: a
 // warp-wide min of descending keys; shortest path: the grid relaxation, one warp per grid up to 1024 cells
 // (block/warp_relax.h), block-wide above (block/grid_relax.h). box_output reads one output entry back,
-// bit-identical to evaluate_box's floats.
+// bit-identical to evaluate_box's floats (from the output cache for top-k when a backward launch reads it:
+// tile/cache.h rebuilds the other boxes' state instead of running evaluate_tile).
 #pragma once
 #include <cstdint>
 
@@ -14,6 +15,7 @@
 #include "block/grid_relax.h"
 #include "block/warp_relax.h"
 #include "tile/args.h"
+#include "tile/cache_rows.h"
 
 namespace ss {
 namespace gpu {
@@ -30,6 +32,8 @@ SSG_HD float box_output(const FusedArgs& a, const TileView& tv, uint32_t t, uint
   } else if (BOX == BOX_ARGMAX) {
     return key_index(tv.best[t]) == r ? 1.0f : 0.0f;
   } else if (BOX == BOX_TOPK) {
+    // Backward with the output cache (tile/cache.h): the bits the forward stored; the threshold is not rebuilt.
+    if (a.cache_mode == CACHE_READ) return static_cast<float>(cache_bit(tv.cache_base, tv.cache_first + static_cast<uint64_t>(t) * a.m + r));
     return desc_key(tv.z[static_cast<uint64_t>(t) * n + r], r) <= tv.thr[t] ? 1.0f : 0.0f;
   } else if (BOX == BOX_SHORTEST_PATH) {
     return static_cast<float>(tv.mask[static_cast<uint64_t>(t) * a.shape.cells + r]);

@@ -5,7 +5,8 @@
 // (native/engine/job.h, SAMPLES_PER_ITEM = 1024), and walks it in tiles of T samples (workspace: tile/workspace.h):
 //
 //   noise       tile/noise.h    u, ε = F⁻¹(u), s = score(u), z = x + σ ⊙ ε (matrix scale: z = x + L ε)
-//   box         tile/box.h      the built-in black box on the T perturbed rows
+//   box         tile/box.h      the built-in black box on the T perturbed rows; with the output cache
+//               tile/cache.h    a forward stores the outputs after it, a backward reads them in its place
 //   scalars     tile/scalars.h  per sample, g = ⟨v, f⟩ (vjp, scale gradient) or h = ⟨s, L⁻¹t⟩ (jvp)
 //   accumulate  tile/sums.h     the item's partial sums, each entry owned by one thread, in sample order
 //
@@ -19,6 +20,7 @@
 #include "block/exec.h"
 #include "tile/args.h"
 #include "tile/box.h"
+#include "tile/cache.h"
 #include "tile/noise.h"
 #include "tile/sums.h"
 #include "tile/workspace.h"
@@ -38,7 +40,7 @@ SSG_HD void run_item(Exec& ex, const FusedArgs& a, char* ws, uint32_t item_local
   const uint32_t blk = static_cast<uint32_t>(item - static_cast<uint64_t>(b) * a.items_per_b);
   const uint32_t start = blk * a.spi;
   const uint32_t end = a.S - start < a.spi ? a.S : start + a.spi;
-  const TileView tv = carve(ws, a.shape);
+  TileView tv = carve(ws, a.shape);
   double* part = a.part + static_cast<uint64_t>(item_local) * a.L.total;
   const uint32_t* keys = a.keys + static_cast<uint64_t>(b - a.keys_b0) * a.key_words;
   const float* xb = a.x + static_cast<uint64_t>(b) * a.n;
@@ -61,7 +63,10 @@ SSG_HD void run_item(Exec& ex, const FusedArgs& a, char* ws, uint32_t item_local
       });
       ex.sync();
     }
-    evaluate_tile<BOX>(ex, a, tv, tc);
+    if (a.cache_mode != CACHE_OFF) point_tile_at_cache(a, tv, b, i0);
+    if (a.cache_mode == CACHE_READ) load_tile_outputs<BOX>(ex, a, tv, tc);  // the box stage is skipped
+    else evaluate_tile<BOX>(ex, a, tv, tc);
+    if (a.cache_mode == CACHE_WRITE) store_tile_outputs<BOX>(ex, a, tv, tc);
     accumulate_tile<BOX>(ex, a, tv, b, tc, part);
   }
 }

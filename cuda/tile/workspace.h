@@ -90,6 +90,10 @@ struct TileView {
   uint8_t* mask;
   double* g;
   const float* f;  // user boxes: dense outputs, T×m
+  // The tile's rows of the output cache (tile/cache.h point_tile_at_cache): the batch element's segment and the
+  // tile's first bit (bits) or element (ranks) in it. Unset without a cache.
+  uint8_t* cache_base;
+  uint64_t cache_first;
 };
 
 SSG_HD TileView carve(char* ws, const TileShape& t) {
@@ -109,6 +113,8 @@ SSG_HD TileView carve(char* ws, const TileShape& t) {
   v.mask = reinterpret_cast<uint8_t*>(ws + t.mask);
   v.g = reinterpret_cast<double*>(ws + t.g);
   v.f = nullptr;
+  v.cache_base = nullptr;
+  v.cache_first = 0;
   return v;
 }
 

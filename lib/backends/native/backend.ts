@@ -180,16 +180,12 @@ function* runUser(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, 
 
 /**
  * The output cache (lib/output-cache.ts): a user box's outputs are kept and read by the JS chunk loop on every
- * native backend; a built-in box's by the cpu engine itself (the job carries the buffer). The cuda engine does not
- * keep a built-in box's outputs: there its backward passes re-evaluate (README "Memory and the output cache").
+ * native backend; a built-in box's by the engine itself, cpu and cuda alike (the job carries the buffer: the cuda
+ * engine copies it to the device before a backward job and back after the forward).
  */
-function engineKeepsOutputs(name: 'cpu' | 'cuda'): boolean {
-  return name === 'cpu';
-}
-
 function runJob(name: string, addon: NativeAddon, plan: Plan, job: NativeJob, phase: string, control: RunControl, cache?: CacheUse): Task<NativeResult> {
   if (nativePlan(plan).builtin) {
-    const withCache = cache !== undefined && engineKeepsOutputs(name as 'cpu' | 'cuda') ? { ...job, cache: cache.cache.buffer, cacheFill: cache.fill } : job;
+    const withCache = cache !== undefined ? { ...job, cache: cache.cache.buffer, cacheFill: cache.fill } : job;
     return runFused(name, addon, plan, withCache, phase, control);
   }
   return runUser(name, addon, plan, job, phase, control, cache);
@@ -224,7 +220,7 @@ export function nativeBackend(name: 'cpu' | 'cuda', addon: NativeAddon): Backend
         yield* evaluateChecked(plan, Float32Array.from(x), batch, out, Uint32Array.from({ length: batch }, (_, b) => b));
         fx = Float64Array.from(out);
       }
-      const cache = nativePlan(plan).builtin && !engineKeepsOutputs(name) ? undefined : createOutputCache(plan, batch);
+      const cache = createOutputCache(plan, batch);
       const job: NativeJob = { op: position('ops', 'forward'), batch, seed, x, threads: threads(plan) };
       const r = yield* runJob(name, addon, plan, job, 'forward', control, cacheUse(cache, true));
       return { value: r.value!, stderr: r.stderr!, fx, cache };
