@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "block/exec.h"
+#include "block/warp_bitonic.cuh"
 
 namespace ss {
 namespace gpu {
@@ -117,6 +118,18 @@ struct DeviceExec {
   template <typename F>
   __device__ void sample_min(uint32_t count, F&& partial, uint64_t* out) {
     sample_reduce<MinOp>(count, partial, out);
+  }
+
+  /**
+   * Sorts `rows` rows of n_pad ∈ {32, 64, 128} keys, one warp per row in registers (block/warp_bitonic.cuh):
+   * key(t, i) is key i of row t (BITONIC_PAD for the padding), the sorted row t goes to out + t·n_pad. No
+   * barrier inside: the caller syncs before others read `out`.
+   */
+  template <typename KeyF>
+  __device__ void warp_sort_rows(uint32_t rows, uint32_t n_pad, KeyF&& key, uint64_t* out) {
+    if (n_pad == 32) warp_sort_rows_k<1>(rows, key, out);
+    else if (n_pad == 64) warp_sort_rows_k<2>(rows, key, out);
+    else warp_sort_rows_k<4>(rows, key, out);
   }
 };
 

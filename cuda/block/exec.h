@@ -7,6 +7,7 @@
 // (HostExec below) runs them one after the other. Because units inside a phase are independent, both orders
 // give the same result, so the host test exercises exactly the code the device runs, barrier for barrier.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 #include "hd.h"
@@ -119,6 +120,18 @@ struct HostExec {
         best = v < best ? v : best;
       }
       out[t] = best;
+    }
+  }
+  /**
+   * DeviceExec::warp_sort_rows' result: row t of `rows` is key(t, 0..n_pad) sorted ascending, at out + t·n_pad.
+   * The keys of a row are distinct apart from equal padding, so any exact sort gives the device's bits.
+   */
+  template <typename KeyF>
+  void warp_sort_rows(uint32_t rows, uint32_t n_pad, KeyF&& key, uint64_t* out) {
+    for (uint32_t t = 0; t < rows; t++) {
+      uint64_t* row = out + static_cast<uint64_t>(t) * n_pad;
+      for (uint32_t i = 0; i < n_pad; i++) row[i] = key(t, i);
+      std::sort(row, row + n_pad);
     }
   }
 };

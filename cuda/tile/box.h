@@ -1,5 +1,6 @@
 // Tile stage "box": the built-in black box on the T perturbed rows of a tile. Sorting boxes: the core's
-// per-thread network for n ≤ SMALL_SORT_N, else a bitonic sort of order.h's keys (block/bitonic.h); argmax: a
+// per-thread network for n ≤ SMALL_SORT_N, a warp-per-row register sort of order.h's keys up to WARP_SORT_MAX_N
+// (the executor's warp_sort_rows), else a bitonic sort of the keys in shared memory (block/bitonic.h); argmax: a
 // warp-wide min of descending keys; shortest path: the grid relaxation, one warp per grid up to 1024 cells
 // (block/warp_relax.h), block-wide above (block/grid_relax.h). box_output reads one output entry back,
 // bit-identical to evaluate_box's floats (from the output cache for top-k when a backward launch reads it:
@@ -60,14 +61,25 @@ SSG_HD void evaluate_tile(Exec& ex, const FusedArgs& a, const TileView& tv, uint
       return;
     }
     const uint32_t n_pad = a.shape.n_pad;
-    ex.for_units(tc * n_pad, [&](uint32_t u) {
-      const uint32_t t = u / n_pad;
-      const uint32_t i = u - t * n_pad;
-      const float v = i < n ? tv.z[static_cast<uint64_t>(t) * n + i] : 0.0f;
-      tv.keys[u] = i >= n ? BITONIC_PAD : BOX == BOX_TOPK ? desc_key(v, i) : asc_key(v, i);
-    });
-    ex.sync();
-    bitonic_sort_rows(ex, tv.keys, tc, n_pad);  // ends with a barrier
+    // Key i of row t: ascending (ranks, permutation) or descending (top-k) order keys, BITONIC_PAD past n.
+    auto key = [&](uint32_t t, uint32_t i) -> uint64_t {
+      if (i >= n) return BITONIC_PAD;
+      const float v = tv.z[static_cast<uint64_t>(t) * n + i];
+      return BOX == BOX_TOPK ? desc_key(v, i) : asc_key(v, i);
+    };
+    if (n <= WARP_SORT_MAX_N) {
+      // One warp per row, the keys built from z straight into registers and sorted there (block/warp_bitonic.cuh);
+      // the sorted rows land in tv.keys for the steps below.
+      ex.warp_sort_rows(tc, n_pad, key, tv.keys);
+      ex.sync();
+    } else {
+      ex.for_units(tc * n_pad, [&](uint32_t u) {
+        const uint32_t t = u / n_pad;
+        tv.keys[u] = key(t, u - t * n_pad);
+      });
+      ex.sync();
+      bitonic_sort_rows(ex, tv.keys, tc, n_pad);  // ends with a barrier
+    }
     if (BOX == BOX_TOPK) {
       // Item i is among the k largest iff desc_key(z_i, i) <= the k-th smallest descending key (topk_threshold).
       ex.for_units(tc, [&](uint32_t t) { tv.thr[t] = tv.keys[static_cast<uint64_t>(t) * n_pad + a.box.k - 1]; });

@@ -21,6 +21,9 @@ constexpr int TILE_USER_BOX = BOX_KIND_COUNT;
 /** Rows up to this size are sorted by one thread with the core's network (sort_small_keys). */
 constexpr uint32_t SMALL_SORT_N = 16;
 
+/** Rows up to this size (and above SMALL_SORT_N) are sorted by one warp in registers (block/warp_bitonic.cuh). */
+constexpr uint32_t WARP_SORT_MAX_N = 128;
+
 /** Byte offsets of the tile workspace's arrays (16-byte aligned), for T samples. Unused arrays have size 0. */
 struct TileShape {
   uint32_t T;      // samples per tile
@@ -54,6 +57,10 @@ SSG_HD TileShape tile_shape(int box, uint32_t n, uint32_t rows, uint32_t cols, u
   }
   const bool sorting = box == BOX_PERMUTATION || box == BOX_RANKS || box == BOX_TOPK;
   if (sorting && n > SMALL_SORT_N) {
+    // Also for the warp sort (n ≤ WARP_SORT_MAX_N), which keeps its keys in registers but stores the sorted rows
+    // here for the rank scatter. Dropping the array there would fit more samples per tile (18 → about 29 at n = 100 with
+    // scores), but it moves the tile boundaries, and a short tile's per-sample sums group their lanes differently
+    // (DeviceExec::sample_reduce): the results would no longer be bit-identical to the earlier ones.
     t.n_pad = next_pow2(n);
     t.keys = take(static_cast<uint64_t>(T) * t.n_pad * sizeof(uint64_t));
   }
