@@ -49,7 +49,7 @@ struct Scratch {
   // Ranks by a network across samples (rank_network.h): its comparators for n, a block of perturbed rows,
   // their ranks, the interleaved keys.
   std::vector<uint32_t> net_pairs, net_offsets;
-  uint32_t net_n = 0, net_w = 0;
+  uint32_t net_n = 0;
   std::vector<float> zb;
   std::vector<uint32_t> rb;
   std::vector<int64_t> nkeys;
@@ -270,11 +270,10 @@ __attribute__((always_inline)) inline void run_item(const EnginePlan& plan, cons
   const OutputCacheView& oc = s.cache;
   const bool cached = oc.reading();  // the outputs come from the cache: no perturbation, no box
   const bool net = !cached && W > 1 && (mode == FWD_RANKS || mode == G_RANKS) && n > SS_NETWORK_BLOCK && n <= RANK_NETWORK_MAX_N;
-  if (net && (s.net_n != n || s.net_w != W)) {
+  if (net && s.net_n != n) {  // a scratch lives for one job, at one level: W never changes under it
     rank_network(n, s.net_pairs);
     network_offsets(s.net_pairs, W, s.net_offsets);
     s.net_n = n;
-    s.net_w = W;
     s.zb.resize(static_cast<size_t>(BLOCK_ROWS) * n);
     s.rb.resize(static_cast<size_t>(BLOCK_ROWS) * n);
     s.nkeys.resize(static_cast<size_t>(8) * n);
