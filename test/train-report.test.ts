@@ -1,9 +1,10 @@
 /** The training report shows its uncertainty: ± binomial s.e. in the table, bands on the held-out curves, defined metrics. */
 import test from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { meanStd, metricDefinitions, seedTable, writeTrainReport, type TrainReport } from '../lib/train/report.js';
+import { trainCommand } from '../lib/cli/train.js';
+import { meanStd, metricDefinitions, pairedTable, seedTable, writeTrainReport, type TrainReport } from '../lib/train/report.js';
 
 function report(): TrainReport {
   const curve = (a: number) => [0, 10, 20].map((step, k) => ({ step, loss: k === 0 ? Number.NaN : 1 / (k + 1), metrics: { exact: a * k, elementwise: 0.2 + a * k } }));
@@ -53,4 +54,47 @@ test('--seeds: the seed table gives each method the mean ± sample std of its fi
   const { mean, std } = meanStd([1, 2, 3, 4]);
   t.is(mean, 2.5);
   t.is(std, Math.sqrt(5 / 3));
+});
+
+test('--seeds: paired differences by seed, mean ± sample std/√K, and the 2-se verdict', (t) => {
+  const r = report();
+  const run = (seed: number, a: number, b: number) => ({
+    seed,
+    results: r.results.map((m, i) => ({ ...m, final: { exact: i === 0 ? a : b, elementwise: 0.5 } })),
+  });
+  // A − B per seed: 0.1, 0.3, 0.2 → mean 20.0 points, std 0.1, se 0.1/√3 = 5.8 points: 20 > 2·5.8, so A is ahead.
+  r.seedRuns = [run(1, 0.2, 0.1), run(2, 0.4, 0.1), run(3, 0.3, 0.1)];
+  t.regex(pairedTable(r), /\| method A − method B \| 20\.0 ± 5\.8 points \(a ahead\) \| 0\.0 ± 0\.0 points \(not resolved\) \|/);
+  // A − B per seed: 0.1, −0.1, 0.3 → mean 10.0 points, std 0.2, se 11.5 points: not resolved.
+  r.seedRuns = [run(1, 0.2, 0.1), run(2, 0.0, 0.1), run(3, 0.4, 0.1)];
+  t.regex(pairedTable(r), /\| method A − method B \| 10\.0 ± 11\.5 points \(not resolved\) \|/);
+});
+
+test('--seeds: curves of the mean over the seeds with a ± 1 std band; `train report DIR` renders them again and keeps the machine', async (t) => {
+  const r = report();
+  r.seedRuns = [1, 2, 3].map((seed) => ({ seed, results: r.results.map((m) => ({ ...m, curve: m.curve.map((p) => ({ ...p, metrics: { exact: p.metrics.exact + seed / 100, elementwise: 0.5 } })) })) }));
+  r.machine = { cpus: 64, cpu: 'the training machine', node: 'v0' };
+  const out = mkdtempSync(join(tmpdir(), 'ss-train-report-'));
+  await writeTrainReport(out, r);
+  const seeds = readFileSync(join(out, 'curves-exact-seeds.svg'), 'utf8');
+  t.true(seeds.includes('mean over 3 seeds (band: ± 1 std over the seeds)'));
+  t.regex(seeds, /class="mark-area/);
+  const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+  t.true(summary.includes('![curves-exact-seeds.svg](curves-exact-seeds.svg)'));
+  const json = readFileSync(join(out, 'results.json'), 'utf8');
+  rmSync(join(out, 'summary.md'));
+  rmSync(join(out, 'curves-exact-seeds.svg'));
+  const log = console.log;
+  console.log = () => {};
+  try {
+    t.is(await trainCommand(['report', out]), 0);
+  } finally {
+    console.log = log;
+  }
+  t.is(readFileSync(join(out, 'results.json'), 'utf8'), json, 'results.json is rewritten unchanged (machine included)');
+  t.regex(JSON.parse(json).machine.cpu, /the training machine/);
+  const again = readFileSync(join(out, 'summary.md'), 'utf8');
+  t.true(again.includes(seedTable(r)) && again.includes(pairedTable(r)));
+  t.true(readFileSync(join(out, 'curves-exact-seeds.svg'), 'utf8').includes('mean over 3 seeds'));
+  await t.throwsAsync(trainCommand(['report', join(out, 'nowhere')]), { message: /cannot read .*results\.json/ });
 });

@@ -132,6 +132,7 @@ Options:
 `;
 
 export const TRAIN_HELP = `Usage: stochastic-smoothing train ranking|paths [options]
+       stochastic-smoothing train report DIR   (render DIR's summary.md and curves again from its results.json)
 
   ranking   4-digit MNIST ranking supervision (paper §4.2): a model scores each 28×112 image of a number; sets
             of n = 5 (--set-size) are trained only from their true order through a relaxed permutation matrix

@@ -2,6 +2,8 @@
  * `stochastic-smoothing train ranking|paths`: the two end-to-end learning demos (lib/train/). They need the
  * optional peers @tensorflow/tfjs (and mnist for ranking), loaded only here, only when the command runs.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SmoothingError } from '../errors.js';
 import { ensureFolder } from '../experiments/results-folder.js';
 import type { MethodResult, TrainOptions } from '../train/loop.js';
@@ -56,6 +58,41 @@ async function loadTfjs(): Promise<typeof import('@tensorflow/tfjs')> {
   }
 }
 
+/**
+ * `train report DIR`: render summary.md and the curves again from DIR/results.json, without training (after a
+ * change to the report, or to read an old run with today's tables). The machine that trained stays recorded.
+ */
+async function rerenderReport(args: string[]): Promise<number> {
+  if (args.length !== 1) {
+    throw new SmoothingError('ERR_INVALID_ARGUMENT', '`train report` takes one results folder.', { argument: 'DIR', value: args.join(' '), fix: 'stochastic-smoothing train report results/train-ranking' });
+  }
+  const file = join(args[0], 'results.json');
+  let saved: SavedRun;
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8')) as SavedRun;
+  } catch (err) {
+    throw new SmoothingError('ERR_INVALID_ARGUMENT', `cannot read ${file} (${(err as Error).message.split('\n')[0]}).`, { argument: 'DIR', value: args[0], fix: 'name a folder written by `stochastic-smoothing train ranking|paths`', cause: err });
+  }
+  if ((saved.demo !== 'ranking' && saved.demo !== 'paths') || !Array.isArray(saved.results) || saved.options === undefined) {
+    throw new SmoothingError('ERR_INVALID_ARGUMENT', `${file} is not a training results file (no demo, options and results).`, { argument: 'DIR', value: args[0], fix: 'name a folder written by `stochastic-smoothing train ranking|paths`' });
+  }
+  const { demoMetrics, writeTrainReport } = await import('../train/report.js');
+  const { title, metrics } = demoMetrics(saved.demo, saved.options.setSize ?? 5, saved.options.testSize);
+  const { machine, seconds, results, seedRuns, demo, options } = saved;
+  console.log(await writeTrainReport(args[0], { demo, title, metrics, options, results, seconds, machine, ...(seedRuns !== undefined ? { seedRuns } : {}) }));
+  return 0;
+}
+
+/** What writeTrainReport saves in results.json. */
+interface SavedRun {
+  demo: 'ranking' | 'paths';
+  options: TrainOptions;
+  machine: { cpus: number; cpu: string; node: string };
+  seconds: number;
+  results: MethodResult[];
+  seedRuns?: { seed: number; results: MethodResult[] }[];
+}
+
 export async function trainCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
     'train',
@@ -88,6 +125,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     console.log(TRAIN_HELP);
     return demo === undefined && !values.help ? 2 : 0;
   }
+  if (demo === 'report') return rerenderReport(positionals.slice(1));
   if (demo !== 'ranking' && demo !== 'paths' || positionals.length > 1) {
     throw new SmoothingError('ERR_INVALID_ARGUMENT', `unknown demo ${JSON.stringify(positionals.join(' '))}.`, { argument: 'demo', value: demo, fix: 'run `stochastic-smoothing train ranking` or `stochastic-smoothing train paths`' });
   }
@@ -132,7 +170,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   options.tfBackend = await useTfBackend(tf, tfBackend);
   const { runRanking } = await import('../train/ranking.js');
   const { runPaths } = await import('../train/paths.js');
-  const { writeTrainReport } = await import('../train/report.js');
+  const { demoMetrics, writeTrainReport } = await import('../train/report.js');
 
   // Ctrl-C stops after the current step and still writes the report (exit 130); a second Ctrl-C exits at once.
   const controller = new AbortController();
@@ -163,13 +201,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     }
     const results = seedRuns[0].results;
     bar.stop();
-    const setSize = options.setSize ?? 5;
-    const title = demo === 'ranking' ? `4-digit MNIST ranking (n = ${setSize})` : '12×12 terrain shortest paths';
-    const n = options.testSize;
-    const metrics =
-      demo === 'ranking'
-        ? [{ key: 'exact', title: 'exact match', trials: n }, { key: 'elementwise', title: 'element-wise', trials: setSize * n }]
-        : [{ key: 'optimal', title: 'optimal paths', trials: n }, { key: 'exact', title: 'exact path', trials: n }];
+    const { title, metrics } = demoMetrics(demo, options.setSize ?? 5, options.testSize);
     console.log(await writeTrainReport(out, { demo, title, metrics, options, results, seconds: (Date.now() - t0) / 1000, ...(seedCount > 1 ? { seedRuns } : {}) }));
     if (controller.signal.aborted) {
       const last = seedRuns[seedRuns.length - 1];

@@ -22,6 +22,15 @@ export interface TrainReport {
   seconds: number;
   /** With --seeds K > 1: every training seed's results (results above are the first seed's). */
   seedRuns?: { seed: number; results: MethodResult[] }[];
+  /** The machine that trained (kept when a report is re-rendered from results.json elsewhere). */
+  machine?: { cpus: number; cpu: string; node: string };
+}
+
+/** Each demo's title and held-out metrics (N trials each: sets or numbers, maps). */
+export function demoMetrics(demo: 'ranking' | 'paths', setSize: number, testSize: number): { title: string; metrics: Metric[] } {
+  return demo === 'ranking'
+    ? { title: `4-digit MNIST ranking (n = ${setSize})`, metrics: [{ key: 'exact', title: 'exact match', trials: testSize }, { key: 'elementwise', title: 'element-wise', trials: setSize * testSize }] }
+    : { title: '12×12 terrain shortest paths', metrics: [{ key: 'optimal', title: 'optimal paths', trials: testSize }, { key: 'exact', title: 'exact path', trials: testSize }] };
 }
 
 /** Mean and sample standard deviation (n − 1) of values. */
@@ -45,6 +54,33 @@ export function seedTable(report: TrainReport): string {
       return [`${(100 * mean).toFixed(1)} ± ${(100 * std).toFixed(1)} %`, `${(100 * shareStderr(mean, m.trials)).toFixed(1)} %`];
     });
     return [first.label, ...cells];
+  });
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/**
+ * Paired differences over the seeds. Within one seed every method starts from the same weights and sees the
+ * same batches and held-out set, so the per-seed difference a_k − b_k cancels what the seed shares. Per method
+ * pair and metric: the mean difference ± its standard error (sample std / √K) and a verdict by the 2-se rule.
+ * With K = 3 the se rests on 2 degrees of freedom, so a "not resolved" is the honest reading of most gaps.
+ */
+export function pairedTable(report: TrainReport): string {
+  const runs = report.seedRuns ?? [];
+  const head = ['methods (a − b)', ...report.metrics.map((m) => `${m.title}: mean difference ± se over ${runs.length} seeds`)];
+  const rows: string[][] = [];
+  report.results.forEach((a, i) => {
+    for (const b of report.results.slice(i + 1)) {
+      const cells = report.metrics.map((m) => {
+        const d = runs
+          .map((r) => (r.results.find((x) => x.id === a.id)?.final[m.key] ?? Number.NaN) - (r.results.find((x) => x.id === b.id)?.final[m.key] ?? Number.NaN))
+          .filter(Number.isFinite);
+        const { mean, std } = meanStd(d);
+        const se = std / Math.sqrt(d.length);
+        const verdict = !(se >= 0) ? 'one seed: no se' : Math.abs(mean) > 2 * se ? `${mean > 0 ? a.id : b.id} ahead` : 'not resolved';
+        return `${(100 * mean).toFixed(1)} ± ${(100 * se).toFixed(1)} points (${verdict})`;
+      });
+      rows.push([`${a.label} − ${b.label}`, ...cells]);
+    }
   });
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
@@ -124,6 +160,36 @@ function curveSpec(report: TrainReport, field: string, title: string, percent: b
   };
 }
 
+/**
+ * The held-out curve of every method over the seeds: at each evaluation step the mean over the seeds, with a
+ * band of ± 1 sample standard deviation over the seeds (the spread a reader would see rerunning with another seed).
+ */
+function seedCurveSpec(report: TrainReport, metric: Metric): TopLevelSpec {
+  const runs = report.seedRuns ?? [];
+  const values = report.results.flatMap((first) =>
+    first.curve.map((p) => {
+      const ys = runs.map((r) => r.results.find((x) => x.id === first.id)?.curve.find((q) => q.step === p.step)?.metrics[metric.key]).filter((v): v is number => Number.isFinite(v));
+      const { mean, std } = meanStd(ys);
+      const band = Number.isFinite(std) ? std : 0;
+      return { method: first.label, step: p.step, y: mean, lo: Math.max(0, mean - band), hi: Math.min(1, mean + band), seeds: ys.length };
+    }),
+  );
+  const color = { field: 'method', type: 'nominal', legend: { orient: 'bottom', columns: 1, labelLimit: 400 } } as const;
+  const x = { field: 'step', type: 'quantitative', title: 'training step' } as const;
+  const title = `held-out ${metric.title}`;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `${report.title}: ${title}, mean over ${runs.length} seeds (band: ± 1 std over the seeds)`,
+    width: 520,
+    height: 300,
+    data: { values },
+    layer: [
+      { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title, axis: { format: '.0%' } }, y2: { field: 'hi' }, color } },
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'y', type: 'quantitative', title }, color } },
+    ],
+  };
+}
+
 export function summaryTable(report: TrainReport): string {
   const head = ['method', ...report.metrics.map((m) => m.title), 'final train loss', 'backend', 'ms/step (op share)', 'time'];
   const rows = report.results.map((r) => {
@@ -141,16 +207,22 @@ export function summaryTable(report: TrainReport): string {
 export async function writeTrainReport(out: string, report: TrainReport): Promise<string> {
   mkdirSync(out, { recursive: true });
   const { signal: _signal, onProgress: _onProgress, ...flags } = report.options;
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
+  const machine = report.machine ?? { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
   const seeds = report.seedRuns;
   writeFileSync(join(out, 'results.json'), `${JSON.stringify({ demo: report.demo, options: flags, machine, seconds: report.seconds, results: report.results, ...(seeds ? { seedRuns: seeds } : {}) }, null, 2)}\n`);
   const o = report.options;
   const settings = `model ${o.model ?? 'dense'} on tfjs ${o.tfBackend ?? 'cpu'}, ${o.steps} steps, batch ${o.batch}, Adam ${o.learningRate}, smoothing: γ = ${o.scale}, ${o.samples} samples, sampler ${o.sampler}; held out: ${o.testSize}; seed ${o.seed}`;
-  const seedPart = seeds && seeds.length > 1 ? `\n\nOver the training seeds ${seeds.map((r) => r.seed).join(', ')} (the table above and the curves: seed ${seeds[0].seed}):\n\n${seedTable(report)}` : '';
+  const multi = seeds !== undefined && seeds.length > 1;
+  const seedPart = multi
+    ? `\n\nOver the training seeds ${seeds.map((r) => r.seed).join(', ')} (the table above and the curves-<metric>.svg: seed ${seeds[0].seed}; curves-<metric>-seeds.svg: the mean over the seeds):\n\n${seedTable(report)}\n\nPaired by seed (same weights, batches and held-out set within a seed):\n\n${pairedTable(report)}`
+    : '';
   const table = summaryTable(report) + seedPart;
-  const files = [`curves-loss.svg`, ...report.metrics.map((m) => `curves-${m.key}.svg`)];
+  const files = [`curves-loss.svg`, ...report.metrics.flatMap((m) => (multi ? [`curves-${m.key}.svg`, `curves-${m.key}-seeds.svg`] : [`curves-${m.key}.svg`]))];
   writeFileSync(join(out, 'summary.md'), `# ${report.title}\n\n${settings}\n\n${table}\n\n${metricDefinitions(report)}\n\n${files.map((f) => `![${f}](${f})`).join('\n')}\n`);
   writeFileSync(join(out, 'curves-loss.svg'), await renderSvg(curveSpec(report, 'loss', 'training loss', false)));
-  for (const m of report.metrics) writeFileSync(join(out, `curves-${m.key}.svg`), await renderSvg(curveSpec(report, m.key, `held-out ${m.title}`, true)));
+  for (const m of report.metrics) {
+    writeFileSync(join(out, `curves-${m.key}.svg`), await renderSvg(curveSpec(report, m.key, `held-out ${m.title}`, true)));
+    if (multi) writeFileSync(join(out, `curves-${m.key}-seeds.svg`), await renderSvg(seedCurveSpec(report, m)));
+  }
   return `${report.title} (${settings}), ${report.seconds.toFixed(0)} s:\n\n${table}\n\nWritten to ${out}: results.json, summary.md, ${files.join(', ')}`;
 }
