@@ -130,21 +130,7 @@ function curveSpec(report: TrainReport, field: string, title: string, percent: b
         return { method: r.label, step: p.step, y, lo: Math.max(0, y - se), hi: Math.min(1, y + se) };
       }),
   );
-  const color = { field: 'method', type: 'nominal', legend: { orient: 'bottom', columns: 1, labelLimit: 400 } } as const;
-  const x = { field: 'step', type: 'quantitative', title: 'training step' } as const;
-  if (trials !== undefined) {
-    return {
-      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title: `${report.title}: ${title} (band: ± 1 standard error)`,
-      width: 520,
-      height: 300,
-      data: { values },
-      layer: [
-        { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title, axis: { format: '.0%' } }, y2: { field: 'hi' }, color } },
-        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'y', type: 'quantitative', title }, color } },
-      ],
-    };
-  }
+  if (trials !== undefined) return bandedCurves(`${report.title}: ${title} (band: ± 1 standard error)`, title, values);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `${report.title}: ${title}`,
@@ -152,11 +138,25 @@ function curveSpec(report: TrainReport, field: string, title: string, percent: b
     height: 300,
     data: { values },
     mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'training step' },
-      y: { field: 'y', type: 'quantitative', title, axis: percent ? { format: '.0%' } : {} },
-      color: { field: 'method', type: 'nominal', legend: { orient: 'bottom', columns: 1, labelLimit: 400 } },
-    },
+    encoding: { x: STEP_AXIS, y: { field: 'y', type: 'quantitative', title, axis: percent ? { format: '.0%' } : {} }, color: METHOD_COLOR },
+  };
+}
+
+const METHOD_COLOR = { field: 'method', type: 'nominal', legend: { orient: 'bottom', columns: 1, labelLimit: 400 } } as const;
+const STEP_AXIS = { field: 'step', type: 'quantitative', title: 'training step' } as const;
+
+/** One line per method over the training steps (y, a share in percent) with a shaded band from lo to hi. */
+function bandedCurves(chartTitle: string, yTitle: string, values: object[]): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: chartTitle,
+    width: 520,
+    height: 300,
+    data: { values },
+    layer: [
+      { mark: { type: 'area', opacity: 0.2 }, encoding: { x: STEP_AXIS, y: { field: 'lo', type: 'quantitative', title: yTitle, axis: { format: '.0%' } }, y2: { field: 'hi' }, color: METHOD_COLOR } },
+      { mark: { type: 'line', point: true }, encoding: { x: STEP_AXIS, y: { field: 'y', type: 'quantitative', title: yTitle }, color: METHOD_COLOR } },
+    ],
   };
 }
 
@@ -174,20 +174,8 @@ function seedCurveSpec(report: TrainReport, metric: Metric): TopLevelSpec {
       return { method: first.label, step: p.step, y: mean, lo: Math.max(0, mean - band), hi: Math.min(1, mean + band), seeds: ys.length };
     }),
   );
-  const color = { field: 'method', type: 'nominal', legend: { orient: 'bottom', columns: 1, labelLimit: 400 } } as const;
-  const x = { field: 'step', type: 'quantitative', title: 'training step' } as const;
   const title = `held-out ${metric.title}`;
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${report.title}: ${title}, mean over ${runs.length} seeds (band: ± 1 std over the seeds)`,
-    width: 520,
-    height: 300,
-    data: { values },
-    layer: [
-      { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title, axis: { format: '.0%' } }, y2: { field: 'hi' }, color } },
-      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'y', type: 'quantitative', title }, color } },
-    ],
-  };
+  return bandedCurves(`${report.title}: ${title}, mean over ${runs.length} seeds (band: ± 1 std over the seeds)`, title, values);
 }
 
 export function summaryTable(report: TrainReport): string {
