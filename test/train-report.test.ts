@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainCommand } from '../lib/cli/train.js';
-import { meanStd, metricDefinitions, pairedTable, seedTable, writeTrainReport, type TrainReport } from '../lib/train/report.js';
+import { meanStd, metricDefinitions, pairedTable, seedTable, studentT975, writeTrainReport, type TrainReport } from '../lib/train/report.js';
 
 function report(): TrainReport {
   const curve = (a: number) => [0, 10, 20].map((step, k) => ({ step, loss: k === 0 ? Number.NaN : 1 / (k + 1), metrics: { exact: a * k, elementwise: 0.2 + a * k } }));
@@ -56,18 +56,21 @@ test('--seeds: the seed table gives each method the mean ± sample std of its fi
   t.is(std, Math.sqrt(5 / 3));
 });
 
-test('--seeds: paired differences by seed, mean ± sample std/√K, and the 2-se verdict', (t) => {
+test('--seeds: paired differences by seed, mean ± sample std/√K, and the verdict at |d| > t(K − 1)·se', (t) => {
   const r = report();
   const run = (seed: number, a: number, b: number) => ({
     seed,
     results: r.results.map((m, i) => ({ ...m, final: { exact: i === 0 ? a : b, elementwise: 0.5 } })),
   });
-  // A − B per seed: 0.1, 0.3, 0.2 → mean 20.0 points, std 0.1, se 0.1/√3 = 5.8 points: 20 > 2·5.8, so A is ahead.
+  // A − B per seed: 0.20, 0.22, 0.24 → mean 22.0 points, std 0.02, se 0.02/√3 = 1.2 points: 22 > 4.303·1.2, A is ahead.
+  r.seedRuns = [run(1, 0.3, 0.1), run(2, 0.32, 0.1), run(3, 0.34, 0.1)];
+  t.regex(pairedTable(r), /\| method A − method B \| 22\.0 ± 1\.2 points \(a ahead\) \| 0\.0 ± 0\.0 points \(not resolved\) \|/);
+  t.regex(pairedTable(r), /mean difference ± se over 3 seeds \(95 %: ahead beyond 4\.30 se\)/);
+  // A − B per seed: 0.1, 0.3, 0.2 → 20.0 ± 5.8 points: beyond 2 se, but not beyond t(2) = 4.303 se: not resolved.
   r.seedRuns = [run(1, 0.2, 0.1), run(2, 0.4, 0.1), run(3, 0.3, 0.1)];
-  t.regex(pairedTable(r), /\| method A − method B \| 20\.0 ± 5\.8 points \(a ahead\) \| 0\.0 ± 0\.0 points \(not resolved\) \|/);
-  // A − B per seed: 0.1, −0.1, 0.3 → mean 10.0 points, std 0.2, se 11.5 points: not resolved.
-  r.seedRuns = [run(1, 0.2, 0.1), run(2, 0.0, 0.1), run(3, 0.4, 0.1)];
-  t.regex(pairedTable(r), /\| method A − method B \| 10\.0 ± 11\.5 points \(not resolved\) \|/);
+  t.regex(pairedTable(r), /\| method A − method B \| 20\.0 ± 5\.8 points \(not resolved\) \|/);
+  t.is(studentT975(1), 12.706);
+  t.is(studentT975(100), studentT975(30));
 });
 
 test('--seeds: curves of the mean over the seeds with a ± 1 std band; `train report DIR` renders them again and keeps the machine', async (t) => {

@@ -58,15 +58,20 @@ export function seedTable(report: TrainReport): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
+/** Two-sided 95 % quantiles of Student's t for 1 … 30 degrees of freedom (any statistics table); beyond 30, the value at 30 (conservative). */
+const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+export const studentT975 = (df: number): number => T975[Math.min(df, T975.length) - 1];
+
 /**
  * Paired differences over the seeds. Within one seed every method starts from the same weights and sees the
  * same batches and held-out set, so the per-seed difference a_k − b_k cancels what the seed shares. Per method
- * pair and metric: the mean difference ± its standard error (sample std / √K) and a verdict by the 2-se rule.
- * With K = 3 the se rests on 2 degrees of freedom, so a "not resolved" is the honest reading of most gaps.
+ * pair and metric: the mean difference ± its standard error (sample std / √K), and a verdict at 95 %: a method is
+ * ahead only where |mean| > t·se with Student's t for K − 1 degrees of freedom (4.30 for K = 3, not 2: with so
+ * few seeds the se is itself uncertain, and the 2-se rule would call chance gaps).
  */
 export function pairedTable(report: TrainReport): string {
   const runs = report.seedRuns ?? [];
-  const head = ['methods (a − b)', ...report.metrics.map((m) => `${m.title}: mean difference ± se over ${runs.length} seeds`)];
+  const head = ['methods (a − b)', ...report.metrics.map((m) => `${m.title}: mean difference ± se over ${runs.length} seeds (95 %: ahead beyond ${runs.length > 1 ? studentT975(runs.length - 1).toFixed(2) : '–'} se)`)];
   const rows: string[][] = [];
   report.results.forEach((a, i) => {
     for (const b of report.results.slice(i + 1)) {
@@ -76,7 +81,7 @@ export function pairedTable(report: TrainReport): string {
           .filter(Number.isFinite);
         const { mean, std } = meanStd(d);
         const se = std / Math.sqrt(d.length);
-        const verdict = !(se >= 0) ? 'one seed: no se' : Math.abs(mean) > 2 * se ? `${mean > 0 ? a.id : b.id} ahead` : 'not resolved';
+        const verdict = !(se >= 0) ? 'one seed: no se' : Math.abs(mean) > studentT975(d.length - 1) * se ? `${mean > 0 ? a.id : b.id} ahead` : 'not resolved';
         return `${(100 * mean).toFixed(1)} ± ${(100 * se).toFixed(1)} points (${verdict})`;
       });
       rows.push([`${a.label} − ${b.label}`, ...cells]);
