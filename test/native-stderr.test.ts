@@ -9,6 +9,7 @@
  */
 import avaTest, { type ExecutionContext } from 'ava';
 import { backendsUnderTest } from './helpers/backends-under-test.js';
+import { sameBytes } from './helpers/bits.js';
 import { blackboxes, smooth, type BlackBox, type CovariateName, type SamplerName, type SmoothOptions } from '../lib/index.js';
 import { jsBackend } from '../lib/backends/js/backend.js';
 import type { Backend } from '../lib/plan.js';
@@ -39,7 +40,7 @@ function close(t: ExecutionContext, a: Float32Array, b: Float32Array, label: str
 }
 
 function same(t: ExecutionContext, a: Float32Array, b: Float32Array, label: string): void {
-  t.true(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength)), `${label}: not bit-identical`);
+  t.true(sameBytes(a, b), `${label}: not bit-identical`);
 }
 
 /** A smooth user box (n = 4, m = 2) with a 0/1 output: runs through the native user stream. */

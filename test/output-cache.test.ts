@@ -6,6 +6,7 @@
  * cuda's cached passes equal js within the cross-backend tolerance, and its cache is cpu's byte for byte.
  */
 import { backendsUnderTest } from './helpers/backends-under-test.js';
+import { sameBytes } from './helpers/bits.js';
 import test from 'ava';
 import { blackboxes, smooth, SmoothingError, type BlackBox } from '../lib/index.js';
 import type { SmoothOptions } from '../lib/smooth.js';
@@ -52,7 +53,7 @@ function sameBits(t: import('ava').ExecutionContext, a: Float32Array[], b: Float
   t.is(a.length, b.length);
   a.forEach((x, k) => {
     t.is(x.length, b[k].length, `${what} result ${k} length`);
-    t.true(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(b[k].buffer, b[k].byteOffset, b[k].byteLength)), `${what}: result ${k} differs with the cache`);
+    t.true(sameBytes(x, b[k]), `${what}: result ${k} differs with the cache`);
   });
 }
 

@@ -33,10 +33,11 @@ namespace {
 constexpr uint32_t BLOCK_ROWS = 64;
 static_assert(BLOCK_ROWS <= simd::COLUMN_ROWS_MAX, "the logistic and Gumbel column kernels take at most COLUMN_ROWS_MAX rows");
 
-// Per-thread buffers: one sample at a time for the generic path, a block of BLOCK_ROWS rows for the fused one.
+// Per-thread buffers of the fused path: one sample's perturbed input, outputs and VJP/Jacobian rows, and a
+// block of BLOCK_ROWS rows of noise.
 struct Scratch {
   std::vector<uint32_t> keys;
-  std::vector<double> u, eps, score, h, g;
+  std::vector<double> h, g;
   std::vector<float> z, f;
   std::vector<uint64_t> box;  // 8-byte aligned scratch for evaluate_box
   int64_t keys_b = -1;
@@ -63,7 +64,6 @@ struct Scratch {
 
   Scratch(const EnginePlan& plan, uint32_t p, uint32_t q) {
     keys.resize(to_size(std::max<uint64_t>(1, batch_key_words64(plan.sampler)), "sampler key words"));
-    u.resize(plan.n); eps.resize(plan.n); score.resize(plan.n);
     h.resize(std::max<uint32_t>(1, q)); g.resize(std::max<uint32_t>(1, p));
     z.resize(plan.n); f.resize(plan.m);
     box.resize(plan.builtin ? (box_scratch_bytes(plan.box) + 7) / 8 + 1 : 1);
@@ -457,7 +457,7 @@ void noise_of_u(int dist, const double* u, uint32_t count, double* eps, double* 
 bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const std::atomic<bool>& aborted,
              const std::function<void(uint64_t)>& progress, std::string& error) {
   if (!check_builtin(plan, error)) return false;
-  const uint32_t B = in0.batch, n = plan.n, m = plan.m, S = plan.sampler.samples;
+  const uint32_t B = in0.batch, m = plan.m, S = plan.sampler.samples;
   uint32_t p, q;
   op_shape(plan, in0.op, p, q);
   const int op = in0.op;
@@ -477,7 +477,6 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
   // number of progress calls depend on it, never a result.
   const uint64_t by_memory = std::max<uint64_t>({threads * 4ull, 16ull, (16ull << 20) / (8 * std::max<size_t>(1, L.total))});
   const uint64_t wave = std::max<uint64_t>(threads, std::min(by_memory, (items + 99) / 100));
-  const bool fused = true;
   const int level = simd_level();
 
   std::vector<double> totals(static_cast<size_t>(B) * L.total, 0.0);
@@ -511,20 +510,7 @@ bool run_job(const EnginePlan& plan, const JobInput& in0, JobOutput& out, const 
         double* part = partials.data() + (item - w0) * L.total;
         std::fill(part, part + L.total, 0.0);
         s.prepare(local, b);
-        const float* xb = in.x.data() + static_cast<size_t>(b) * n;
-        if (fused) run_item_at(level, local, in, op, b, start, end, p, q, L, shift, part, s, aborted);
-        else {
-          for (uint32_t i = start; i < end; i++) {
-            sample_noise(local, s.keys.data(), b, i, s.u.data(), s.eps.data(), s.score.data());
-            perturb(local.scale, xb, s.eps.data(), s.z.data());
-            evaluate_box(local.box, s.z.data(), s.f.data(), s.box.data());
-            if (op == OP_FORWARD) moments_add(part, part + m, shift.data() + static_cast<size_t>(b) * m, m, s.f.data());
-            else {
-              cross_sample(local, in, op, b, p, q, s.f.data(), s.eps.data(), s.score.data(), s.g.data(), s.h.data(), part + L.A, part + L.a, part + L.c);
-              if (in.want_stderr) stderr_sample(local, in, op, p, s.f.data(), s.g.data(), s.score.data(), s.h.data(), s.w.data(), part, L);
-            }
-          }
-        }
+        run_item_at(level, local, in, op, b, start, end, p, q, L, shift, part, s, aborted);
       }
     };
     if (threads == 1) worker(0);

@@ -3,8 +3,9 @@
  * (STOCHASTIC_SMOOTHING_SIMD) and prints the raw bytes of every output as hex, one line per job.
  */
 import { blackboxes, smooth, type BlackBox, type DistributionName } from '../../lib/index.js';
+import { bytesOf } from './bits.js';
 
-const hex = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+const hex = (a: Float32Array) => bytesOf(a).toString('hex');
 const cases: Array<[() => BlackBox, DistributionName, 'mc' | 'rqmc-latin' | 'sobol', boolean]> = [
   [() => blackboxes.ranks(100), 'gaussian', 'mc', false],
   [() => blackboxes.ranks(12), 'triangular', 'rqmc-latin', false],

@@ -106,8 +106,16 @@ SS_TARGET_AVX2 void log_kernels_avx2(const std::vector<double>& u, LogNoise& out
 SS_TARGET_AVX512 void log_kernels_avx512(const std::vector<double>& u, LogNoise& out) { log_kernels<8>(u, out); }
 SS_TARGET_AVX2 void log_lanes_avx2(const std::vector<double>& x, std::vector<double>& out) { log_lanes<4>(x, out); }
 SS_TARGET_AVX512 void log_lanes_avx512(const std::vector<double>& x, std::vector<double>& out) { log_lanes<8>(x, out); }
-#endif
-#if SS_SIMD_X86
+
+// Runs check_at(level) at AVX2 and AVX-512 where this processor has them, and says which it skips: the kernel
+// checks all walk these two levels.
+template <typename Check>
+void at_each_x86_level(const char* what, Check check_at) {
+  for (int level = SIMD_AVX2; level <= SIMD_AVX512; level++) {
+    if (level > simd_supported_level()) std::printf("skip %s at %s (this processor lacks it)\n", what, simd_level_name(level));
+    else check_at(level);
+  }
+}
 SS_TARGET_AVX2 void kernels_avx2(const std::vector<double>& u, std::vector<double>& g, std::vector<double>& te, std::vector<double>& ts) {
   kernels<4>(u, g, te, ts);
 }
@@ -165,15 +173,11 @@ void check_log_family() {
   log_lanes<8>(x, got);
   compare(got, "generic 8-lane vectors");
 #if SS_SIMD_X86
-  for (int level = SIMD_AVX2; level <= SIMD_AVX512; level++) {
-    if (level > simd_supported_level()) {
-      std::printf("skip the log family's lanes at %s (this processor lacks it)\n", simd_level_name(level));
-      continue;
-    }
+  at_each_x86_level("the log family's lanes", [&](int level) {
     if (level == SIMD_AVX2) log_lanes_avx2(x, got);
     else log_lanes_avx512(x, got);
     compare(got, simd_level_name(level));
-  }
+  });
 #endif
   // Closed forms fdlibm is exact on, and the special values: a check on the scalar functions themselves.
   check(fdlibm::log(1.0) == 0 && fdlibm::log(2.0) == 0.6931471805599453 && fdlibm::log(0.0) == -INFINITY && std::isnan(fdlibm::log(-1.0)) &&
@@ -214,15 +218,11 @@ void check_log_kernels() {
   log_kernels<8>(u, got);
   compare(got, "generic 8-lane vectors");
 #if SS_SIMD_X86
-  for (int level = SIMD_AVX2; level <= SIMD_AVX512; level++) {
-    if (level > simd_supported_level()) {
-      std::printf("skip the logistic and Gumbel kernels at %s (this processor lacks it)\n", simd_level_name(level));
-      continue;
-    }
+  at_each_x86_level("the logistic and Gumbel kernels", [&](int level) {
     if (level == SIMD_AVX2) log_kernels_avx2(u, got);
     else log_kernels_avx512(u, got);
     compare(got, simd_level_name(level));
-  }
+  });
 #endif
   // The references are distributions.h's formulas with another log: within two ulps of max(|ε|, 1) of the C
   // library's (Gumbel's ε = −log(−L) near 0 magnifies L's last bit, hence not relative to ε), and antithetic
@@ -247,17 +247,12 @@ void check_log_kernels() {
 
 void check_kernels() {
   const std::vector<double> u = test_uniforms();
-  for (int level = SIMD_AVX2; level <= SIMD_AVX512; level++) {
-    const std::string name = std::string("vector F⁻¹ kernels equal the scalar functions bit for bit at ") + simd_level_name(level);
-    if (level > simd_supported_level()) {
-      std::printf("skip %s (this processor lacks it)\n", name.c_str());
-      continue;
-    }
-    std::vector<double> g(u.size()), te(u.size()), ts(u.size());
 #if SS_SIMD_X86
+  at_each_x86_level("the vector F⁻¹ kernels", [&](int level) {
+    const std::string name = std::string("vector F⁻¹ kernels equal the scalar functions bit for bit at ") + simd_level_name(level);
+    std::vector<double> g(u.size()), te(u.size()), ts(u.size());
     if (level == SIMD_AVX2) kernels_avx2(u, g, te, ts);
     else kernels_avx512(u, g, te, ts);
-#endif
     size_t bad = 0, first = 0;
     for (size_t k = 0; k < u.size(); k++) {
       const bool ok = same_bits(g[k], gaussian_icdf(u[k])) && same_bits(te[k], triangular_icdf(u[k])) &&
@@ -267,7 +262,8 @@ void check_kernels() {
     char detail[200];
     snprintf(detail, sizeof detail, "%zu of %zu differ, first at u = %.17g", bad, u.size(), bad ? u[first] : 0.0);
     check(bad == 0, name + " (" + std::to_string(u.size()) + " uniforms)", bad ? detail : "");
-  }
+  });
+#endif
   // The generic-vector build of the same kernels (no target attribute): GCC lowers it to SSE2, same bits.
   std::vector<double> g(u.size()), te(u.size()), ts(u.size());
   kernels<4>(u, g, te, ts);
