@@ -52,6 +52,19 @@ for (const [demo, methods] of [
   });
 }
 
+test('train: the per-demo defaults the help states (ranking: cnn at Adam 0.003; paths: dense at 0.001)', async (t) => {
+  for (const [demo, method, model, lr] of [['ranking', 'neuralsort', 'cnn', 0.003], ['paths', 'blackbox', 'dense', 0.001]] as const) {
+    const out = mkdtempSync(join(tmpdir(), `train-defaults-${demo}-`));
+    await run(process.execPath, [cli, 'train', demo, '--tf-backend', 'wasm', '--methods', method, '--steps', '1', '--eval-every', '1', '--batch', '2', '--test-size', '2', '--out', out], { cwd: root });
+    const r = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results & { options: { learningRate: number } };
+    t.is(r.options.model, model, demo);
+    t.is(r.options.learningRate, lr, demo);
+  }
+  const { stdout } = await run(process.execPath, [cli, 'train', '--help'], { cwd: root });
+  t.regex(stdout, /--model NAME .*\(cnn \/ dense\)/);
+  t.regex(stdout, /--lr X .*\(0\.003 \/ 0\.001/);
+});
+
 test('train: a bad --model or --tf-backend is refused before training; a missing tfjs-node is named in one line', async (t) => {
   const fails = async (args: string[]) => {
     const err = (await t.throwsAsync(run(process.execPath, [cli, 'train', ...args], { cwd: root }))) as Error & { stderr: string };
