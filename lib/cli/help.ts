@@ -154,7 +154,7 @@ Options (defaults: ranking / paths):
   --samples S           noise samples per input                             (256 / 100)
   --distribution NAME   replace the smoothing methods by this distribution  (laplace, gaussian / logistic)
   --covariate NAME      … and this covariate: none | fx | loo               (as the methods)
-  --scale γ             noise scale (paths: relative to the mean cell cost) (1 / 0.2)
+  --scale γ             noise scale (paths: relative to the mean cell cost) (1 / 0.1)
   --sampler NAME        mc | qmc-latin | rqmc-latin | rqmc-cartesian | sobol | rqmc-sobol   (mc)
   --methods a,b,…       the methods to compare (overrides the three defaults)
   --lr X                Adam learning rate                                  (0.003 / 0.001, the paper's)

@@ -33,7 +33,7 @@ const DEMOS: Record<'ranking' | 'paths', DemoDefaults> = {
   // Sized so that one seed of all three methods takes about 15 minutes on 2 idle cores with tfjs wasm
   // (docs/training/README.md has the pilots behind these choices).
   ranking: { steps: 2500, batch: 8, learningRate: 3e-3, model: 'cnn', samples: 256, scale: 1, evalEvery: 250, testSize: 500, smoothing: ['laplace-loo', 'gaussian-none'], baselines: ['neuralsort'], out: 'results/train-ranking' },
-  paths: { steps: 4000, batch: 16, learningRate: 1e-3, model: 'dense', samples: 100, scale: 0.2, evalEvery: 400, testSize: 500, smoothing: ['algorithm-logistic-loo', 'loss-logistic-loo'], baselines: ['blackbox'], out: 'results/train-paths' },
+  paths: { steps: 4000, batch: 16, learningRate: 1e-3, model: 'dense', samples: 100, scale: 0.1, evalEvery: 400, testSize: 500, smoothing: ['algorithm-logistic-loo', 'loss-logistic-loo'], baselines: ['blackbox'], out: 'results/train-paths' },
 };
 
 
