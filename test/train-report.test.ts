@@ -24,6 +24,11 @@ function report(): TrainReport {
   };
 }
 
+/** One seed's results in which method A ends at exact-match share a and method B at b (element-wise 0.5 both). */
+function finalsRun(r: TrainReport, seed: number, a: number, b: number): { seed: number; results: TrainReport['results'] } {
+  return { seed, results: r.results.map((m, i) => ({ ...m, final: { exact: i === 0 ? a : b, elementwise: 0.5 } })) };
+}
+
 test('summary.md defines every metric; held-out curves carry a ± 1 s.e. band, the loss curve none', async (t) => {
   const r = report();
   const out = mkdtempSync(join(tmpdir(), 'ss-train-report-'));
@@ -41,10 +46,7 @@ test('summary.md defines every metric; held-out curves carry a ± 1 s.e. band, t
 
 test('--seeds: the seed table gives each method the mean ± sample std of its final shares over the seeds', (t) => {
   const r = report();
-  const run = (seed: number, a: number, b: number) => ({
-    seed,
-    results: r.results.map((m, i) => ({ ...m, final: { exact: i === 0 ? a : b, elementwise: 0.5 } })),
-  });
+  const run = (seed: number, a: number, b: number) => finalsRun(r, seed, a, b);
   r.seedRuns = [run(1, 0.2, 0.1), run(2, 0.4, 0.1), run(3, 0.3, 0.1)];
   const table = seedTable(r);
   // method A: 0.2, 0.4, 0.3 → mean 30.0 %, sample std 10.0 %; one run's se √(0.3·0.7/100) = 4.6 %.
@@ -58,10 +60,7 @@ test('--seeds: the seed table gives each method the mean ± sample std of its fi
 
 test('--seeds: paired differences by seed, mean ± sample std/√K, and the verdict at |d| > t(K − 1)·se', (t) => {
   const r = report();
-  const run = (seed: number, a: number, b: number) => ({
-    seed,
-    results: r.results.map((m, i) => ({ ...m, final: { exact: i === 0 ? a : b, elementwise: 0.5 } })),
-  });
+  const run = (seed: number, a: number, b: number) => finalsRun(r, seed, a, b);
   // A − B per seed: 0.20, 0.22, 0.24 → mean 22.0 points, std 0.02, se 0.02/√3 = 1.2 points: 22 > 4.303·1.2, A is ahead.
   r.seedRuns = [run(1, 0.3, 0.1), run(2, 0.32, 0.1), run(3, 0.34, 0.1)];
   t.regex(pairedTable(r), /\| method A − method B \| 22\.0 ± 1\.2 points \(a ahead\) \| 0\.0 ± 0\.0 points \(not resolved\) \|/);
