@@ -100,3 +100,14 @@ test('--seeds: curves of the mean over the seeds with a ± 1 std band; `train re
   t.true(readFileSync(join(out, 'curves-exact-seeds.svg'), 'utf8').includes('mean over 3 seeds'));
   await t.throwsAsync(trainCommand(['report', join(out, 'nowhere')]), { message: /cannot read .*results\.json/ });
 });
+
+test('--seeds with one method: the seed table, and no paired table (there is no pair)', async (t) => {
+  const r = report();
+  r.results = r.results.slice(0, 1);
+  r.seedRuns = [1, 2].map((seed) => ({ seed, results: r.results }));
+  const out = mkdtempSync(join(tmpdir(), 'ss-train-report-'));
+  await writeTrainReport(out, r);
+  const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+  t.true(summary.includes(seedTable(r)));
+  t.false(summary.includes('Paired by seed'));
+});

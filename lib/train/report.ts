@@ -207,7 +207,7 @@ export async function writeTrainReport(out: string, report: TrainReport): Promis
   const settings = `model ${o.model ?? 'dense'} on tfjs ${o.tfBackend ?? 'cpu'}, ${o.steps} steps, batch ${o.batch}, Adam ${o.learningRate}, smoothing: γ = ${o.scale}, ${o.samples} samples, sampler ${o.sampler}; held out: ${o.testSize}; seed ${o.seed}`;
   const multi = seeds !== undefined && seeds.length > 1;
   const seedPart = multi
-    ? `\n\nOver the training seeds ${seeds.map((r) => r.seed).join(', ')} (the table above and the curves-<metric>.svg: seed ${seeds[0].seed}; curves-<metric>-seeds.svg: the mean over the seeds):\n\n${seedTable(report)}\n\nPaired by seed (same weights, batches and held-out set within a seed):\n\n${pairedTable(report)}`
+    ? `\n\nOver the training seeds ${seeds.map((r) => r.seed).join(', ')} (the table above and the curves-<metric>.svg: seed ${seeds[0].seed}; curves-<metric>-seeds.svg: the mean over the seeds):\n\n${seedTable(report)}${report.results.length > 1 ? `\n\nPaired by seed (same weights, batches and held-out set within a seed):\n\n${pairedTable(report)}` : ''}`
     : '';
   const table = summaryTable(report) + seedPart;
   const files = [`curves-loss.svg`, ...report.metrics.flatMap((m) => (multi ? [`curves-${m.key}.svg`, `curves-${m.key}-seeds.svg`] : [`curves-${m.key}.svg`]))];
