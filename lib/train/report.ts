@@ -33,6 +33,10 @@ export function demoMetrics(demo: 'ranking' | 'paths', setSize: number, testSize
     : { title: '12×12 terrain shortest paths', metrics: [{ key: 'optimal', title: 'optimal paths', trials: testSize }, { key: 'exact', title: 'exact path', trials: testSize }] };
 }
 
+/** A Markdown table: the header row, its rule, then one row per entry. */
+const markdownRows = (head: string[], rows: string[][]): string =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
 /** Mean and sample standard deviation (n − 1) of values. */
 export function meanStd(values: number[]): { mean: number; std: number } {
   const mean = values.reduce((a, v) => a + v, 0) / values.length;
@@ -55,7 +59,7 @@ export function seedTable(report: TrainReport): string {
     });
     return [first.label, ...cells];
   });
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return markdownRows(head, rows);
 }
 
 /** Two-sided 95 % quantiles of Student's t for 1 … 30 degrees of freedom (any statistics table); beyond 30, the value at 30 (conservative). */
@@ -87,7 +91,7 @@ export function pairedTable(report: TrainReport): string {
       rows.push([`${a.label} − ${b.label}`, ...cells]);
     }
   });
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return markdownRows(head, rows);
 }
 
 /** The binomial standard error √(p(1 − p)/N) of a held-out share p over N trials. */
@@ -193,7 +197,7 @@ export function summaryTable(report: TrainReport): string {
     const speed = t === undefined ? '–' : `${t.msPerStep.toFixed(1)} (${(100 * t.opShare).toFixed(1)} %)`;
     return [label, ...report.metrics.map((m) => share(r.final[m.key], m.trials)), last.loss.toFixed(4), r.backend ?? 'tfjs', speed, `${r.seconds.toFixed(0)} s`];
   });
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return markdownRows(head, rows);
 }
 
 /** Write the results folder; returns the text to print. */
